@@ -1,0 +1,103 @@
+/*
+ * config: merpati.conf, the one INI file (parsed with libinih).
+ *
+ * Every key has a safe default; an unknown section or key, a bad value or an
+ * unreadable file is an error reported as "FILE:LINE: reason". The record is
+ * a plain value: the server hands the parts each module needs to that module
+ * in the module's own settings struct (storage and auth never see this one).
+ */
+#ifndef MERPATI_CONFIG_H
+#define MERPATI_CONFIG_H
+
+#include "lib/buf.h"
+#include "lib/log.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+enum config_plaintext {
+	CONFIG_PLAINTEXT_TLS,
+	CONFIG_PLAINTEXT_TLS_OR_LOOPBACK,
+	CONFIG_PLAINTEXT_ALWAYS,
+};
+
+enum config_after_download {
+	CONFIG_AFTER_DOWNLOAD_DELETE,
+	CONFIG_AFTER_DOWNLOAD_SEEN,
+	CONFIG_AFTER_DOWNLOAD_KEEP,
+};
+
+/* A listener kind; the array config.listen[] is indexed by it. */
+enum config_listener {
+	CONFIG_LISTEN_IMAP,
+	CONFIG_LISTEN_IMAPS,
+	CONFIG_LISTEN_POP3,
+	CONFIG_LISTEN_POP3S,
+	CONFIG_LISTEN_COUNT,
+};
+
+struct config {
+	char *path; /* the file read, or NULL for built-in defaults */
+
+	/* [server] */
+	char *user;	       /* mail owner, dropped to after binding */
+	unsigned workers;      /* event-loop processes, 1..64 */
+	enum log_target log;   /* stderr | syslog */
+	enum log_level log_level;
+	unsigned login_timeout;	  /* seconds before login */
+	unsigned max_connections; /* per worker process */
+
+	/* [listen]: space-separated host:port lists, "" disables */
+	char *listen[CONFIG_LISTEN_COUNT];
+	bool proxy_protocol;
+
+	/* [tls] */
+	char *tls_cert;
+	char *tls_key;
+	char *tls_priorities;
+
+	/* [auth] */
+	char *auth_backend;	      /* "passwd-file PATH", chain split by ',' */
+	enum config_plaintext auth_plaintext;
+	bool auth_allow_plain_scheme; /* accept {PLAIN} stored passwords */
+	unsigned auth_workers;	      /* hashing threads in the auth helper */
+	unsigned auth_penalty_max;    /* seconds: cap of the per-IP delay */
+	unsigned auth_max_connections_per_ip;
+	unsigned auth_max_failures;   /* failed attempts per connection */
+	unsigned auth_checkpassword_timeout; /* seconds */
+
+	/* [mail] */
+	char *mail_root; /* template: %u user, %n local part, %d domain */
+	bool mail_fsync;
+
+	/* [imap] */
+	unsigned imap_timeout; /* seconds idle after login, >= 1800 */
+
+	/* [pop3] */
+	enum config_after_download pop3_after_download;
+	unsigned pop3_timeout;	   /* seconds idle after login */
+	unsigned pop3_login_delay; /* seconds advertised as LOGIN-DELAY */
+};
+
+/* The built-in defaults; free with config_free(). */
+struct config *config_new_defaults(void);
+
+/*
+ * Reads FILE over the defaults. Returns the config, or NULL with
+ * "FILE:LINE: reason" (or "FILE: reason") in *error_r (caller frees).
+ */
+struct config *config_load(const char *path, char **error_r);
+
+/* Frees the config; takes NULL, leaves NULL. */
+void config_free(struct config **config);
+
+/* Writes the effective configuration in the file's own format. */
+void config_print(const struct config *config, FILE *out);
+
+/* The listener kind's key name ("imap", "imaps", "pop3", "pop3s"). */
+const char *config_listener_name(enum config_listener kind);
+
+/* The default config file path. */
+#define CONFIG_DEFAULT_PATH SYSCONFDIR "/merpati/merpati.conf"
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * conn: one client connection, as the protocol front-ends see it.
+ *
+ * A connection owns the socket, its read and write watchers, an idle timer,
+ * the input and output buffers and an optional GnuTLS session. A front-end
+ * never touches the socket: it reads bytes from conn_input(), appends
+ * replies with conn_write()/conn_printf(), and the connection flushes.
+ *
+ * The front-end is driven through `struct conn_handler`. Its `process`
+ * callback is the one place where protocol work happens: it is called when
+ * new input arrived, when output drained below the low-water mark after
+ * having been above the high-water mark, after conn_kick(), and after a
+ * STARTTLS handshake completed. It should consume complete commands from
+ * the input buffer and produce output until conn_output_full() says stop;
+ * a long reply (RETR, FETCH) keeps its position in the session and resumes
+ * on the next call.
+ *
+ * Backpressure: while the output buffer is above its high-water mark the
+ * connection stops reading from the socket, so a client that sends faster
+ * than it reads is throttled by TCP, not buffered without bound. While
+ * conn_pause_input() is in force (e.g. a login is being checked) input is
+ * still read into the buffer up to its limit but `process` is not called
+ * for it.
+ *
+ * Closing: conn_close() may be called from anywhere, also inside
+ * `process`; the connection flushes what is already in the output buffer
+ * (bounded by a short linger timer) and is freed on the way out of the
+ * current callback. The handler's `free` callback runs exactly once.
+ */
+#ifndef MERPATI_CONN_H
+#define MERPATI_CONN_H
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/str.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct conn;
+struct ev_loop;
+
+/* Why a connection is being ended by the server. */
+enum conn_bye {
+	CONN_BYE_SHUTDOWN, /* SIGTERM: the server is stopping */
+	CONN_BYE_TIMEOUT,  /* the idle timer ran out */
+};
+
+struct conn_handler {
+	const char *name; /* protocol name for logs: "imap", "pop3" */
+	/* A new connection (after the TLS handshake for implicit TLS): create
+	   the session state, write the greeting; returns the session. */
+	void *(*open)(struct conn *conn);
+	/* Make progress: parse input, produce output (see above). */
+	void (*process)(void *session);
+	/* The server ends the connection: write the goodbye line (`* BYE`,
+	   `-ERR`). The connection closes after it. */
+	void (*bye)(void *session, enum conn_bye why);
+	/* Free the session. The connection is still valid during the call
+	   but nothing written is sent any more. */
+	void (*free)(void *session);
+};
+
+/* Limits of one connection, set from the configuration. */
+struct conn_limits {
+	size_t input_max;      /* input buffer bytes (longest line + slack) */
+	size_t output_high;    /* stop producing and reading above this */
+	size_t output_low;     /* resume producers below this */
+	unsigned login_timeout; /* seconds of idleness before login */
+};
+
+/* The session's event loop. */
+struct ev_loop *conn_loop(struct conn *conn);
+
+/* --- input --- */
+
+/* The buffer of bytes received (decrypted) and not consumed yet. */
+struct buf *conn_input(struct conn *conn);
+
+/*
+ * Takes one line ending in LF (the CR before it, if any, is not part of the
+ * line) from the front of the input. Returns 1 and sets *line_r (valid until
+ * the next conn_consume_line() or the return of `process`), 0 when no
+ * complete line is there yet, or -1 when a line longer than max bytes has
+ * arrived or is arriving: the caller answers with an error, and should call
+ * conn_skip_line() to drop it.
+ * The line stays in the buffer until conn_consume_line().
+ */
+int conn_peek_line(struct conn *conn, size_t max, struct strv *line_r);
+
+/* Removes the line last returned by conn_peek_line(). */
+void conn_consume_line(struct conn *conn);
+
+/* Discards input up to and including the next LF, also one still
+   arriving (the rest is dropped as it comes). */
+void conn_skip_line(struct conn *conn);
+
+/* Stops (true) or resumes (false) calling `process` for input. */
+void conn_pause_input(struct conn *conn, bool pause);
+
+/* Makes the loop call `process` soon (from an idle watcher, not now). */
+void conn_kick(struct conn *conn);
+
+/* --- output --- */
+
+/* Appends bytes to the output buffer. Output is never refused: the
+   high-water mark is advisory for producers (see conn_output_full()). */
+void conn_write(struct conn *conn, const void *data, size_t len);
+void conn_write_str(struct conn *conn, const char *s);
+void conn_printf(struct conn *conn, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* True when the output buffer is above the high-water mark: a producer
+   must stop and wait for the next `process` call. */
+bool conn_output_full(const struct conn *conn);
+
+/* Bytes waiting in the output buffer. */
+size_t conn_output_pending(const struct conn *conn);
+
+/* --- lifetime and state --- */
+
+/* Flushes what is buffered and closes (see above). reason goes to the log. */
+void conn_close(struct conn *conn, const char *reason);
+
+/* True once conn_close() was called: stop producing. */
+bool conn_is_closing(const struct conn *conn);
+
+/*
+ * STARTTLS / STLS: call right after writing the tagged OK / +OK. The reply is
+ * flushed in plaintext, then the TLS handshake runs; `process` is called
+ * when it completed. Any input bytes already received behind the command
+ * are a command-injection attempt (RFC 3207 / CVE-2011-0411 class): the
+ * connection is closed instead. Returns -1 when TLS is not configured or
+ * already active (the front-end should not have offered it).
+ */
+int conn_starttls(struct conn *conn);
+
+/* True when TLS can be started (configured and not yet active). */
+bool conn_can_starttls(const struct conn *conn);
+bool conn_is_tls(const struct conn *conn);
+
+/* True when the peer is on a loopback address (127.0.0.0/8, ::1). */
+bool conn_is_loopback(const struct conn *conn);
+
+/* The peer address as text ("127.0.0.1", "::1") and port. */
+const char *conn_peer_ip(const struct conn *conn);
+unsigned conn_peer_port(const struct conn *conn);
+
+/* A unique, increasing id of this connection within the process. */
+uint64_t conn_id(const struct conn *conn);
+
+/* Sets the idle timeout in seconds (reset by every byte received). */
+void conn_set_timeout(struct conn *conn, unsigned seconds);
+
+/* Sets the user name shown in this connection's log lines. */
+void conn_set_user(struct conn *conn, const char *user);
+
+/* "conn=<id> proto=<p> peer=<ip>:<port> [user=<u>]" for log lines. */
+const char *conn_log_prefix(const struct conn *conn);
+
+#define conn_log(c, lvl, ...) log_write((lvl), conn_log_prefix(c), __VA_ARGS__)
+#define conn_log_debug(c, ...) conn_log((c), LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define conn_log_info(c, ...) conn_log((c), LOG_LEVEL_INFO, __VA_ARGS__)
+#define conn_log_warn(c, ...) conn_log((c), LOG_LEVEL_WARN, __VA_ARGS__)
+#define conn_log_error(c, ...) conn_log((c), LOG_LEVEL_ERROR, __VA_ARGS__)
+
+#endif

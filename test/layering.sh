@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Checks DESIGN.md's layering: includes point down the table, never up.
+#   lib/ includes only lib/; storage/ and auth/ never include server/ or
+#   protocols/; a protocol front-end never includes the other one.
+set -u
+src=${1:-.}
+cd "$src" || exit 1
+fail=0
+check() { # folder, forbidden include pattern, reason
+	local hits
+	hits=$(grep -rnE "#include \"($2)" "$1" --include='*.[ch]' 2>/dev/null)
+	if [ -n "$hits" ]; then
+		printf '%s\n' "$hits" | sed "s|\$|   <- $3|"
+		fail=1
+	fi
+}
+check lib 'storage/|auth/|protocols/|server/' 'lib/ is dependency-free'
+check storage 'auth/|protocols/|server/' 'storage/ knows no auth, protocol or socket'
+check auth 'storage/|protocols/|server/' 'auth/ knows no storage, protocol or socket'
+check protocols/imap 'protocols/pop3/' 'IMAP never includes POP3'
+check protocols/pop3 'protocols/imap/' 'POP3 never includes IMAP'
+if [ "$fail" = 0 ]; then
+	echo "layering: 1 passed, 0 failed"
+	exit 0
+fi
+echo "layering: 0 passed, 1 failed"
+exit 1
