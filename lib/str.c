@@ -74,7 +74,8 @@ int strv_to_u64(struct strv s, uint64_t max, uint64_t *value_r)
 		if (s.p[i] < '0' || s.p[i] > '9')
 			return -1;
 		d = (unsigned)(s.p[i] - '0');
-		if (v > (max - d) / 10)
+		/* d > max first: max - d must not wrap (e.g. "9" with max 5) */
+		if (d > max || v > (max - d) / 10)
 			return -1;
 		v = v * 10 + d;
 	}

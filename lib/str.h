@@ -49,7 +49,7 @@ int str_to_u64(const char *s, uint64_t max, uint64_t *value_r);
 /* ASCII case-insensitive comparison of C strings (locale-independent). */
 int str_cmp_ci(const char *a, const char *b);
 
-/* True when s contains a byte from `set`, or a control byte (< 0x20, 0x7f). */
+/* True when s contains a control byte (< 0x20, or 0x7f). */
 bool strv_has_ctl(struct strv s);
 
 /* Constant-time equality of two byte ranges of equal length. */
