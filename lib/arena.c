@@ -26,7 +26,12 @@ struct arena {
 
 static struct arena_block *block_new(size_t size)
 {
-	struct arena_block *b = xmalloc(sizeof(*b) + size);
+	struct arena_block *b;
+
+	/* a near-SIZE_MAX request would wrap to a tiny malloc */
+	if (size > SIZE_MAX - sizeof(*b))
+		abort();
+	b = xmalloc(sizeof(*b) + size);
 
 	b->next = NULL;
 	b->size = size;
