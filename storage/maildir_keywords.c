@@ -1,0 +1,175 @@
+#include "storage/maildir_keywords.h"
+
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct maildir_keywords {
+	char *names[MAILDIR_KEYWORDS_MAX];
+};
+
+struct maildir_keywords *maildir_keywords_new(void)
+{
+	return xcalloc(1, sizeof(struct maildir_keywords));
+}
+
+static void keywords_clear(struct maildir_keywords *kw)
+{
+	for (unsigned i = 0; i < MAILDIR_KEYWORDS_MAX; i++) {
+		free(kw->names[i]);
+		kw->names[i] = NULL;
+	}
+}
+
+void maildir_keywords_free(struct maildir_keywords **kwp)
+{
+	if (*kwp == NULL)
+		return;
+	keywords_clear(*kwp);
+	free(*kwp);
+	*kwp = NULL;
+}
+
+static bool keyword_is_atom(const char *name, size_t len)
+{
+	if (len == 0 || len > 100 || name[0] == '\\')
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c <= 0x20 || c >= 0x7f || strchr("(){%*\"\\]", c) != NULL)
+			return false;
+	}
+	return true;
+}
+
+void maildir_keywords_parse(struct maildir_keywords *kw, const char *data,
+			    size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	keywords_clear(kw);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *eol = nl == NULL ? end : nl;
+		const char *sp = memchr(p, ' ', (size_t)(eol - p));
+		uint64_t idx;
+
+		if (sp != NULL &&
+		    strv_to_u64((struct strv){p, (size_t)(sp - p)},
+				MAILDIR_KEYWORDS_MAX - 1, &idx) == 0 &&
+		    keyword_is_atom(sp + 1, (size_t)(eol - sp - 1)) &&
+		    kw->names[idx] == NULL)
+			kw->names[idx] =
+				xstrndup(sp + 1, (size_t)(eol - sp - 1));
+		p = eol + 1;
+	}
+}
+
+int maildir_keywords_read(struct maildir_keywords *kw, const char *path)
+{
+	char data[8192];
+	size_t got = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT) {
+			keywords_clear(kw);
+			return 0;
+		}
+		log_error("event=keywords_read path=%s error=\"open: %s\"",
+			  path, strerror(errno));
+		return -1;
+	}
+	while (got < sizeof(data) &&
+	       (n = read(fd, data + got, sizeof(data) - got)) > 0)
+		got += (size_t)n;
+	close(fd);
+	maildir_keywords_parse(kw, data, got);
+	return 0;
+}
+
+int maildir_keywords_write(const struct maildir_keywords *kw, const char *path,
+			   bool do_fsync)
+{
+	struct buf text, tmp;
+	int fd, ret = -1;
+
+	buf_init(&text, BUF_UNLIMITED);
+	buf_init(&tmp, BUF_UNLIMITED);
+	for (unsigned i = 0; i < MAILDIR_KEYWORDS_MAX; i++) {
+		if (kw->names[i] != NULL)
+			buf_printf(&text, "%u %s\n", i, kw->names[i]);
+	}
+	buf_printf(&tmp, "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		goto out;
+	if (write(fd, text.data == NULL ? "" : text.data, text.len) !=
+		    (ssize_t)text.len ||
+	    (do_fsync && fsync(fd) < 0)) {
+		close(fd);
+		unlink(tmp.data);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp.data, path) < 0) {
+		unlink(tmp.data);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0)
+		log_error("event=keywords_write path=%s error=\"%s\"", path,
+			  strerror(errno));
+	buf_free(&text);
+	buf_free(&tmp);
+	return ret;
+}
+
+int maildir_keywords_lookup(const struct maildir_keywords *kw, const char *name)
+{
+	for (unsigned i = 0; i < MAILDIR_KEYWORDS_MAX; i++) {
+		if (kw->names[i] != NULL && str_cmp_ci(kw->names[i], name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int maildir_keywords_add(struct maildir_keywords *kw, const char *name)
+{
+	int idx = maildir_keywords_lookup(kw, name);
+
+	if (idx >= 0)
+		return idx;
+	if (!keyword_is_atom(name, strlen(name)))
+		return -1;
+	for (unsigned i = 0; i < MAILDIR_KEYWORDS_MAX; i++) {
+		if (kw->names[i] == NULL) {
+			kw->names[i] = xstrdup(name);
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+const char *maildir_keywords_name(const struct maildir_keywords *kw,
+				  unsigned idx)
+{
+	return idx < MAILDIR_KEYWORDS_MAX ? kw->names[idx] : NULL;
+}
+
+const char *const *maildir_keywords_names(const struct maildir_keywords *kw)
+{
+	return (const char *const *)kw->names;
+}

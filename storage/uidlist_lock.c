@@ -1,0 +1,204 @@
+/* The dovecot-uidlist dot-lock (see uidlist.h). */
+#include "storage/uidlist.h"
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* A holder creates the file and writes "<pid>:<host>" right away: an empty
+ * lock older than this lost its holder in between. */
+#define LOCK_EMPTY_STALE_SECS 5
+#define LOCK_TOUCH_SECS 10
+
+struct uidlist_lock {
+	char *path;
+	dev_t dev;
+	ino_t ino;
+	time_t touched;
+};
+
+static const char *lock_hostname(void)
+{
+	static char host[HOST_NAME_MAX + 1];
+
+	if (host[0] == '\0' && gethostname(host, sizeof(host) - 1) < 0)
+		strcpy(host, "localhost");
+	return host;
+}
+
+/* True when the lock names a process on this host that no longer exists. */
+static bool lock_holder_is_dead(const char *path)
+{
+	char text[HOST_NAME_MAX + 32], *colon, *nl;
+	ssize_t n;
+	long pid;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	colon = strchr(text, ':');
+	if (colon == NULL)
+		return false;
+	*colon++ = '\0';
+	if ((nl = strchr(colon, '\n')) != NULL)
+		*nl = '\0';
+	pid = strtol(text, NULL, 10);
+	if (pid <= 0 || pid == (long)getpid() ||
+	    strcmp(colon, lock_hostname()) != 0)
+		return false;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/* Breaks the lock when stale; returns true when it was removed. */
+static bool lock_break_stale(const char *path, unsigned stale_secs)
+{
+	struct stat st, st2;
+	time_t now = time(NULL);
+	bool stale;
+
+	if (stat(path, &st) < 0)
+		return errno == ENOENT;
+	if (st.st_size == 0)
+		stale = now - st.st_mtime > LOCK_EMPTY_STALE_SECS;
+	else
+		stale = now - st.st_mtime > (time_t)stale_secs ||
+			lock_holder_is_dead(path);
+	if (!stale)
+		return false;
+	/* only remove the very file judged stale, not a fresh successor */
+	if (stat(path, &st2) < 0 || st2.st_ino != st.st_ino ||
+	    st2.st_mtime != st.st_mtime)
+		return false;
+	if (unlink(path) < 0 && errno != ENOENT) {
+		log_error(
+			"event=uidlist_lock_stale path=%s error=\"unlink: %s\"",
+			path, strerror(errno));
+		return false;
+	}
+	log_warn("event=uidlist_lock_stale path=%s age=%ld", path,
+		 (long)(now - st.st_mtime));
+	return true;
+}
+
+static int lock_try_create(struct uidlist_lock *lock)
+{
+	char text[HOST_NAME_MAX + 32];
+	struct stat st;
+	int fd, n;
+
+	fd = open(lock->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	n = snprintf(text, sizeof(text), "%ld:%s\n", (long)getpid(),
+		     lock_hostname());
+	if (write(fd, text, (size_t)n) != n || fstat(fd, &st) < 0) {
+		int err = errno;
+
+		close(fd);
+		unlink(lock->path);
+		errno = err == EEXIST ? EIO : err;
+		return -1;
+	}
+	close(fd);
+	lock->dev = st.st_dev;
+	lock->ino = st.st_ino;
+	lock->touched = time(NULL);
+	return 0;
+}
+
+int uidlist_lock_take(const char *dir, unsigned stale_secs,
+		      unsigned timeout_secs, struct uidlist_lock **lock_r,
+		      const char **error_r)
+{
+	struct uidlist_lock *lock = xcalloc(1, sizeof(*lock));
+	struct timespec start, now, pause = {0, 1000000};
+	size_t len = strlen(dir) + sizeof(UIDLIST_LOCK_FILE) + 2;
+
+	if (stale_secs == 0)
+		stale_secs = UIDLIST_STALE_SECS_DEFAULT;
+	lock->path = xmalloc(len);
+	snprintf(lock->path, len, "%s/%s", dir, UIDLIST_LOCK_FILE);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (unsigned tries = 0;; tries++) {
+		if (lock_try_create(lock) == 0) {
+			*lock_r = lock;
+			return 0;
+		}
+		if (errno != EEXIST) {
+			log_error(
+				"event=uidlist_lock path=%s error=\"open: %s\"",
+				lock->path, strerror(errno));
+			*error_r = "cannot create the UID list lock";
+			break;
+		}
+		/* checking for staleness costs a stat: every 16th try */
+		if (tries % 16 == 0 && lock_break_stale(lock->path, stale_secs))
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= (time_t)timeout_secs) {
+			log_error(
+				"event=uidlist_lock path=%s error=\"timeout after %us\"",
+				lock->path, timeout_secs);
+			*error_r = "timed out waiting for the UID list lock";
+			break;
+		}
+		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 20000000)
+			pause.tv_nsec *= 2;
+	}
+	free(lock->path);
+	free(lock);
+	return -1;
+}
+
+void uidlist_lock_touch(struct uidlist_lock *lock)
+{
+	time_t now = time(NULL);
+
+	if (now - lock->touched < LOCK_TOUCH_SECS)
+		return;
+	lock->touched = now;
+	if (utimensat(AT_FDCWD, lock->path, NULL, 0) < 0)
+		log_error(
+			"event=uidlist_lock_touch path=%s error=\"utimensat: %s\"",
+			lock->path, strerror(errno));
+}
+
+void uidlist_lock_release(struct uidlist_lock **lockp)
+{
+	struct uidlist_lock *lock = *lockp;
+	struct stat st;
+
+	if (lock == NULL)
+		return;
+	if (stat(lock->path, &st) == 0 && st.st_ino == lock->ino &&
+	    st.st_dev == lock->dev) {
+		if (unlink(lock->path) < 0)
+			log_error(
+				"event=uidlist_unlock path=%s error=\"unlink: %s\"",
+				lock->path, strerror(errno));
+	} else {
+		log_error(
+			"event=uidlist_unlock path=%s error=\"lock was taken over while held\"",
+			lock->path);
+	}
+	free(lock->path);
+	free(lock);
+	*lockp = NULL;
+}
