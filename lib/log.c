@@ -26,6 +26,11 @@ void log_init(const char *ident, enum log_target target, enum log_level min)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_MAIL);
 }
 
+enum log_target log_target_current(void)
+{
+	return log_target;
+}
+
 int log_level_parse(const char *s, enum log_level *level_r)
 {
 	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]);

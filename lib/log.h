@@ -28,6 +28,9 @@ enum log_target {
 /* Sets where lines go and the lowest level written. Safe to call again. */
 void log_init(const char *ident, enum log_target target, enum log_level min);
 
+/* The target set by the last log_init(). */
+enum log_target log_target_current(void);
+
 /* Parses "debug", "info", "warn" or "error". Returns 0 or -1. */
 int log_level_parse(const char *s, enum log_level *level_r);
 const char *log_level_name(enum log_level level);

@@ -40,9 +40,9 @@ struct config {
 	char *path; /* the file read, or NULL for built-in defaults */
 
 	/* [server] */
-	char *user;	       /* mail owner, dropped to after binding */
-	unsigned workers;      /* event-loop processes, 1..64 */
-	enum log_target log;   /* stderr | syslog */
+	char *user;	     /* mail owner, dropped to after binding */
+	unsigned workers;    /* event-loop processes, 1..64 */
+	enum log_target log; /* stderr | syslog */
 	enum log_level log_level;
 	unsigned login_timeout;	  /* seconds before login */
 	unsigned max_connections; /* per worker process */
@@ -57,13 +57,13 @@ struct config {
 	char *tls_priorities;
 
 	/* [auth] */
-	char *auth_backend;	      /* "passwd-file PATH", chain split by ',' */
+	char *auth_backend; /* "passwd-file PATH", chain split by ',' */
 	enum config_plaintext auth_plaintext;
 	bool auth_allow_plain_scheme; /* accept {PLAIN} stored passwords */
 	unsigned auth_workers;	      /* hashing threads in the auth helper */
 	unsigned auth_penalty_max;    /* seconds: cap of the per-IP delay */
 	unsigned auth_max_connections_per_ip;
-	unsigned auth_max_failures;   /* failed attempts per connection */
+	unsigned auth_max_failures; /* failed attempts per connection */
 	unsigned auth_checkpassword_timeout; /* seconds */
 
 	/* [mail] */

@@ -50,9 +50,11 @@ enum conn_bye {
 
 struct conn_handler {
 	const char *name; /* protocol name for logs: "imap", "pop3" */
-	/* A new connection (after the TLS handshake for implicit TLS): create
-	   the session state, write the greeting; returns the session. */
-	void *(*open)(struct conn *conn);
+	/* A new connection: create the session state and write the greeting
+	   (for implicit TLS it is sent once the handshake completed); ctx is
+	   the front-end's per-process context given to the listener. Returns
+	   the session. */
+	void *(*open)(struct conn *conn, void *ctx);
 	/* Make progress: parse input, produce output (see above). */
 	void (*process)(void *session);
 	/* The server ends the connection: write the goodbye line (`* BYE`,
@@ -65,9 +67,9 @@ struct conn_handler {
 
 /* Limits of one connection, set from the configuration. */
 struct conn_limits {
-	size_t input_max;      /* input buffer bytes (longest line + slack) */
-	size_t output_high;    /* stop producing and reading above this */
-	size_t output_low;     /* resume producers below this */
+	size_t input_max;	/* input buffer bytes (longest line + slack) */
+	size_t output_high;	/* stop producing and reading above this */
+	size_t output_low;	/* resume producers below this */
 	unsigned login_timeout; /* seconds of idleness before login */
 };
 

@@ -1,0 +1,33 @@
+/*
+ * imap: the IMAP front-end (RFC 3501, RFC 9051).
+ *
+ * The server creates one context per worker process from the settings and
+ * hands it to every IMAP listener; each connection then runs a session
+ * through imap_conn_handler.
+ */
+#ifndef MERPATI_IMAP_H
+#define MERPATI_IMAP_H
+
+#include "server/conn.h"
+
+/* Longest command line accepted (RFC 7162 3.2.6 asks for at least 8192). */
+#define IMAP_LINE_MAX 65536
+
+struct imap_settings {
+	unsigned
+		timeout; /* seconds idle after login (>= 30 min, RFC 3501 5.4) */
+	int plaintext;	 /* enum config_plaintext: when LOGIN is allowed */
+};
+
+struct imap_context;
+
+/* A context holding a copy of the settings. */
+struct imap_context *imap_context_new(const struct imap_settings *set);
+
+/* Frees the context; takes NULL, leaves NULL. */
+void imap_context_free(struct imap_context **ctx);
+
+/* The connection handler for IMAP listeners; ctx is an imap_context. */
+extern const struct conn_handler imap_conn_handler;
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * pop3: the POP3 front-end (RFC 1939, 2449, 2595, 5034).
+ *
+ * The server creates one context per worker process from the settings and
+ * hands it to every POP3 listener; each connection then runs a session
+ * through pop3_conn_handler.
+ */
+#ifndef MERPATI_POP3_H
+#define MERPATI_POP3_H
+
+#include "server/conn.h"
+
+/* Longest command line accepted. RFC 2449 allows 255 octets; AUTH lines
+   with SASL initial responses (RFC 5034) can be longer. */
+#define POP3_LINE_MAX 4096
+
+struct pop3_settings {
+	unsigned timeout;     /* seconds idle after login (>= 10 min) */
+	int plaintext;	      /* enum config_plaintext */
+	int after_download;   /* enum config_after_download */
+	unsigned login_delay; /* seconds, advertised in CAPA */
+};
+
+struct pop3_context;
+
+/* A context holding a copy of the settings. */
+struct pop3_context *pop3_context_new(const struct pop3_settings *set);
+
+/* Frees the context; takes NULL, leaves NULL. */
+void pop3_context_free(struct pop3_context **ctx);
+
+/* The connection handler for POP3 listeners; ctx is a pop3_context. */
+extern const struct conn_handler pop3_conn_handler;
+
+#endif

@@ -1,0 +1,416 @@
+#include "server/config.h"
+
+#include "lib/str.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_LINE_MAX 4096
+
+enum config_type {
+	CONFIG_STRING,
+	CONFIG_UINT,
+	CONFIG_BOOL,
+	CONFIG_ENUM,
+	CONFIG_LOG_LEVEL,
+};
+
+struct config_key {
+	const char *section;
+	const char *name;
+	enum config_type type;
+	size_t offset;
+	unsigned min, max;	  /* CONFIG_UINT bounds */
+	const char *const *names; /* CONFIG_ENUM values, NULL-terminated */
+};
+
+static const char *const log_targets[] = {"stderr", "syslog", NULL};
+static const char *const plaintext_names[] = {"tls", "tls-or-loopback",
+					      "always", NULL};
+static const char *const after_download_names[] = {"delete", "seen", "keep",
+						   NULL};
+
+#define OFF(field) offsetof(struct config, field)
+#define KEY_STR(s, n, f)                                \
+	{                                               \
+		s, n, CONFIG_STRING, OFF(f), 0, 0, NULL \
+	}
+#define KEY_UINT(s, n, f, lo, hi)                       \
+	{                                               \
+		s, n, CONFIG_UINT, OFF(f), lo, hi, NULL \
+	}
+#define KEY_BOOL(s, n, f)                             \
+	{                                             \
+		s, n, CONFIG_BOOL, OFF(f), 0, 0, NULL \
+	}
+#define KEY_ENUM(s, n, f, v)                       \
+	{                                          \
+		s, n, CONFIG_ENUM, OFF(f), 0, 0, v \
+	}
+
+static const struct config_key config_keys[] = {
+	KEY_STR("server", "user", user),
+	KEY_UINT("server", "workers", workers, 1, 64),
+	KEY_ENUM("server", "log", log, log_targets),
+	{"server", "log_level", CONFIG_LOG_LEVEL, OFF(log_level), 0, 0, NULL},
+	KEY_UINT("server", "login_timeout", login_timeout, 5, 3600),
+	KEY_UINT("server", "max_connections", max_connections, 1, 1000000),
+	KEY_STR("listen", "imap", listen[CONFIG_LISTEN_IMAP]),
+	KEY_STR("listen", "imaps", listen[CONFIG_LISTEN_IMAPS]),
+	KEY_STR("listen", "pop3", listen[CONFIG_LISTEN_POP3]),
+	KEY_STR("listen", "pop3s", listen[CONFIG_LISTEN_POP3S]),
+	KEY_BOOL("listen", "proxy_protocol", proxy_protocol),
+	KEY_STR("tls", "cert", tls_cert),
+	KEY_STR("tls", "key", tls_key),
+	KEY_STR("tls", "priorities", tls_priorities),
+	KEY_STR("auth", "backend", auth_backend),
+	KEY_ENUM("auth", "plaintext", auth_plaintext, plaintext_names),
+	KEY_BOOL("auth", "allow_plain_scheme", auth_allow_plain_scheme),
+	KEY_UINT("auth", "workers", auth_workers, 1, 64),
+	KEY_UINT("auth", "penalty_max", auth_penalty_max, 0, 300),
+	KEY_UINT("auth", "max_connections_per_ip", auth_max_connections_per_ip,
+		 1, 100000),
+	KEY_UINT("auth", "max_failures", auth_max_failures, 1, 100),
+	KEY_UINT("auth", "checkpassword_timeout", auth_checkpassword_timeout, 1,
+		 300),
+	KEY_STR("mail", "root", mail_root),
+	KEY_BOOL("mail", "fsync", mail_fsync),
+	KEY_UINT("imap", "timeout", imap_timeout, 1800, 86400),
+	KEY_ENUM("pop3", "after_download", pop3_after_download,
+		 after_download_names),
+	KEY_UINT("pop3", "timeout", pop3_timeout, 600, 86400),
+	KEY_UINT("pop3", "login_delay", pop3_login_delay, 0, 86400),
+};
+
+#define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static const char *const listener_names[CONFIG_LISTEN_COUNT] = {
+	"imap", "imaps", "pop3", "pop3s"};
+
+const char *config_listener_name(enum config_listener kind)
+{
+	return listener_names[kind];
+}
+
+struct config *config_new_defaults(void)
+{
+	struct config *c = xcalloc(1, sizeof(*c));
+
+	c->user = xstrdup("vmail");
+	c->workers = 1;
+	c->log = LOG_TARGET_SYSLOG;
+	c->log_level = LOG_LEVEL_INFO;
+	c->login_timeout = 60;
+	c->max_connections = 1000;
+	c->listen[CONFIG_LISTEN_IMAP] = xstrdup("127.0.0.1:143 [::1]:143");
+	c->listen[CONFIG_LISTEN_IMAPS] = xstrdup("0.0.0.0:993");
+	c->listen[CONFIG_LISTEN_POP3] = xstrdup("");
+	c->listen[CONFIG_LISTEN_POP3S] = xstrdup("0.0.0.0:995");
+	c->tls_cert = xstrdup(SYSCONFDIR "/merpati/tls/fullchain.pem");
+	c->tls_key = xstrdup(SYSCONFDIR "/merpati/tls/privkey.pem");
+	c->tls_priorities =
+		xstrdup("NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2");
+	c->auth_backend = xstrdup("passwd-file " SYSCONFDIR "/merpati/users");
+	c->auth_plaintext = CONFIG_PLAINTEXT_TLS;
+	c->auth_workers = 2;
+	c->auth_penalty_max = 15;
+	c->auth_max_connections_per_ip = 20;
+	c->auth_max_failures = 3;
+	c->auth_checkpassword_timeout = 10;
+	c->mail_root = xstrdup("/var/vmail/%d/%n");
+	c->mail_fsync = true;
+	c->imap_timeout = 1800;
+	c->pop3_after_download = CONFIG_AFTER_DOWNLOAD_DELETE;
+	c->pop3_timeout = 600;
+	c->pop3_login_delay = 0;
+	return c;
+}
+
+void config_free(struct config **config)
+{
+	struct config *c = *config;
+
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (config_keys[i].type == CONFIG_STRING)
+			free(*(char **)((char *)c + config_keys[i].offset));
+	}
+	free(c->path);
+	free(c);
+	*config = NULL;
+}
+
+struct config_parse {
+	struct config *config;
+	char *error;	  /* reason of the first error, without location */
+	int error_line;	  /* set from ini_parse()'s return */
+	char section[64]; /* last section seen, for unknown-section errors */
+	bool bad_section;
+};
+
+static int set_error(struct config_parse *p, char *msg)
+{
+	if (p->error == NULL)
+		p->error = msg;
+	else
+		free(msg);
+	return 0; /* tells inih: error on this line */
+}
+
+/* The value of `line` before an inline "# comment" (space then '#'). */
+static void strip_comment(char *value)
+{
+	for (char *p = value; *p != '\0'; p++) {
+		if (*p == '#' &&
+		    (p == value || p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	}
+	str_trim(value);
+}
+
+static int parse_bool(const char *v, bool *b_r)
+{
+	if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 ||
+	    strcmp(v, "on") == 0 || strcmp(v, "1") == 0) {
+		*b_r = true;
+		return 0;
+	}
+	if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "off") == 0 || strcmp(v, "0") == 0) {
+		*b_r = false;
+		return 0;
+	}
+	return -1;
+}
+
+static char *enum_choices(const char *const *names)
+{
+	struct buf b;
+	char *s;
+
+	buf_init(&b, 1024);
+	for (size_t i = 0; names[i] != NULL; i++)
+		buf_printf(&b, "%s%s", i > 0 ? " | " : "", names[i]);
+	s = xstrdup(b.data);
+	buf_free(&b);
+	return s;
+}
+
+static int set_value(struct config_parse *p, const struct config_key *k,
+		     const char *v)
+{
+	void *field = (char *)p->config + k->offset;
+	char msg[512];
+	uint64_t n;
+
+	switch (k->type) {
+	case CONFIG_STRING:
+		free(*(char **)field);
+		*(char **)field = xstrdup(v);
+		return 1;
+	case CONFIG_UINT:
+		if (str_to_u64(v, UINT32_MAX, &n) < 0 || n < k->min ||
+		    n > k->max) {
+			snprintf(msg, sizeof(msg),
+				 "%s.%s: '%s' is not a number from %u to %u",
+				 k->section, k->name, v, k->min, k->max);
+			return set_error(p, xstrdup(msg));
+		}
+		*(unsigned *)field = (unsigned)n;
+		return 1;
+	case CONFIG_BOOL:
+		if (parse_bool(v, (bool *)field) < 0) {
+			snprintf(msg, sizeof(msg),
+				 "%s.%s: '%s' is not yes or no", k->section,
+				 k->name, v);
+			return set_error(p, xstrdup(msg));
+		}
+		return 1;
+	case CONFIG_ENUM:
+		for (int i = 0; k->names[i] != NULL; i++) {
+			if (strcmp(v, k->names[i]) == 0) {
+				*(int *)field = i;
+				return 1;
+			}
+		}
+		char *choices = enum_choices(k->names);
+		snprintf(msg, sizeof(msg), "%s.%s: '%s' is not one of %s",
+			 k->section, k->name, v, choices);
+		free(choices);
+		return set_error(p, xstrdup(msg));
+	case CONFIG_LOG_LEVEL:
+		if (log_level_parse(v, (enum log_level *)field) < 0) {
+			snprintf(
+				msg, sizeof(msg),
+				"server.log_level: '%s' is not one of debug | info | warn | error",
+				v);
+			return set_error(p, xstrdup(msg));
+		}
+		return 1;
+	}
+	return set_error(p, xstrdup("internal: bad key type"));
+}
+
+static bool section_known(const char *section)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (strcmp(config_keys[i].section, section) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int config_ini_handler(void *user, const char *section, const char *name,
+			      const char *value)
+{
+	struct config_parse *p = user;
+	char msg[512];
+	char *v;
+	int ret;
+
+	if (!section_known(section)) {
+		snprintf(msg, sizeof(msg), "unknown section [%s]", section);
+		return set_error(p, xstrdup(msg));
+	}
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (strcmp(k->section, section) != 0 ||
+		    strcmp(k->name, name) != 0)
+			continue;
+		v = xstrdup(value);
+		strip_comment(v);
+		ret = set_value(p, k, v);
+		free(v);
+		return ret;
+	}
+	snprintf(msg, sizeof(msg), "unknown key '%s' in section [%s]", name,
+		 section);
+	return set_error(p, xstrdup(msg));
+}
+
+/* Checks that only make sense on the whole file. */
+static int config_validate(const struct config *c, char **error_r)
+{
+	bool any = false;
+
+	for (int i = 0; i < CONFIG_LISTEN_COUNT; i++) {
+		if (c->listen[i][0] != '\0')
+			any = true;
+	}
+	if (!any) {
+		*error_r =
+			xstrdup("no listener configured ([listen] is empty)");
+		return -1;
+	}
+	if (strstr(c->mail_root, "%") == NULL &&
+	    strstr(c->mail_root, "~") == NULL) {
+		*error_r = xstrdup(
+			"mail.root must contain %u, %n or %d (every user would share one mail root)");
+		return -1;
+	}
+	return 0;
+}
+
+struct config *config_load(const char *path, char **error_r)
+{
+	struct config_parse p = {0};
+	FILE *f;
+	int line;
+
+	f = fopen(path, "r");
+	if (f == NULL) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s: cannot open: %s", path,
+			 strerror(errno));
+		*error_r = xstrdup(msg);
+		return NULL;
+	}
+	p.config = config_new_defaults();
+	p.config->path = xstrdup(path);
+	/* Debian's libinih takes these at run time */
+	ini_inline_comment_prefixes = ";";
+	ini_stop_on_first_error = true;
+	ini_allow_multiline = false;
+	line = ini_parse_file(f, config_ini_handler, &p);
+	fclose(f);
+	if (line != 0) {
+		char msg[1024];
+
+		if (line < 0)
+			snprintf(msg, sizeof(msg), "%s: cannot read", path);
+		else
+			snprintf(
+				msg, sizeof(msg), "%s:%d: %s", path, line,
+				p.error != NULL
+					? p.error
+					: "syntax error (expected [section] or key = value)");
+		*error_r = xstrdup(msg);
+		free(p.error);
+		config_free(&p.config);
+		return NULL;
+	}
+	if (config_validate(p.config, &p.error) < 0) {
+		size_t n = strlen(path) + strlen(p.error) + 3;
+
+		*error_r = xmalloc(n);
+		snprintf(*error_r, n, "%s: %s", path, p.error);
+		free(p.error);
+		config_free(&p.config);
+		return NULL;
+	}
+	return p.config;
+}
+
+static void print_value(const struct config *c, const struct config_key *k,
+			FILE *out)
+{
+	const void *field = (const char *)c + k->offset;
+
+	switch (k->type) {
+	case CONFIG_STRING:
+		fprintf(out, "%s = %s\n", k->name, *(char *const *)field);
+		break;
+	case CONFIG_UINT:
+		fprintf(out, "%s = %u\n", k->name, *(const unsigned *)field);
+		break;
+	case CONFIG_BOOL:
+		fprintf(out, "%s = %s\n", k->name,
+			*(const bool *)field ? "yes" : "no");
+		break;
+	case CONFIG_ENUM:
+		fprintf(out, "%s = %s\n", k->name,
+			k->names[*(const int *)field]);
+		break;
+	case CONFIG_LOG_LEVEL:
+		fprintf(out, "%s = %s\n", k->name,
+			log_level_name(*(const enum log_level *)field));
+		break;
+	}
+}
+
+void config_print(const struct config *c, FILE *out)
+{
+	const char *section = "";
+
+	fprintf(out, "# effective configuration from %s\n",
+		c->path != NULL ? c->path : "built-in defaults");
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (strcmp(section, k->section) != 0) {
+			section = k->section;
+			fprintf(out, "\n[%s]\n", section);
+		}
+		print_value(c, k, out);
+	}
+}

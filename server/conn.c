@@ -1,0 +1,737 @@
+#include "server/conn.h"
+
+#include "lib/xalloc.h"
+#include "server/conn_server.h"
+#include "server/tls.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ev.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CONN_READ_CHUNK 16384
+#define CONN_LINGER_SECONDS 5.0
+#define CONN_HANDSHAKE_TIMEOUT 30
+
+enum conn_tls_state {
+	CONN_TLS_NONE,
+	CONN_TLS_FLUSH_BEFORE, /* STARTTLS accepted: sending the OK in clear */
+	CONN_TLS_HANDSHAKE,
+	CONN_TLS_ACTIVE,
+};
+
+struct conn {
+	struct conn *prev, *next; /* all connections of this process */
+	struct ev_loop *loop;
+	int fd;
+	ev_io rio, wio;
+	ev_timer idle;	 /* idle timeout, restarted by input */
+	ev_timer kick;	 /* zero-delay: process/flush soon */
+	ev_timer linger; /* bounds the final flush after close */
+	struct buf in, out;
+	struct conn_limits limits;
+	const struct conn_handler *handler;
+	void *session;
+
+	struct tls_creds *creds; /* NULL: no TLS available */
+	gnutls_session_t tls;
+	enum conn_tls_state tls_state;
+	bool tls_send_again; /* last gnutls_record_send gave EAGAIN */
+
+	unsigned timeout;    /* seconds */
+	size_t line_len;     /* bytes of the last peeked line incl. LF */
+	unsigned depth;	     /* nesting of our callbacks */
+	bool paused;	     /* conn_pause_input() */
+	bool output_blocked; /* went above high-water; waiting for low */
+	bool skipping_line;  /* dropping an overlong line's remainder */
+	bool eof;	     /* peer closed its side; we may still send */
+	bool dead;	     /* the socket is unusable: free without flushing */
+	bool closing;
+	bool opened; /* handler->open() was called */
+	bool freed;
+
+	uint64_t id;
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port;
+	bool loopback;
+	char *user;
+	char prefix[256];
+};
+
+static struct conn *conn_list;
+static unsigned conn_total;
+static uint64_t conn_next_id = 1;
+
+static void conn_update_prefix(struct conn *c)
+{
+	snprintf(c->prefix, sizeof(c->prefix),
+		 "conn=%llu proto=%s peer=%s:%u%s%s", (unsigned long long)c->id,
+		 c->handler->name, c->ip, c->port, c->user ? " user=" : "",
+		 c->user ? c->user : "");
+}
+
+void conn_format_addr(const struct sockaddr_storage *ss, char *ip,
+		      size_t ip_size, unsigned *port_r)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+			inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], ip,
+				  ip_size);
+		else
+			inet_ntop(AF_INET6, &s6->sin6_addr, ip, ip_size);
+		*port_r = ntohs(s6->sin6_port);
+	} else if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		inet_ntop(AF_INET, &s4->sin_addr, ip, ip_size);
+		*port_r = ntohs(s4->sin_port);
+	} else {
+		snprintf(ip, ip_size, "local");
+		*port_r = 0;
+	}
+}
+
+static bool addr_is_loopback(const char *ip)
+{
+	return strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
+}
+
+/* --- teardown --- */
+
+static void conn_destroy(struct conn *c)
+{
+	if (c->freed)
+		return;
+	c->freed = true;
+	if (c->opened && c->handler->free != NULL)
+		c->handler->free(c->session);
+	ev_io_stop(c->loop, &c->rio);
+	ev_io_stop(c->loop, &c->wio);
+	ev_timer_stop(c->loop, &c->idle);
+	ev_timer_stop(c->loop, &c->kick);
+	ev_timer_stop(c->loop, &c->linger);
+	if (c->tls != NULL && c->tls_state == CONN_TLS_ACTIVE)
+		(void)gnutls_bye(c->tls, GNUTLS_SHUT_WR);
+	tls_session_free(&c->tls);
+	tls_creds_unref(&c->creds);
+	close(c->fd);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		conn_list = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	conn_total--;
+	conn_log_debug(c, "event=freed");
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c->user);
+	free(c);
+}
+
+/* --- low-level I/O --- */
+
+/* Sends what can be sent. Returns 0 (maybe partial), -1 on a fatal error. */
+static int conn_flush(struct conn *c)
+{
+	if (c->tls_state == CONN_TLS_HANDSHAKE)
+		return 0; /* the handshake owns both watchers */
+	while (c->out.len > 0) {
+		ssize_t n;
+
+		if (c->tls_state == CONN_TLS_ACTIVE) {
+			n = c->tls_send_again
+				    ? gnutls_record_send(c->tls, NULL, 0)
+				    : gnutls_record_send(c->tls, c->out.data,
+							 c->out.len);
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
+				c->tls_send_again = true;
+				ev_io_start(c->loop, &c->wio);
+				return 0;
+			}
+			c->tls_send_again = false;
+			if (n < 0) {
+				conn_log_info(
+					c,
+					"event=disconnect reason=tls_send error=\"%s\"",
+					gnutls_strerror((int)n));
+				return -1;
+			}
+		} else {
+			n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+				ev_io_start(c->loop, &c->wio);
+				return 0;
+			}
+			if (n < 0) {
+				conn_log_info(
+					c,
+					"event=disconnect reason=send error=\"%s\"",
+					strerror(errno));
+				return -1;
+			}
+		}
+		buf_consume(&c->out, (size_t)n);
+	}
+	ev_io_stop(c->loop, &c->wio);
+	return 0;
+}
+
+/* Reads what is there into the input buffer. Returns bytes read, 0 when
+   nothing is available, -1 on EOF or error. */
+static ssize_t conn_read_some(struct conn *c)
+{
+	size_t total = 0;
+
+	for (;;) {
+		size_t avail;
+		char *p = buf_reserve(&c->in, CONN_READ_CHUNK, &avail);
+		ssize_t n;
+
+		if (p == NULL)
+			break; /* input buffer full: stop reading for now */
+		if (c->tls_state == CONN_TLS_ACTIVE) {
+			n = gnutls_record_recv(c->tls, p, avail);
+			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
+				break;
+			if (n == GNUTLS_E_REHANDSHAKE)
+				continue;
+			if (n < 0) {
+				conn_log_info(
+					c,
+					"event=disconnect reason=tls_recv error=\"%s\"",
+					gnutls_strerror((int)n));
+				return -1;
+			}
+		} else {
+			n = recv(c->fd, p, avail, 0);
+			if (n < 0 && (errno == EAGAIN || errno == EINTR))
+				break;
+			if (n < 0) {
+				conn_log_info(
+					c,
+					"event=disconnect reason=recv error=\"%s\"",
+					strerror(errno));
+				return -1;
+			}
+		}
+		if (n == 0) {
+			c->eof = true;
+			break;
+		}
+		buf_commit(&c->in, (size_t)n);
+		total += (size_t)n;
+		/* GnuTLS may hold decrypted bytes the socket will not announce */
+		if (c->tls_state == CONN_TLS_ACTIVE &&
+		    gnutls_record_check_pending(c->tls) > 0)
+			continue;
+		if ((size_t)n < avail)
+			break;
+	}
+	return (ssize_t)total;
+}
+
+/* Drops the rest of an overlong line as it arrives. */
+static void conn_skip_input(struct conn *c)
+{
+	long lf;
+
+	if (!c->skipping_line)
+		return;
+	lf = buf_find_byte(&c->in, 0, '\n');
+	if (lf < 0) {
+		buf_reset(&c->in);
+		return;
+	}
+	buf_consume(&c->in, (size_t)lf + 1);
+	c->skipping_line = false;
+}
+
+/* --- the driving logic --- */
+
+static bool conn_can_process(const struct conn *c)
+{
+	return !c->closing && !c->paused && !c->output_blocked &&
+	       (c->tls_state == CONN_TLS_NONE ||
+		c->tls_state == CONN_TLS_ACTIVE);
+}
+
+static void conn_update_read_watcher(struct conn *c)
+{
+	bool want = !c->closing && !c->eof && !c->dead && !c->output_blocked &&
+		    c->tls_state != CONN_TLS_FLUSH_BEFORE &&
+		    buf_room(&c->in) > 0;
+
+	if (want)
+		ev_io_start(c->loop, &c->rio);
+	else
+		ev_io_stop(c->loop, &c->rio);
+}
+
+static void conn_start_handshake(struct conn *c);
+
+/* Runs the front-end, flushes, and decides what to wait for next. Called
+   at the end of every callback. */
+static void conn_settle(struct conn *c)
+{
+	if (c->freed)
+		return;
+	if (conn_can_process(c) && c->opened) {
+		c->handler->process(c->session);
+		if (c->out.len > c->limits.output_high)
+			c->output_blocked = true;
+	}
+	if (conn_flush(c) < 0) {
+		conn_destroy(c);
+		return;
+	}
+	if (c->output_blocked && c->out.len <= c->limits.output_low) {
+		/* drained: let the producer continue on the next round */
+		c->output_blocked = false;
+		ev_timer_start(c->loop, &c->kick);
+	}
+	if (c->tls_state == CONN_TLS_FLUSH_BEFORE && c->out.len == 0)
+		conn_start_handshake(c);
+	if (c->freed)
+		return;
+	if (c->dead && !c->closing)
+		conn_close(c, "connection lost");
+	if (c->eof && !c->closing && c->tls_state != CONN_TLS_HANDSHAKE) {
+		/* answer what was pipelined before the peer closed, then go */
+		if (conn_can_process(c) && c->opened && c->in.len > 0)
+			c->handler->process(c->session);
+		conn_close(c, "peer closed");
+		(void)conn_flush(c);
+	}
+	if (c->closing) {
+		if (c->out.len == 0 || c->dead) {
+			conn_destroy(c);
+			return;
+		}
+		if (!ev_is_active(&c->linger)) {
+			ev_timer_set(&c->linger, CONN_LINGER_SECONDS, 0.);
+			ev_timer_start(c->loop, &c->linger);
+		}
+	}
+	conn_update_read_watcher(c);
+}
+
+static void conn_enter(struct conn *c)
+{
+	c->depth++;
+}
+
+static void conn_leave(struct conn *c)
+{
+	if (--c->depth == 0)
+		conn_settle(c);
+}
+
+static void conn_open_session(struct conn *c, void *ctx)
+{
+	c->opened = true;
+	c->session = c->handler->open(c, ctx);
+}
+
+static void conn_handshake_step(struct conn *c)
+{
+	int ret = gnutls_handshake(c->tls);
+
+	if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) {
+		if (gnutls_record_get_direction(c->tls) == 1) {
+			ev_io_start(c->loop, &c->wio);
+			ev_io_stop(c->loop, &c->rio);
+		} else {
+			ev_io_stop(c->loop, &c->wio);
+			ev_io_start(c->loop, &c->rio);
+		}
+		return;
+	}
+	if (ret < 0) {
+		conn_log_info(c, "event=tls_failed error=\"%s\"",
+			      gnutls_strerror(ret));
+		c->dead = true; /* nothing can be sent any more */
+		conn_close(c, "tls handshake failed");
+		return;
+	}
+	c->tls_state = CONN_TLS_ACTIVE;
+	ev_io_stop(c->loop, &c->wio);
+	conn_log_info(c, "event=tls tls=%s cipher=%s",
+		      tls_session_version(c->tls),
+		      gnutls_cipher_get_name(gnutls_cipher_get(c->tls)));
+	ev_timer_set(&c->idle, 0., c->timeout);
+	ev_timer_again(c->loop, &c->idle);
+	/* the greeting (implicit TLS) or the front-end's next step */
+	ev_timer_start(c->loop, &c->kick);
+}
+
+static void conn_start_handshake(struct conn *c)
+{
+	const char *error;
+
+	if (c->in.len > 0) {
+		/* RFC 2595 / RFC 3501 6.2.1: nothing may cross from the
+		   plaintext phase into TLS (CVE-2011-0411 class) */
+		conn_log_warn(c, "event=starttls_injection bytes=%zu",
+			      c->in.len);
+		buf_reset(&c->in);
+		c->dead = true;
+		conn_close(c, "plaintext pipelined after STARTTLS");
+		return;
+	}
+	if (tls_session_new(c->creds, c->fd, &c->tls, &error) < 0) {
+		conn_log_error(c, "event=tls_failed error=\"%s\"", error);
+		c->dead = true;
+		conn_close(c, "tls session");
+		return;
+	}
+	c->tls_state = CONN_TLS_HANDSHAKE;
+	ev_timer_set(&c->idle, 0., CONN_HANDSHAKE_TIMEOUT);
+	ev_timer_again(c->loop, &c->idle);
+	conn_handshake_step(c);
+}
+
+static void conn_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+	ssize_t n;
+
+	(void)loop;
+	(void)revents;
+	conn_enter(c);
+	if (c->tls_state == CONN_TLS_HANDSHAKE) {
+		conn_handshake_step(c);
+		conn_leave(c);
+		return;
+	}
+	n = conn_read_some(c);
+	if (n < 0) {
+		c->dead = true;
+		conn_close(c, "read error");
+	} else if (n > 0) {
+		ev_timer_again(c->loop, &c->idle);
+		conn_skip_input(c);
+	}
+	conn_leave(c);
+}
+
+static void conn_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	conn_enter(c);
+	if (c->tls_state == CONN_TLS_HANDSHAKE)
+		conn_handshake_step(c);
+	conn_leave(c);
+}
+
+static void conn_kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	conn_enter(c);
+	conn_leave(c);
+}
+
+static void conn_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	conn_enter(c);
+	if (!c->closing) {
+		conn_log_info(c, "event=timeout seconds=%u", c->timeout);
+		if (c->opened && c->handler->bye != NULL &&
+		    c->tls_state != CONN_TLS_HANDSHAKE)
+			c->handler->bye(c->session, CONN_BYE_TIMEOUT);
+		conn_close(c, "idle timeout");
+	}
+	conn_leave(c);
+}
+
+static void conn_linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	conn_log_info(c, "event=disconnect reason=linger unsent=%zu",
+		      c->out.len);
+	conn_destroy(c);
+}
+
+struct conn *conn_new(struct ev_loop *loop, int fd,
+		      const struct sockaddr_storage *peer,
+		      const struct conn_handler *handler, void *handler_ctx,
+		      struct tls_creds *creds, bool implicit_tls,
+		      const struct conn_limits *limits)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->loop = loop;
+	c->fd = fd;
+	c->handler = handler;
+	c->limits = *limits;
+	c->timeout = limits->login_timeout;
+	c->id = conn_next_id++;
+	c->creds = creds != NULL ? tls_creds_ref(creds) : NULL;
+	conn_format_addr(peer, c->ip, sizeof(c->ip), &c->port);
+	c->loopback = addr_is_loopback(c->ip);
+	buf_init(&c->in, limits->input_max);
+	buf_init(&c->out, BUF_UNLIMITED);
+	conn_update_prefix(c);
+
+	ev_io_init(&c->rio, conn_rio_cb, fd, EV_READ);
+	ev_io_init(&c->wio, conn_wio_cb, fd, EV_WRITE);
+	ev_init(&c->idle, conn_idle_cb);
+	ev_timer_init(&c->kick, conn_kick_cb, 0., 0.);
+	ev_init(&c->linger, conn_linger_cb);
+	c->rio.data = c->wio.data = c->idle.data = c->kick.data =
+		c->linger.data = c;
+	ev_timer_set(&c->idle, 0., c->timeout);
+	ev_timer_again(loop, &c->idle);
+
+	c->next = conn_list;
+	if (conn_list != NULL)
+		conn_list->prev = c;
+	conn_list = c;
+	conn_total++;
+
+	conn_log_info(c, "event=connect tls=%s",
+		      implicit_tls ? "implicit" : "no");
+	conn_enter(c);
+	/* implicit TLS: the greeting is written as a TLS session's (no
+	   STARTTLS offered) and sent once the handshake is done */
+	if (implicit_tls)
+		c->tls_state = CONN_TLS_FLUSH_BEFORE;
+	conn_open_session(c, handler_ctx);
+	if (implicit_tls && !c->closing)
+		conn_start_handshake(c);
+	conn_leave(c);
+	return c;
+}
+
+/* --- the front-end API --- */
+
+struct ev_loop *conn_loop(struct conn *c)
+{
+	return c->loop;
+}
+
+struct buf *conn_input(struct conn *c)
+{
+	return &c->in;
+}
+
+int conn_peek_line(struct conn *c, size_t max, struct strv *line_r)
+{
+	size_t scan = c->in.len < max + 2 ? c->in.len : max + 2;
+	const char *lf = memchr(c->in.data != NULL ? c->in.data : "", '\n',
+				c->in.data != NULL ? scan : 0);
+	size_t len;
+
+	/* between STARTTLS and the end of the handshake nothing is parsed */
+	if (c->skipping_line || c->tls_state == CONN_TLS_FLUSH_BEFORE ||
+	    c->tls_state == CONN_TLS_HANDSHAKE)
+		return 0;
+	if (lf == NULL)
+		return c->in.len > max + 1 ? -1 : 0;
+	len = (size_t)(lf - c->in.data);
+	c->line_len = len + 1;
+	if (len > 0 && c->in.data[len - 1] == '\r')
+		len--;
+	if (len > max)
+		return -1;
+	line_r->p = c->in.data;
+	line_r->len = len;
+	return 1;
+}
+
+void conn_consume_line(struct conn *c)
+{
+	buf_consume(&c->in, c->line_len);
+	c->line_len = 0;
+}
+
+void conn_skip_line(struct conn *c)
+{
+	c->skipping_line = true;
+	conn_skip_input(c);
+	c->line_len = 0;
+}
+
+void conn_pause_input(struct conn *c, bool pause)
+{
+	c->paused = pause;
+	if (!pause)
+		conn_kick(c);
+}
+
+void conn_kick(struct conn *c)
+{
+	if (!c->freed)
+		ev_timer_start(c->loop, &c->kick);
+}
+
+void conn_write(struct conn *c, const void *data, size_t len)
+{
+	if (c->freed)
+		return;
+	if (buf_append(&c->out, data, len) < 0)
+		abort(); /* BUF_UNLIMITED: cannot happen short of OOM */
+	if (c->depth == 0)
+		conn_kick(c);
+}
+
+void conn_write_str(struct conn *c, const char *s)
+{
+	conn_write(c, s, strlen(s));
+}
+
+void conn_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->freed)
+		return;
+	va_start(ap, fmt);
+	if (buf_vprintf(&c->out, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	if (c->depth == 0)
+		conn_kick(c);
+}
+
+bool conn_output_full(const struct conn *c)
+{
+	return c->out.len > c->limits.output_high;
+}
+
+size_t conn_output_pending(const struct conn *c)
+{
+	return c->out.len;
+}
+
+void conn_close(struct conn *c, const char *reason)
+{
+	if (c->closing || c->freed)
+		return;
+	c->closing = true;
+	conn_log_info(c, "event=disconnect reason=\"%s\"", reason);
+	conn_kick(c);
+}
+
+bool conn_is_closing(const struct conn *c)
+{
+	return c->closing;
+}
+
+int conn_starttls(struct conn *c)
+{
+	if (!conn_can_starttls(c))
+		return -1;
+	c->tls_state = CONN_TLS_FLUSH_BEFORE;
+	ev_io_stop(c->loop, &c->rio);
+	if (c->depth == 0)
+		conn_kick(c);
+	return 0;
+}
+
+bool conn_can_starttls(const struct conn *c)
+{
+	return c->creds != NULL && c->tls_state == CONN_TLS_NONE;
+}
+
+bool conn_is_tls(const struct conn *c)
+{
+	return c->tls_state != CONN_TLS_NONE;
+}
+
+bool conn_is_loopback(const struct conn *c)
+{
+	return c->loopback;
+}
+
+const char *conn_peer_ip(const struct conn *c)
+{
+	return c->ip;
+}
+
+unsigned conn_peer_port(const struct conn *c)
+{
+	return c->port;
+}
+
+uint64_t conn_id(const struct conn *c)
+{
+	return c->id;
+}
+
+void conn_set_timeout(struct conn *c, unsigned seconds)
+{
+	c->timeout = seconds;
+	if (c->tls_state == CONN_TLS_HANDSHAKE)
+		return;
+	ev_timer_set(&c->idle, 0., seconds);
+	ev_timer_again(c->loop, &c->idle);
+}
+
+void conn_set_user(struct conn *c, const char *user)
+{
+	free(c->user);
+	c->user = user != NULL ? xstrdup(user) : NULL;
+	conn_update_prefix(c);
+}
+
+const char *conn_log_prefix(const struct conn *c)
+{
+	return c->prefix;
+}
+
+/* --- all connections --- */
+
+void conn_close_all(enum conn_bye why)
+{
+	struct conn *c, *next;
+
+	for (c = conn_list; c != NULL; c = next) {
+		next = c->next;
+		if (c->closing)
+			continue;
+		conn_enter(c);
+		if (c->opened && c->handler->bye != NULL &&
+		    c->tls_state != CONN_TLS_HANDSHAKE)
+			c->handler->bye(c->session, why);
+		conn_close(c, why == CONN_BYE_SHUTDOWN ? "server shutdown"
+						       : "timeout");
+		conn_leave(c);
+	}
+}
+
+unsigned conn_count(void)
+{
+	return conn_total;
+}
+
+unsigned conn_count_from_ip(const char *ip)
+{
+	unsigned n = 0;
+
+	for (struct conn *c = conn_list; c != NULL; c = c->next) {
+		if (strcmp(c->ip, ip) == 0)
+			n++;
+	}
+	return n;
+}

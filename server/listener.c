@@ -1,0 +1,245 @@
+#include "server/listener.h"
+
+#include "lib/str.h"
+#include "lib/xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define LISTEN_BACKLOG 511
+
+struct listener {
+	enum config_listener kind;
+	char *addr; /* as written in the config */
+	int fd;
+	bool keep; /* mark during an update */
+};
+
+struct listener_set {
+	struct listener *items;
+	size_t count;
+};
+
+struct listener_set *listener_set_new(void)
+{
+	return xcalloc(1, sizeof(struct listener_set));
+}
+
+void listener_set_free(struct listener_set **setp)
+{
+	struct listener_set *set = *setp;
+
+	if (set == NULL)
+		return;
+	for (size_t i = 0; i < set->count; i++) {
+		close(set->items[i].fd);
+		free(set->items[i].addr);
+	}
+	free(set->items);
+	free(set);
+	*setp = NULL;
+}
+
+int listener_parse_addr(const char *text, struct sockaddr_storage *ss,
+			unsigned *len_r, const char **error_r)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon, *port_s;
+	uint64_t port;
+	size_t hlen;
+
+	memset(ss, 0, sizeof(*ss));
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+
+		if (end == NULL || end[1] != ':') {
+			*error_r = "expected [IPv6]:port";
+			return -1;
+		}
+		hlen = (size_t)(end - text - 1);
+		if (hlen >= sizeof(host)) {
+			*error_r = "address too long";
+			return -1;
+		}
+		memcpy(host, text + 1, hlen);
+		host[hlen] = '\0';
+		port_s = end + 2;
+	} else {
+		colon = strrchr(text, ':');
+		if (colon == NULL) {
+			*error_r = "expected host:port";
+			return -1;
+		}
+		hlen = (size_t)(colon - text);
+		if (hlen >= sizeof(host)) {
+			*error_r = "address too long";
+			return -1;
+		}
+		memcpy(host, text, hlen);
+		host[hlen] = '\0';
+		port_s = colon + 1;
+	}
+	if (str_to_u64(port_s, 65535, &port) < 0 || port == 0) {
+		*error_r = "bad port (1-65535)";
+		return -1;
+	}
+	if (strcmp(host, "*") == 0)
+		strcpy(host, "::");
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		*len_r = sizeof(*s4);
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		*len_r = sizeof(*s6);
+		return 0;
+	}
+	*error_r = "not a numeric IPv4 or IPv6 address";
+	return -1;
+}
+
+static int listener_bind(const char *addr, int *fd_r, const char **error_r)
+{
+	struct sockaddr_storage ss;
+	unsigned len;
+	int fd, one = 1;
+
+	if (listener_parse_addr(addr, &ss, &len, error_r) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+		    0);
+	if (fd < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6 && strcmp(addr, "*") != 0 &&
+	    strncmp(addr, "*:", 2) != 0)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+				 sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+	    listen(fd, LISTEN_BACKLOG) < 0) {
+		*error_r = strerror(errno);
+		close(fd);
+		return -1;
+	}
+	*fd_r = fd;
+	return 0;
+}
+
+static struct listener *listener_find(struct listener_set *set,
+				      enum config_listener kind,
+				      const char *addr)
+{
+	for (size_t i = 0; i < set->count; i++) {
+		if (set->items[i].kind == kind &&
+		    strcmp(set->items[i].addr, addr) == 0)
+			return &set->items[i];
+	}
+	return NULL;
+}
+
+/* Binds the new addresses of one kind into `fresh`. */
+static int update_kind(struct listener_set *set, struct listener_set *fresh,
+		       enum config_listener kind, const char *list,
+		       char **error_r)
+{
+	char *copy = xstrdup(list), *save = NULL;
+
+	for (char *a = strtok_r(copy, " \t", &save); a != NULL;
+	     a = strtok_r(NULL, " \t", &save)) {
+		struct listener *old = listener_find(set, kind, a);
+		const char *error;
+		int fd;
+
+		if (old != NULL) {
+			old->keep = true;
+			continue;
+		}
+		if (listener_find(fresh, kind, a) != NULL)
+			continue;
+		if (listener_bind(a, &fd, &error) < 0) {
+			char msg[512];
+
+			snprintf(msg, sizeof(msg), "listen.%s: %s: %s",
+				 config_listener_name(kind), a, error);
+			*error_r = xstrdup(msg);
+			free(copy);
+			return -1;
+		}
+		fresh->items =
+			xrealloc(fresh->items,
+				 (fresh->count + 1) * sizeof(*fresh->items));
+		fresh->items[fresh->count++] =
+			(struct listener){kind, xstrdup(a), fd, true};
+	}
+	free(copy);
+	return 0;
+}
+
+int listener_set_update(struct listener_set *set, const struct config *config,
+			char **error_r)
+{
+	struct listener_set *fresh = listener_set_new();
+	size_t n = 0;
+
+	for (size_t i = 0; i < set->count; i++)
+		set->items[i].keep = false;
+	for (int k = 0; k < CONFIG_LISTEN_COUNT; k++) {
+		if (update_kind(set, fresh, (enum config_listener)k,
+				config->listen[k], error_r) < 0) {
+			listener_set_free(&fresh);
+			return -1;
+		}
+	}
+	/* commit: drop what is no longer listed, add what is new */
+	for (size_t i = 0; i < set->count; i++) {
+		if (set->items[i].keep) {
+			set->items[n++] = set->items[i];
+		} else {
+			close(set->items[i].fd);
+			free(set->items[i].addr);
+		}
+	}
+	set->items =
+		xrealloc(set->items, (n + fresh->count) * sizeof(*set->items));
+	memcpy(set->items + n, fresh->items,
+	       fresh->count * sizeof(*set->items));
+	set->count = n + fresh->count;
+	fresh->count = 0;
+	listener_set_free(&fresh);
+	return 0;
+}
+
+size_t listener_set_count(const struct listener_set *set)
+{
+	return set->count;
+}
+
+enum config_listener listener_set_kind(const struct listener_set *set, size_t i)
+{
+	return set->items[i].kind;
+}
+
+int listener_set_fd(const struct listener_set *set, size_t i)
+{
+	return set->items[i].fd;
+}
+
+const char *listener_set_addr(const struct listener_set *set, size_t i)
+{
+	return set->items[i].addr;
+}

@@ -1,0 +1,303 @@
+#include "server/master.h"
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "server/listener.h"
+#include "server/tls.h"
+#include "server/worker.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MASTER_STOP_SECONDS 5
+#define MASTER_MAX_WORKERS 64
+
+struct worker_slot {
+	pid_t pid;
+	time_t started;
+	unsigned fast_deaths; /* consecutive deaths within a second of start */
+};
+
+static volatile sig_atomic_t got_chld, got_hup, got_term;
+
+static struct {
+	struct config *config;
+	const char *config_path;
+	struct listener_set *listeners;
+	struct worker_slot workers[MASTER_MAX_WORKERS];
+	pid_t *retired; /* old generations, retiring after a reload */
+	size_t n_retired;
+	char auth_socket[64];
+} master;
+
+static void master_signal(int signo)
+{
+	if (signo == SIGCHLD)
+		got_chld = 1;
+	else if (signo == SIGHUP)
+		got_hup = 1;
+	else
+		got_term = 1;
+}
+
+static int master_spawn_worker(unsigned index)
+{
+	struct worker_slot *slot = &master.workers[index];
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_error("event=fork_failed error=\"%s\"", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		struct worker_params p = {
+			.config = master.config,
+			.listeners = master.listeners,
+			.auth_socket = master.auth_socket,
+			.index = index,
+		};
+
+		signal(SIGCHLD, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
+		worker_main(&p);
+	}
+	slot->pid = pid;
+	slot->started = time(NULL);
+	return 0;
+}
+
+/* Loads the TLS files once to find errors before any worker does. */
+static int master_check_tls(const struct config *c, char **error_r)
+{
+	struct tls_creds *creds = tls_creds_load(c->tls_cert, c->tls_key,
+						 c->tls_priorities, error_r);
+
+	if (creds == NULL)
+		return -1;
+	tls_creds_unref(&creds);
+	return 0;
+}
+
+static void master_reload(void)
+{
+	struct config *fresh;
+	char *error = NULL;
+
+	fresh = config_load(master.config_path, &error);
+	if (fresh == NULL || master_check_tls(fresh, &error) < 0 ||
+	    listener_set_update(master.listeners, fresh, &error) < 0) {
+		log_error("event=reload_failed reason=\"%s\" keeping=old",
+			  error);
+		free(error);
+		config_free(&fresh);
+		return;
+	}
+	/* retire the old generation: it stops accepting and finishes */
+	for (unsigned i = 0; i < master.config->workers; i++) {
+		if (master.workers[i].pid <= 0)
+			continue;
+		kill(master.workers[i].pid, SIGQUIT);
+		master.retired = xrealloc(
+			master.retired, (master.n_retired + 1) * sizeof(pid_t));
+		master.retired[master.n_retired++] = master.workers[i].pid;
+		master.workers[i].pid = 0;
+	}
+	config_free(&master.config);
+	master.config = fresh;
+	log_init("merpatid", log_target_current(), master.config->log_level);
+	for (unsigned i = 0; i < master.config->workers; i++) {
+		master.workers[i].fast_deaths = 0;
+		master_spawn_worker(i);
+	}
+	log_info("event=reloaded config=%s workers=%u", master.config_path,
+		 master.config->workers);
+}
+
+static bool master_forget_retired(pid_t pid)
+{
+	for (size_t i = 0; i < master.n_retired; i++) {
+		if (master.retired[i] == pid) {
+			master.retired[i] = master.retired[--master.n_retired];
+			return true;
+		}
+	}
+	return false;
+}
+
+static void master_describe_exit(int status, char *out, size_t size)
+{
+	if (WIFEXITED(status))
+		snprintf(out, size, "exit=%d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(out, size, "signal=%d%s", WTERMSIG(status),
+			 WCOREDUMP(status) ? " core=1" : "");
+	else
+		snprintf(out, size, "status=%d", status);
+}
+
+static void master_reap(bool stopping)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		char how[64];
+
+		master_describe_exit(status, how, sizeof(how));
+		if (master_forget_retired(pid)) {
+			log_info("event=worker_retired pid=%ld %s", (long)pid,
+				 how);
+			continue;
+		}
+		for (unsigned i = 0; i < master.config->workers; i++) {
+			struct worker_slot *slot = &master.workers[i];
+
+			if (slot->pid != pid)
+				continue;
+			slot->pid = 0;
+			if (stopping)
+				break;
+			log_error("event=worker_died pid=%ld %s", (long)pid,
+				  how);
+			if (time(NULL) - slot->started <= 1)
+				slot->fast_deaths++;
+			else
+				slot->fast_deaths = 0;
+			if (slot->fast_deaths >= 5) {
+				log_error(
+					"event=worker_failing worker=%u reason=\"died 5 times right after start\" action=stop",
+					i);
+				got_term = 1;
+				break;
+			}
+			if (slot->fast_deaths > 0)
+				sleep(1); /* do not spin on a crashing worker */
+			master_spawn_worker(i);
+			break;
+		}
+	}
+}
+
+static int master_children(void)
+{
+	int n = (int)master.n_retired;
+
+	for (unsigned i = 0; i < master.config->workers; i++)
+		n += master.workers[i].pid > 0;
+	return n;
+}
+
+static void master_signal_all(int signo)
+{
+	for (unsigned i = 0; i < master.config->workers; i++) {
+		if (master.workers[i].pid > 0)
+			kill(master.workers[i].pid, signo);
+	}
+	for (size_t i = 0; i < master.n_retired; i++)
+		kill(master.retired[i], signo);
+}
+
+static void master_stop(void)
+{
+	struct timespec deadline, now;
+
+	log_info("event=stopping");
+	master_signal_all(SIGTERM);
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += MASTER_STOP_SECONDS;
+	while (master_children() > 0) {
+		master_reap(true);
+		if (master_children() == 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec >= deadline.tv_sec) {
+			log_warn("event=stop_kill children=%d",
+				 master_children());
+			master_signal_all(SIGKILL);
+			deadline.tv_sec = now.tv_sec + MASTER_STOP_SECONDS;
+		}
+		usleep(20000);
+	}
+}
+
+int master_run(struct config *config, const char *config_path)
+{
+	struct sigaction sa;
+	sigset_t block, old;
+	char *error = NULL;
+	int status = 0;
+
+	master.config = config;
+	master.config_path = config_path;
+	snprintf(master.auth_socket, sizeof(master.auth_socket),
+		 "merpati-auth-%ld", (long)getpid());
+	tls_global_init();
+	if (master_check_tls(config, &error) < 0) {
+		fprintf(stderr, "merpatid: %s\n", error);
+		log_error("event=start_failed reason=\"%s\"", error);
+		free(error);
+		config_free(&master.config);
+		return 1;
+	}
+	master.listeners = listener_set_new();
+	if (listener_set_update(master.listeners, config, &error) < 0) {
+		fprintf(stderr, "merpatid: %s\n", error);
+		log_error("event=start_failed reason=\"%s\"", error);
+		free(error);
+		listener_set_free(&master.listeners);
+		config_free(&master.config);
+		return 1;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = master_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+
+	for (size_t i = 0; i < listener_set_count(master.listeners); i++)
+		log_info("event=listening proto=%s addr=%s",
+			 config_listener_name(
+				 listener_set_kind(master.listeners, i)),
+			 listener_set_addr(master.listeners, i));
+	for (unsigned i = 0; i < config->workers; i++)
+		master_spawn_worker(i);
+	log_info("event=started version=%s workers=%u config=%s",
+		 MERPATI_VERSION, config->workers, config_path);
+
+	while (!got_term) {
+		sigsuspend(&old);
+		if (got_chld) {
+			got_chld = 0;
+			master_reap(false);
+		}
+		if (got_hup) {
+			got_hup = 0;
+			master_reload();
+		}
+	}
+	master_stop();
+	log_info("event=stopped");
+	listener_set_free(&master.listeners);
+	config_free(&master.config);
+	free(master.retired);
+	return status;
+}

@@ -1,0 +1,257 @@
+#include "server/worker.h"
+
+#include "lib/xalloc.h"
+#include "protocols/imap/imap.h"
+#include "protocols/pop3/pop3.h"
+#include "server/conn_server.h"
+#include "server/privdrop.h"
+#include "server/tls.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define WORKER_ACCEPT_BATCH 64
+#define WORKER_STOP_SECONDS 3.0
+#define CONN_INPUT_MAX (256 * 1024)
+#define CONN_OUTPUT_HIGH (256 * 1024)
+#define CONN_OUTPUT_LOW (64 * 1024)
+
+struct worker_listener {
+	ev_io io;
+	enum config_listener kind;
+	const struct conn_handler *handler;
+	void *handler_ctx;
+	bool implicit_tls;
+	const char *refuse; /* line sent when a connection is refused */
+};
+
+static struct {
+	struct ev_loop *loop;
+	const struct config *config;
+	struct tls_creds *creds;
+	struct worker_listener *listeners;
+	size_t n_listeners;
+	struct imap_context *imap;
+	struct pop3_context *pop3;
+	struct conn_limits limits;
+	ev_signal sig_term, sig_int, sig_quit, sig_hup;
+	ev_timer stop_timer;
+	ev_tstamp stop_deadline;
+	bool stopping;
+} worker;
+
+static void worker_refuse(int fd, const struct worker_listener *l,
+			  const char *why, const char *ip)
+{
+	log_warn("event=refused peer=%s reason=\"%s\"", ip, why);
+	if (!l->implicit_tls)
+		(void)send(fd, l->refuse, strlen(l->refuse),
+			   MSG_NOSIGNAL | MSG_DONTWAIT);
+	close(fd);
+}
+
+static void worker_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct worker_listener *l = (struct worker_listener *)w;
+
+	(void)revents;
+	for (int i = 0; i < WORKER_ACCEPT_BATCH; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		char ip[64];
+		unsigned port;
+		int one = 1;
+		int fd = accept4(w->fd, (struct sockaddr *)&ss, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED)
+				log_error(
+					"event=accept_failed listener=%s error=\"%s\"",
+					config_listener_name(l->kind),
+					strerror(errno));
+			return;
+		}
+		conn_format_addr(&ss, ip, sizeof(ip), &port);
+		if (conn_count() >= worker.config->max_connections) {
+			worker_refuse(fd, l, "server.max_connections reached",
+				      ip);
+			continue;
+		}
+		if (conn_count_from_ip(ip) >=
+		    worker.config->auth_max_connections_per_ip) {
+			worker_refuse(fd, l,
+				      "auth.max_connections_per_ip reached",
+				      ip);
+			continue;
+		}
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+				 sizeof(one));
+		conn_new(loop, fd, &ss, l->handler, l->handler_ctx,
+			 worker.creds, l->implicit_tls, &worker.limits);
+	}
+}
+
+static void worker_stop_accepting(void)
+{
+	for (size_t i = 0; i < worker.n_listeners; i++)
+		ev_io_stop(worker.loop, &worker.listeners[i].io);
+}
+
+static void worker_stop_check_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	if (conn_count() == 0) {
+		ev_break(loop, EVBREAK_ALL);
+		return;
+	}
+	if (worker.stop_deadline > 0 && ev_now(loop) >= worker.stop_deadline) {
+		log_warn("event=stop_forced connections=%u", conn_count());
+		ev_break(loop, EVBREAK_ALL);
+	}
+}
+
+static void worker_begin_stop(bool say_bye)
+{
+	worker_stop_accepting();
+	if (say_bye) {
+		worker.stop_deadline =
+			ev_now(worker.loop) + WORKER_STOP_SECONDS;
+		conn_close_all(CONN_BYE_SHUTDOWN);
+	}
+	if (!worker.stopping) {
+		worker.stopping = true;
+		ev_timer_init(&worker.stop_timer, worker_stop_check_cb, 0.,
+			      0.1);
+		ev_timer_start(worker.loop, &worker.stop_timer);
+	}
+}
+
+static void worker_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	if (w->signum == SIGQUIT) {
+		log_info("event=retiring connections=%u", conn_count());
+		worker_begin_stop(false);
+	} else if (w->signum == SIGTERM || w->signum == SIGINT) {
+		log_info("event=stopping connections=%u", conn_count());
+		worker_begin_stop(true);
+	}
+	/* SIGHUP: the master reloads; workers of a generation keep theirs */
+}
+
+static bool needs_tls(const struct config *c)
+{
+	for (int i = 0; i < CONFIG_LISTEN_COUNT; i++) {
+		if (c->listen[i][0] != '\0')
+			return true;
+	}
+	return false;
+}
+
+static void worker_setup_protocols(const struct worker_params *p)
+{
+	const struct config *c = p->config;
+	struct imap_settings iset = {
+		.timeout = c->imap_timeout,
+		.plaintext = (int)c->auth_plaintext,
+	};
+	struct pop3_settings pset = {
+		.timeout = c->pop3_timeout,
+		.plaintext = (int)c->auth_plaintext,
+		.after_download = (int)c->pop3_after_download,
+		.login_delay = c->pop3_login_delay,
+	};
+
+	worker.imap = imap_context_new(&iset);
+	worker.pop3 = pop3_context_new(&pset);
+}
+
+static void worker_setup_listeners(const struct worker_params *p)
+{
+	size_t n = listener_set_count(p->listeners);
+
+	worker.listeners = xcalloc(n, sizeof(*worker.listeners));
+	worker.n_listeners = n;
+	for (size_t i = 0; i < n; i++) {
+		struct worker_listener *l = &worker.listeners[i];
+
+		l->kind = listener_set_kind(p->listeners, i);
+		bool imap = l->kind == CONFIG_LISTEN_IMAP ||
+			    l->kind == CONFIG_LISTEN_IMAPS;
+		l->handler = imap ? &imap_conn_handler : &pop3_conn_handler;
+		l->handler_ctx =
+			imap ? (void *)worker.imap : (void *)worker.pop3;
+		l->implicit_tls = l->kind == CONFIG_LISTEN_IMAPS ||
+				  l->kind == CONFIG_LISTEN_POP3S;
+		l->refuse =
+			imap ? "* BYE Too many connections, try later\r\n"
+			     : "-ERR [SYS/TEMP] Too many connections, try later\r\n";
+		ev_io_init(&l->io, worker_accept_cb,
+			   listener_set_fd(p->listeners, i), EV_READ);
+		ev_io_start(worker.loop, &l->io);
+	}
+}
+
+void worker_main(const struct worker_params *p)
+{
+	const char *error;
+	char *terror = NULL;
+	sigset_t none;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	worker.config = p->config;
+	if (needs_tls(p->config)) {
+		worker.creds =
+			tls_creds_load(p->config->tls_cert, p->config->tls_key,
+				       p->config->tls_priorities, &terror);
+		if (worker.creds == NULL) {
+			log_error("event=worker_failed reason=\"%s\"", terror);
+			_exit(1);
+		}
+	}
+	if (privdrop_to_user(p->config->user, &error) < 0) {
+		log_error("event=worker_failed reason=\"%s\"", error);
+		_exit(1);
+	}
+	worker.loop = ev_default_loop(EVFLAG_AUTO);
+	worker.limits = (struct conn_limits){
+		.input_max = CONN_INPUT_MAX,
+		.output_high = CONN_OUTPUT_HIGH,
+		.output_low = CONN_OUTPUT_LOW,
+		.login_timeout = p->config->login_timeout,
+	};
+	worker_setup_protocols(p);
+	worker_setup_listeners(p);
+	ev_signal_init(&worker.sig_term, worker_signal_cb, SIGTERM);
+	ev_signal_init(&worker.sig_int, worker_signal_cb, SIGINT);
+	ev_signal_init(&worker.sig_quit, worker_signal_cb, SIGQUIT);
+	ev_signal_init(&worker.sig_hup, worker_signal_cb, SIGHUP);
+	ev_signal_start(worker.loop, &worker.sig_term);
+	ev_signal_start(worker.loop, &worker.sig_int);
+	ev_signal_start(worker.loop, &worker.sig_quit);
+	ev_signal_start(worker.loop, &worker.sig_hup);
+	log_info("event=worker_started worker=%u user=%s listeners=%zu",
+		 p->index, p->config->user, worker.n_listeners);
+
+	ev_run(worker.loop, 0);
+
+	log_info("event=worker_stopped worker=%u", p->index);
+	imap_context_free(&worker.imap);
+	pop3_context_free(&worker.pop3);
+	tls_creds_unref(&worker.creds);
+	free(worker.listeners);
+	exit(0);
+}

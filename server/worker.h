@@ -1,0 +1,27 @@
+/*
+ * worker: one serving process.
+ *
+ * Forked by the master with the listening sockets open. It loads the TLS
+ * credentials (still root), drops to server.user, then serves every
+ * connection on one libev loop until told to stop:
+ *   SIGTERM/SIGINT  say BYE to every client and exit 0 within seconds;
+ *   SIGQUIT         stop accepting (a newer worker took over after a
+ *                   reload) and exit once the last connection closed.
+ */
+#ifndef MERPATI_WORKER_H
+#define MERPATI_WORKER_H
+
+#include "server/config.h"
+#include "server/listener.h"
+
+struct worker_params {
+	const struct config *config;
+	const struct listener_set *listeners;
+	const char *auth_socket; /* where the auth helper listens */
+	unsigned index;		 /* 0..workers-1, for logs */
+};
+
+/* Runs the worker; never returns (exits the process). */
+void worker_main(const struct worker_params *params) __attribute__((noreturn));
+
+#endif
