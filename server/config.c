@@ -311,12 +311,42 @@ static int config_validate(const struct config *c, char **error_r)
 			xstrdup("no listener configured ([listen] is empty)");
 		return -1;
 	}
+	if (c->proxy_protocol) {
+		*error_r = xstrdup(
+			"listen.proxy_protocol = yes is not supported by this version");
+		return -1;
+	}
 	if (strstr(c->mail_root, "%") == NULL &&
 	    strstr(c->mail_root, "~") == NULL) {
 		*error_r = xstrdup(
 			"mail.root must contain %u, %n or %d (every user would share one mail root)");
 		return -1;
 	}
+	return 0;
+}
+
+/* inih reports sections only through their keys: find empty unknown ones.
+   Returns the line of the first unknown section, or 0. */
+static int config_scan_sections(FILE *f, char *name, size_t size)
+{
+	char line[CONFIG_LINE_MAX];
+	int lineno = 0;
+
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *end;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p != '[' || (end = strchr(p, ']')) == NULL)
+			continue;
+		*end = '\0';
+		if (!section_known(p + 1)) {
+			snprintf(name, size, "%s", p + 1);
+			return lineno;
+		}
+	}
+	rewind(f);
 	return 0;
 }
 
@@ -333,6 +363,17 @@ struct config *config_load(const char *path, char **error_r)
 		snprintf(msg, sizeof(msg), "%s: cannot open: %s", path,
 			 strerror(errno));
 		*error_r = xstrdup(msg);
+		return NULL;
+	}
+	char section[64];
+	line = config_scan_sections(f, section, sizeof(section));
+	if (line > 0) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s:%d: unknown section [%s]", path,
+			 line, section);
+		*error_r = xstrdup(msg);
+		fclose(f);
 		return NULL;
 	}
 	p.config = config_new_defaults();

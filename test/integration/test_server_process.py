@@ -41,8 +41,9 @@ class ConfigErrors(unittest.TestCase):
                             "unknown key 'bogus' in section [server]")
 
     def test_unknown_section(self):
-        self.assert_refused("# c\n[server]\nworkers = 1\n[nope]\nx = 1\n", 5,
+        self.assert_refused("# c\n[server]\nworkers = 1\n[nope]\nx = 1\n", 4,
                             "unknown section [nope]")
+        self.assert_refused("[server]\n[empty]\n", 2, "unknown section [empty]")
 
     def test_bad_values(self):
         self.assert_refused("[server]\nworkers = many\n", 2,
@@ -52,6 +53,12 @@ class ConfigErrors(unittest.TestCase):
                             "pop3.after_download: 'burn' is not one of delete | seen | keep")
         self.assert_refused("[imap]\ntimeout = 60\n", 2,
                             "imap.timeout: '60' is not a number from 1800 to 86400")
+
+    def test_proxy_protocol_not_silently_ignored(self):
+        path = self.write("[listen]\nimap = 127.0.0.1:1\nproxy_protocol = yes\n")
+        r = run_merpatid("-t", "-c", path)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("proxy_protocol = yes is not supported", r.stderr)
 
     def test_syntax_error(self):
         self.assert_refused("[server]\nthis line has no equals sign\n", 2, "syntax error")

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs Debian 12 packages: `deps.sh build` for building and running,
+# `deps.sh test` for that plus everything the test suite drives.
+set -euo pipefail
+build=(build-essential cmake pkg-config libgnutls28-dev gnutls-bin libev-dev
+	libinih-dev libcrypt-dev libpam0g-dev zlib1g-dev)
+test=(libcmocka-dev python3 clang clang-format libclang-rt-14-dev curl
+	fetchmail getmail6 isync dovecot-imapd dovecot-pop3d time procps)
+want=("${build[@]}")
+[ "${1:-build}" = test ] && want+=("${test[@]}")
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# dovecot's packages try to start a system service: keep them from doing so
+	policy=/usr/sbin/policy-rc.d
+	created=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy" && created=1
+	fi
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	[ "$created" = 1 ] && rm -f "$policy"
+fi
+# a system-wide dovecot must not hold ports or run: tests start their own
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet dovecot 2>/dev/null; then
+	systemctl stop dovecot || true
+fi
+exit 0
