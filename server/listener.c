@@ -216,8 +216,9 @@ int listener_set_update(struct listener_set *set, const struct config *config,
 	}
 	set->items =
 		xrealloc(set->items, (n + fresh->count) * sizeof(*set->items));
-	memcpy(set->items + n, fresh->items,
-	       fresh->count * sizeof(*set->items));
+	if (fresh->count > 0)
+		memcpy(set->items + n, fresh->items,
+		       fresh->count * sizeof(*set->items));
 	set->count = n + fresh->count;
 	fresh->count = 0;
 	listener_set_free(&fresh);
