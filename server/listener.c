@@ -84,6 +84,10 @@ int listener_parse_addr(const char *text, struct sockaddr_storage *ss,
 		}
 		memcpy(host, text, hlen);
 		host[hlen] = '\0';
+		if (strchr(host, ':') != NULL) {
+			*error_r = "IPv6 addresses need brackets: [::1]:143";
+			return -1;
+		}
 		port_s = colon + 1;
 	}
 	if (str_to_u64(port_s, 65535, &port) < 0 || port == 0) {
