@@ -1,28 +1,414 @@
-/* Placeholder until the storage layer lands; replaced by the storage work. */
+/*
+ * merpati deliver / ls / index: the mail side of the admin tool.
+ *
+ * Every command loads the configuration, becomes server.user (so that what
+ * it creates belongs to the mail owner), resolves the user's mail root from
+ * mail.root and works through the storage API.
+ */
 #include "server/cli.h"
 
-#include <stdio.h>
+#include "server/config.h"
+#include "server/privdrop.h"
+#include "storage/cache.h"
+#include "storage/mailbox.h"
+#include "storage/mailbox_name.h"
+#include "storage/maildir.h"
 
-static int not_yet(const char *name)
+#include "lib/buf.h"
+#include "lib/log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* sysexits(3) values the MTA understands */
+#define EXIT_USAGE 64
+#define EXIT_NOUSER 67
+#define EXIT_TEMPFAIL 75
+
+#define DELIVER_CHUNK 65536
+
+/*
+ * A user name we are willing to turn into a path: letters, digits and
+ * ".-_+=", at most one '@' with a non-empty local part and domain, no
+ * leading dot, no "..", at most 255 bytes.
+ */
+static bool user_name_is_valid(const char *user)
 {
-	fprintf(stderr, "merpati %s: not available in this build yet\n", name);
-	return 69;
+	const char *at = strchr(user, '@');
+	size_t len = strlen(user);
+
+	if (len == 0 || len > 255 || user[0] == '.' || user[0] == '@' ||
+	    strstr(user, "..") != NULL)
+		return false;
+	if (at != NULL && (at[1] == '\0' || at[1] == '.' ||
+			   strchr(at + 1, '@') != NULL || at[-1] == '.'))
+		return false;
+	for (const char *p = user; *p != '\0'; p++) {
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr(".-_+=@", *p) != NULL))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The user's mail root from the mail.root template: %u the user, %n the
+ * local part, %d the domain (empty, with %n the whole name, for a user
+ * without '@'), %% a percent sign. The auth module will later hand out
+ * per-user roots; this is the one place that decides. Returns 0 or -1.
+ */
+static int mail_root_resolve(const char *template, const char *user,
+			     struct buf *out, const char **error_r)
+{
+	const char *at = strchr(user, '@');
+	size_t nlen = at == NULL ? strlen(user) : (size_t)(at - user);
+	const char *domain = at == NULL ? "" : at + 1;
+
+	if (!user_name_is_valid(user)) {
+		*error_r = "invalid user name";
+		return -1;
+	}
+	for (const char *p = template; *p != '\0'; p++) {
+		if (*p != '%') {
+			buf_append(out, p, 1);
+			continue;
+		}
+		switch (*++p) {
+		case 'u':
+			buf_append_str(out, user);
+			break;
+		case 'n':
+			buf_append(out, user, nlen);
+			break;
+		case 'd':
+			buf_append_str(out, domain);
+			break;
+		case '%':
+			buf_append(out, "%", 1);
+			break;
+		default:
+			*error_r = "mail.root has an unknown %-variable";
+			return -1;
+		}
+	}
+	/* "/var/vmail//bob" for a user without a domain is fine, but the
+	 * result must be absolute and must not climb */
+	if (out->len == 0 || out->data[0] != '/' ||
+	    strstr(out->data, "/../") != NULL) {
+		*error_r = "mail.root does not give an absolute path";
+		return -1;
+	}
+	while (out->len > 1 && out->data[out->len - 1] == '/')
+		buf_truncate(out, out->len - 1);
+	return 0;
+}
+
+/* What every mail command starts with. */
+struct mail_cmd {
+	struct config *config;
+	struct maildir_settings set;
+	struct buf root;
+};
+
+/* Loads the config, drops privileges, resolves the root. Returns 0, or
+ * the exit status to use. */
+static int mail_cmd_init(struct mail_cmd *cmd, const char *name,
+			 const char *config_path, const char *user,
+			 int fail_status)
+{
+	const char *error, *stale;
+	char *cerror = NULL;
+
+	memset(cmd, 0, sizeof(*cmd));
+	buf_init(&cmd->root, 4096);
+	cmd->config = config_load(config_path, &cerror);
+	if (cmd->config == NULL) {
+		fprintf(stderr, "merpati %s: %s\n", name, cerror);
+		free(cerror);
+		return fail_status;
+	}
+	log_init("merpati", LOG_TARGET_STDERR, cmd->config->log_level);
+	if (privdrop_to_user(cmd->config->user, &error) < 0) {
+		fprintf(stderr, "merpati %s: %s\n", name, error);
+		return fail_status;
+	}
+	maildir_settings_init(&cmd->set);
+	cmd->set.fsync = cmd->config->mail_fsync;
+	/* for crash tests only: the documented default is 120 s */
+	stale = getenv("MERPATI_LOCK_STALE_SECS");
+	if (stale != NULL && atoi(stale) > 0)
+		cmd->set.lock_stale_secs = (unsigned)atoi(stale);
+	if (mail_root_resolve(cmd->config->mail_root, user, &cmd->root,
+			      &error) < 0) {
+		fprintf(stderr, "merpati %s: %s: %s\n", name, user, error);
+		return EXIT_NOUSER;
+	}
+	return 0;
+}
+
+static void mail_cmd_deinit(struct mail_cmd *cmd)
+{
+	config_free(&cmd->config);
+	buf_free(&cmd->root);
+}
+
+/* Streams stdin into the append; drops an mbox "From " envelope line. */
+static int deliver_copy(struct mailbox_append *ctx, const char **error_r)
+{
+	static char data[DELIVER_CHUNK];
+	bool first = true, skipping = false;
+	ssize_t n;
+
+	while ((n = read(STDIN_FILENO, data, sizeof(data))) != 0) {
+		char *p = data;
+		size_t len;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			*error_r = "cannot read the message from stdin";
+			return -1;
+		}
+		len = (size_t)n;
+		if (first && len >= 5 && memcmp(p, "From ", 5) == 0)
+			skipping = true;
+		first = false;
+		if (skipping) {
+			char *nl = memchr(p, '\n', len);
+
+			if (nl == NULL)
+				continue;
+			skipping = false;
+			len -= (size_t)(nl + 1 - p);
+			p = nl + 1;
+		}
+		if (mailbox_append_write(ctx, p, len, error_r) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int deliver_usage(void)
+{
+	fprintf(stderr,
+		"usage: merpati deliver [-c FILE] [-m FOLDER] USER < message\n"
+		"  exit 0 stored, 67 unknown user, 75 temporary failure\n");
+	return EXIT_USAGE;
 }
 
 int cli_deliver(int argc, char **argv)
 {
-	(void)argc;
-	return not_yet(argv[0]);
+	const char *config_path = CONFIG_DEFAULT_PATH, *folder = "INBOX";
+	struct mailbox_append *ctx = NULL;
+	struct maildir *store = NULL;
+	struct mailbox *box = NULL;
+	struct mail_cmd cmd;
+	const char *error;
+	uint32_t uid;
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "c:m:")) != -1) {
+		if (opt == 'c')
+			config_path = optarg;
+		else if (opt == 'm')
+			folder = optarg;
+		else
+			return deliver_usage();
+	}
+	if (optind + 1 != argc)
+		return deliver_usage();
+	ret = mail_cmd_init(&cmd, "deliver", config_path, argv[optind],
+			    EXIT_TEMPFAIL);
+	if (ret != 0)
+		goto out;
+	if (maildir_open(cmd.root.data, &cmd.set, true, &store, &error) < 0) {
+		fprintf(stderr, "merpati deliver: %s: %s\n", argv[optind],
+			error);
+		ret = EXIT_NOUSER;
+		goto out;
+	}
+	if (!mailbox_name_is_inbox(folder) &&
+	    !maildir_folder_exists(store, folder) &&
+	    maildir_create(store, folder, &error) < 0 &&
+	    maildir_last_error(store) != MAILDIR_ERROR_EXISTS) {
+		/* never lose mail over a folder: INBOX takes it */
+		log_warn(
+			"event=deliver user=%s folder=%s error=\"%s\" action=inbox",
+			argv[optind], folder, error);
+		folder = "INBOX";
+	}
+	if (mailbox_open(store, folder, MAILBOX_OPEN_NO_SYNC, &box, &error) <
+		    0 ||
+	    mailbox_append_begin(box, &ctx, &error) < 0 ||
+	    deliver_copy(ctx, &error) < 0 ||
+	    mailbox_append_finish(&ctx, 0, 0, 0, &uid, &error) < 0) {
+		mailbox_append_abort(&ctx);
+		fprintf(stderr, "merpati deliver: %s: %s\n", argv[optind],
+			error);
+		ret = EXIT_TEMPFAIL;
+		goto out;
+	}
+	log_debug("event=deliver user=%s folder=%s uid=%u", argv[optind],
+		  folder, uid);
+	ret = 0;
+out:
+	mailbox_free(&box);
+	maildir_free(&store);
+	mail_cmd_deinit(&cmd);
+	return ret;
+}
+
+static int ls_usage(void)
+{
+	fprintf(stderr,
+		"usage: merpati ls [-c FILE] [-s] USER [FOLDER]\n"
+		"  one line per message: UID FLAGS SIZE BASENAME\n"
+		"  FLAGS: comma-separated, no spaces: \\Answered \\Flagged \\Deleted\n"
+		"         \\Seen \\Draft $Forwarded and keyword names (kw:<letter>\n"
+		"         for a letter without a name in dovecot-keywords); '-' if none\n"
+		"  SIZE:  RFC822.SIZE (bytes with CRLF line ends)\n"
+		"  -s:    print only 'uidvalidity=V uidnext=N messages=M'\n");
+	return EXIT_USAGE;
 }
 
 int cli_ls(int argc, char **argv)
 {
-	(void)argc;
-	return not_yet(argv[0]);
+	const char *config_path = CONFIG_DEFAULT_PATH, *folder = "INBOX";
+	struct maildir *store = NULL;
+	struct mailbox *box = NULL;
+	bool status_only = false;
+	struct mail_cmd cmd;
+	struct buf flags;
+	const char *error;
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "c:s")) != -1) {
+		if (opt == 'c')
+			config_path = optarg;
+		else if (opt == 's')
+			status_only = true;
+		else
+			return ls_usage();
+	}
+	if (optind >= argc || argc - optind > 2)
+		return ls_usage();
+	if (argc - optind == 2)
+		folder = argv[optind + 1];
+	buf_init(&flags, 4096);
+	ret = mail_cmd_init(&cmd, "ls", config_path, argv[optind], 1);
+	if (ret != 0)
+		goto out;
+	ret = 1;
+	if (maildir_open(cmd.root.data, &cmd.set, false, &store, &error) < 0 ||
+	    mailbox_open(store, folder, 0, &box, &error) < 0) {
+		fprintf(stderr, "merpati ls: %s %s: %s\n", argv[optind], folder,
+			error);
+		goto out;
+	}
+	if (status_only) {
+		printf("uidvalidity=%u uidnext=%u messages=%u\n",
+		       mailbox_uidvalidity(box), mailbox_uidnext(box),
+		       mailbox_count(box));
+		ret = 0;
+		goto out;
+	}
+	for (unsigned i = 0; i < mailbox_count(box); i++) {
+		struct mailbox_msg msg;
+		uint64_t size, vsize;
+
+		mailbox_get(box, i, &msg);
+		if (mailbox_msg_sizes(box, i, &size, &vsize, &error) < 0)
+			continue; /* expunged meanwhile */
+		buf_reset(&flags);
+		maildir_flags_describe(&flags, msg.flags, msg.keywords,
+				       mailbox_keyword_names(box));
+		printf("%u %s %llu %.*s\n", msg.uid, flags.data,
+		       (unsigned long long)vsize,
+		       (int)maildir_filename_base_len(msg.filename),
+		       msg.filename);
+	}
+	(void)mailbox_cache_save(box);
+	ret = 0;
+out:
+	buf_free(&flags);
+	mailbox_free(&box);
+	maildir_free(&store);
+	mail_cmd_deinit(&cmd);
+	return ret;
+}
+
+static int index_folder(struct maildir *store, const char *folder)
+{
+	struct mailbox *box = NULL;
+	const char *error;
+	long nread;
+
+	if (mailbox_open(store, folder, 0, &box, &error) < 0 ||
+	    (nread = mailbox_cache_fill(box, true, &error)) < 0) {
+		fprintf(stderr, "merpati index: %s: %s\n", folder, error);
+		mailbox_free(&box);
+		return -1;
+	}
+	printf("%s: %u messages, %ld files read\n", folder, mailbox_count(box),
+	       nread);
+	mailbox_free(&box);
+	return 0;
 }
 
 int cli_index(int argc, char **argv)
 {
-	(void)argc;
-	return not_yet(argv[0]);
+	const char *config_path = CONFIG_DEFAULT_PATH;
+	struct maildir_folder *folders = NULL;
+	struct maildir *store = NULL;
+	struct mail_cmd cmd;
+	size_t count = 0;
+	const char *error;
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "c:")) != -1) {
+		if (opt != 'c') {
+			fprintf(stderr,
+				"usage: merpati index [-c FILE] USER [FOLDER]\n");
+			return EXIT_USAGE;
+		}
+		config_path = optarg;
+	}
+	if (optind >= argc || argc - optind > 2) {
+		fprintf(stderr,
+			"usage: merpati index [-c FILE] USER [FOLDER]\n");
+		return EXIT_USAGE;
+	}
+	ret = mail_cmd_init(&cmd, "index", config_path, argv[optind], 1);
+	if (ret != 0)
+		goto out;
+	ret = 1;
+	if (maildir_open(cmd.root.data, &cmd.set, false, &store, &error) < 0) {
+		fprintf(stderr, "merpati index: %s: %s\n", argv[optind], error);
+		goto out;
+	}
+	if (argc - optind == 2) {
+		ret = index_folder(store, argv[optind + 1]) < 0 ? 1 : 0;
+		goto out;
+	}
+	if (maildir_list(store, &folders, &count, &error) < 0) {
+		fprintf(stderr, "merpati index: %s\n", error);
+		goto out;
+	}
+	ret = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (!folders[i].noselect &&
+		    index_folder(store, folders[i].name) < 0)
+			ret = 1;
+	}
+out:
+	maildir_folders_free(&folders, count);
+	maildir_free(&store);
+	mail_cmd_deinit(&cmd);
+	return ret;
 }

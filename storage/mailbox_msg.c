@@ -1,0 +1,290 @@
+/* Per-message access: files, sizes, dates, the cache (see mailbox.h). */
+#include "storage/mailbox.h"
+
+#include "storage/cache.h"
+#include "storage/mailbox_private.h"
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static bool relocate_in(struct mailbox *box, struct mailbox_rec *rec,
+			bool in_new)
+{
+	size_t blen = maildir_filename_base_len(rec->filename);
+	char path[PATH_MAX];
+	struct dirent *d;
+	bool found = false;
+	DIR *dp;
+
+	snprintf(path, sizeof(path), "%s/%s", box->path,
+		 in_new ? "new" : "cur");
+	dp = opendir(path);
+	if (dp == NULL)
+		return false;
+	while ((d = readdir(dp)) != NULL) {
+		if (strncmp(d->d_name, rec->filename, blen) == 0 &&
+		    (d->d_name[blen] == ':' || d->d_name[blen] == '\0')) {
+			free(rec->filename);
+			rec->filename = xstrdup(d->d_name);
+			rec->in_new = in_new;
+			found = true;
+			break;
+		}
+	}
+	closedir(dp);
+	return found;
+}
+
+int mailbox_rec_relocate(struct mailbox *box, struct mailbox_rec *rec)
+{
+	/* a rename by another process: look for the same base name; twice,
+	 * since readdir can miss a file being renamed right now */
+	for (int pass = 0; pass < 2; pass++) {
+		if (relocate_in(box, rec, false) || relocate_in(box, rec, true))
+			return 0;
+	}
+	return -1;
+}
+
+static int rec_open(struct mailbox *box, struct mailbox_rec *rec, int *fd_r,
+		    const char **error_r)
+{
+	struct buf path;
+	int fd;
+
+	buf_init(&path, PATH_MAX);
+	for (int attempt = 0; attempt < 3; attempt++) {
+		buf_reset(&path);
+		mailbox_rec_path(box, rec, &path);
+		fd = open(path.data, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			buf_free(&path);
+			*fd_r = fd;
+			return 0;
+		}
+		if (errno != ENOENT) {
+			log_error("event=msg_open path=%s error=\"open: %s\"",
+				  path.data, strerror(errno));
+			buf_free(&path);
+			return maildir_fail(box->store, MAILDIR_ERROR_TEMP,
+					    "cannot open the message", error_r);
+		}
+		if (mailbox_rec_relocate(box, rec) < 0)
+			break;
+	}
+	buf_free(&path);
+	return maildir_fail(box->store, MAILDIR_ERROR_EXPUNGED,
+			    "The message has been expunged", error_r);
+}
+
+int mailbox_msg_open(struct mailbox *box, unsigned idx, int *fd_r,
+		     const char **error_r)
+{
+	return rec_open(box, &box->recs[idx], fd_r, error_r);
+}
+
+struct mail_cache *mailbox_cache(struct mailbox *box)
+{
+	if (box->cache == NULL)
+		box->cache = mail_cache_open(box->path, box->uidvalidity);
+	return box->cache;
+}
+
+int mailbox_cache_save(struct mailbox *box)
+{
+	if (box->cache == NULL)
+		return 0;
+	return mail_cache_save(box->cache, maildir_settings(box->store)->fsync);
+}
+
+/* Counts the file's bytes and bare LFs: vsize = size + bare LFs. */
+static int count_sizes(int fd, uint64_t *size_r, uint64_t *vsize_r)
+{
+	char data[65536];
+	uint64_t size = 0, bare = 0;
+	char prev = '\0';
+	ssize_t n;
+
+	while ((n = read(fd, data, sizeof(data))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		for (ssize_t i = 0; i < n; i++) {
+			if (data[i] == '\n' && prev != '\r')
+				bare++;
+			prev = data[i];
+		}
+		size += (uint64_t)n;
+	}
+	*size_r = size;
+	*vsize_r = size + bare;
+	return 0;
+}
+
+static int rec_sizes(struct mailbox *box, struct mailbox_rec *rec,
+		     const char **error_r)
+{
+	struct maildir_filename fn;
+	struct mail_cache *cache;
+	const void *data;
+	size_t len;
+	uint64_t v[2];
+	int fd, ret;
+
+	if (rec->sizes_known)
+		return 0;
+	if (maildir_filename_parse(rec->filename, &fn) == 0 && fn.has_size &&
+	    fn.has_vsize) {
+		rec->size = fn.size;
+		rec->vsize = fn.vsize;
+		rec->sizes_known = true;
+		return 0;
+	}
+	cache = mailbox_cache(box);
+	if (mail_cache_get(cache, rec->uid, MAIL_CACHE_FIELD_SIZES, &data,
+			   &len) &&
+	    len == sizeof(v)) {
+		memcpy(v, data, sizeof(v));
+		rec->size = v[0];
+		rec->vsize = v[1];
+		rec->sizes_known = true;
+		return 0;
+	}
+	if (rec_open(box, rec, &fd, error_r) < 0)
+		return -1;
+	ret = count_sizes(fd, &v[0], &v[1]);
+	close(fd);
+	if (ret < 0) {
+		log_error("event=msg_size path=%s/%s error=\"read: %s\"",
+			  box->path, rec->filename, strerror(errno));
+		return maildir_fail(box->store, MAILDIR_ERROR_TEMP,
+				    "cannot read the message", error_r);
+	}
+	rec->size = v[0];
+	rec->vsize = v[1];
+	rec->sizes_known = true;
+	mail_cache_put(cache, rec->uid, MAIL_CACHE_FIELD_SIZES, v, sizeof(v));
+	return 0;
+}
+
+int mailbox_msg_sizes(struct mailbox *box, unsigned idx, uint64_t *size_r,
+		      uint64_t *vsize_r, const char **error_r)
+{
+	struct mailbox_rec *rec = &box->recs[idx];
+
+	if (rec_sizes(box, rec, error_r) < 0)
+		return -1;
+	*size_r = rec->size;
+	*vsize_r = rec->vsize;
+	return 0;
+}
+
+int mailbox_msg_date(struct mailbox *box, unsigned idx, time_t *date_r,
+		     const char **error_r)
+{
+	struct mailbox_rec *rec = &box->recs[idx];
+	struct stat st;
+	struct buf path;
+	int ret = -1;
+
+	if (rec->date != 0) {
+		*date_r = rec->date;
+		return 0;
+	}
+	buf_init(&path, PATH_MAX);
+	for (int attempt = 0; attempt < 3; attempt++) {
+		buf_reset(&path);
+		mailbox_rec_path(box, rec, &path);
+		if (stat(path.data, &st) == 0) {
+			rec->date = st.st_mtime;
+			*date_r = rec->date;
+			ret = 0;
+			break;
+		}
+		if (errno != ENOENT || mailbox_rec_relocate(box, rec) < 0) {
+			maildir_fail(box->store, MAILDIR_ERROR_EXPUNGED,
+				     "The message has been expunged", error_r);
+			break;
+		}
+	}
+	buf_free(&path);
+	return ret;
+}
+
+long mailbox_cache_fill(struct mailbox *box, bool rebuild, const char **error_r)
+{
+	struct mail_cache *cache = mailbox_cache(box);
+	uint32_t *uids = xcalloc(box->count + 1, sizeof(*uids));
+	long nread = 0;
+
+	if (rebuild)
+		mail_cache_clear(cache);
+	for (unsigned i = 0; i < box->count; i++) {
+		struct mailbox_rec *rec = &box->recs[i];
+		const char *error;
+
+		uids[i] = rec->uid;
+		if (rebuild)
+			rec->sizes_known = false;
+		if (!rec->sizes_known) {
+			struct maildir_filename fn;
+
+			if (maildir_filename_parse(rec->filename, &fn) < 0 ||
+			    !fn.has_size || !fn.has_vsize)
+				nread++;
+		}
+		/* an expunged file is no reason to stop */
+		(void)rec_sizes(box, rec, &error);
+	}
+	mail_cache_retain(cache, uids, box->count);
+	free(uids);
+	if (mailbox_cache_save(box) < 0)
+		return maildir_fail(box->store, MAILDIR_ERROR_TEMP,
+				    "cannot write the cache", error_r);
+	return nread;
+}
+
+int mailbox_keyword_index(struct mailbox *box, const char *name, bool create,
+			  const char **error_r)
+{
+	struct uidlist_lock *lock;
+	char path[PATH_MAX];
+	int idx;
+
+	idx = maildir_keywords_lookup(box->keywords, name);
+	if (idx >= 0 || !create) {
+		if (idx < 0)
+			*error_r = "unknown keyword";
+		return idx;
+	}
+	if (mailbox_lock(box, &lock, error_r) < 0)
+		return -1;
+	/* another process may have added keywords meanwhile */
+	mailbox_keywords_refresh(box);
+	idx = maildir_keywords_add(box->keywords, name);
+	if (idx < 0) {
+		*error_r = "too many keywords or invalid keyword";
+	} else {
+		snprintf(path, sizeof(path), "%s/" MAILDIR_KEYWORDS_FILE,
+			 box->path);
+		if (maildir_keywords_write(
+			    box->keywords, path,
+			    maildir_settings(box->store)->fsync) < 0) {
+			*error_r = "cannot write the keywords file";
+			idx = -1;
+		}
+	}
+	uidlist_lock_release(&lock);
+	return idx;
+}
