@@ -1,0 +1,146 @@
+/*
+ * auth_client: how a serving process (an IMAP or POP3 worker) logs users
+ * in. It talks to the auth helper (auth_server.h) over a unix socket and
+ * never blocks its loop: every request answers through a callback on the
+ * loop, never from inside the call that started it.
+ *
+ * One client per worker process, created after the worker dropped root:
+ *
+ *   struct auth_client *ac = auth_client_new(loop, set.socket_name);
+ *
+ * Plain passwords (IMAP LOGIN, POP3 USER + PASS):
+ *
+ *   if (!auth_plaintext_allowed(policy, conn_is_tls(c), conn_is_loopback(c)))
+ *           refuse with AUTH_PLAINTEXT_REFUSED;
+ *   struct auth_client_info info = {"pop3", conn_peer_ip(c), conn_is_tls(c)};
+ *   s->auth_req = auth_client_verify(ac, &info, user, pass, login_cb, s);
+ *   conn_pause_input(c, true);
+ *
+ *   static void login_cb(const struct auth_client_reply *r, void *ctx)
+ *   {       s->auth_req = NULL;     // the handle is gone after a final reply
+ *           conn_pause_input(c, false);
+ *           switch (r->status) {
+ *           case AUTH_CLIENT_OK:       // r->user, r->mail_root: log in
+ *           case AUTH_CLIENT_FAIL:     // "-ERR [AUTH] " r->reason; count it
+ *           case AUTH_CLIENT_TEMPFAIL: // "-ERR [SYS/TEMP] " r->reason
+ *           } }
+ *
+ * SASL (IMAP AUTHENTICATE, POP3 AUTH), with or without an initial response:
+ *
+ *   if (auth_client_mech_is_plaintext(mech) && !plaintext allowed) refuse;
+ *   s->auth_req = auth_client_sasl_start(ac, &info, mech, ir_or_NULL, cb, s);
+ *   cb: CONTINUE -> write "+ " r->challenge CRLF (IMAP) / "+ " ... (POP3),
+ *       read the client's line; if it is "*": auth_client_request_cancel()
+ *       and answer BAD / -ERR "Authentication cancelled"; otherwise
+ *       auth_client_sasl_continue(s->auth_req, line).
+ *       OK / FAIL / TEMPFAIL as above (FAIL's reason says e.g. "Invalid
+ *       base64 data in SASL response").
+ *
+ * When the connection closes mid-request: auth_client_request_cancel(&req);
+ * the callback then never fires. A front-end counts FAIL replies and closes
+ * the connection after auth.max_failures of them.
+ *
+ * If the helper dies, requests in flight get TEMPFAIL; the next request
+ * reconnects (retrying for up to AUTH_CLIENT_CONNECT_GRACE seconds while the
+ * master restarts the helper, then TEMPFAIL).
+ */
+#ifndef MERPATI_AUTH_CLIENT_H
+#define MERPATI_AUTH_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct ev_loop;
+struct auth_client;
+struct auth_client_request;
+
+/* Seconds to keep trying to reach a (restarting) helper. */
+#define AUTH_CLIENT_CONNECT_GRACE 5.0
+/* Seconds after which an unanswered request is a TEMPFAIL. */
+#define AUTH_CLIENT_REQUEST_TIMEOUT 120.0
+
+enum auth_client_status {
+	AUTH_CLIENT_OK,
+	AUTH_CLIENT_FAIL,     /* wrong credentials, or a bad SASL exchange */
+	AUTH_CLIENT_TEMPFAIL, /* the helper or a backend is unavailable */
+	AUTH_CLIENT_CONTINUE, /* SASL: send the challenge, wait for a reply */
+};
+
+struct auth_client_reply {
+	enum auth_client_status status;
+	const char *user;	      /* OK: the canonical user name */
+	const char *mail_root;	      /* OK: the user's Maildir root */
+	const char *const *overrides; /* OK: "key=value" per-user settings,
+					 NULL-terminated (never NULL) */
+	const char *challenge; /* CONTINUE: base64 ("" for an empty one) */
+	const char *reason;    /* FAIL/TEMPFAIL: short, safe for clients */
+};
+
+/* Everything in the reply is valid only during the callback. */
+
+typedef void auth_client_callback(const struct auth_client_reply *reply,
+				  void *context);
+
+/* Who is asking (logs and the helper's per-IP penalty). */
+struct auth_client_info {
+	const char *service; /* "imap" or "pop3" */
+	const char *ip;	     /* conn_peer_ip() */
+	bool secured;	     /* TLS (for the log) */
+};
+
+/* A client for the helper listening on socket_name (see auth_server.h).
+   Connects lazily; never fails. */
+struct auth_client *auth_client_new(struct ev_loop *loop,
+				    const char *socket_name);
+
+/* Frees the client; pending requests are dropped without callbacks. Not
+   from inside one of its callbacks. Takes NULL, leaves NULL. */
+void auth_client_free(struct auth_client **client);
+
+/*
+ * Checks user + password (user is validated by the helper: names with
+ * control bytes, '/', ".." or over 255 bytes FAIL). Never NULL. The handle
+ * stays valid until a final (non-CONTINUE) callback returned or it is
+ * cancelled.
+ */
+struct auth_client_request *
+auth_client_verify(struct auth_client *client,
+		   const struct auth_client_info *info, const char *user,
+		   const char *password, auth_client_callback *callback,
+		   void *context);
+
+/*
+ * Starts a SASL exchange with mech ("PLAIN", "LOGIN", "SCRAM-SHA-256";
+ * case-insensitive). initial_response is the client's base64 text as sent
+ * (SASL-IR, "=" for an empty one) or NULL for none.
+ */
+struct auth_client_request *
+auth_client_sasl_start(struct auth_client *client,
+		       const struct auth_client_info *info, const char *mech,
+		       const char *initial_response,
+		       auth_client_callback *callback, void *context);
+
+/* Sends the client's next response (base64 text as received, without the
+   line end) after a CONTINUE. */
+void auth_client_sasl_continue(struct auth_client_request *request,
+			       const char *response);
+
+/* Forgets a request: its callback never fires. Takes NULL, leaves NULL. */
+void auth_client_request_cancel(struct auth_client_request **request);
+
+/*
+ * The SASL mechanisms to advertise (IMAP "AUTH=" items, POP3 "SASL" line),
+ * space-separated: PLAIN and LOGIN only when plaintext_allowed. Valid until
+ * the next call.
+ */
+const char *auth_client_mechanisms(struct auth_client *client,
+				   bool plaintext_allowed);
+
+/* True for mechanisms that carry the password in the clear (PLAIN, LOGIN):
+   subject to auth.plaintext. */
+bool auth_client_mech_is_plaintext(const char *mech);
+
+/* True when connected to the helper (tests). */
+bool auth_client_is_connected(const struct auth_client *client);
+
+#endif

@@ -1,0 +1,733 @@
+#include "auth/auth_server.h"
+
+#include "auth/auth_penalty.h"
+#include "auth/auth_proto.h"
+#include "auth/auth_sasl.h"
+#include "lib/base64.h"
+#include "lib/buf.h"
+#include "lib/log.h"
+#include "lib/xalloc.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SERVER_OVERRIDES_MAX 64
+
+enum sreq_state {
+	SREQ_DELAYED, /* penalty timer running */
+	SREQ_BUSY,    /* auth_verify/auth_lookup running */
+	SREQ_WAITING, /* sent a challenge, waiting for the client */
+};
+
+struct server_conn;
+
+struct server_req {
+	struct server_conn *conn;
+	char *id;
+	enum sreq_state state;
+	char *service, *ip, *user, *password; /* password wiped */
+	bool secured;
+	struct auth_sasl *sasl; /* NULL for VERIFY */
+	char *pending_response; /* SASL data waiting for the delay */
+	bool has_pending_response;
+	struct auth_request *areq;    /* while SREQ_BUSY */
+	struct auth_user *scram_user; /* from the SCRAM lookup */
+	ev_timer delay;
+	struct server_req *prev, *next;
+};
+
+struct server_conn {
+	struct auth_server *server;
+	int fd;
+	ev_io rio, wio;
+	struct buf in, out;
+	struct server_req *reqs;
+	struct server_conn *prev, *next;
+};
+
+struct auth_server {
+	struct ev_loop *loop;
+	struct auth_settings set;
+	struct auth *auth;
+	struct auth_penalty *penalty;
+	int listen_fd;
+	ev_io listen_io;
+	struct server_conn *conns;
+};
+
+static void conn_destroy(struct server_conn *conn);
+
+/* --- output --- */
+
+static void conn_flush(struct server_conn *conn)
+{
+	struct ev_loop *loop = conn->server->loop;
+
+	while (conn->out.len > 0) {
+		ssize_t n = send(conn->fd, conn->out.data, conn->out.len,
+				 MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ev_io_start(loop, &conn->wio);
+			return;
+		}
+		if (n < 0) {
+			/* The reader notices the dead peer and cleans up. */
+			buf_reset(&conn->out);
+			break;
+		}
+		buf_consume(&conn->out, (size_t)n);
+	}
+	ev_io_stop(loop, &conn->wio);
+}
+
+static void conn_send(struct server_conn *conn, const char *const *fields,
+		      size_t n)
+{
+	if (auth_proto_append(&conn->out, fields, n) < 0) {
+		log_error(
+			"event=auth_helper_error error=\"reply does not fit\"");
+		return;
+	}
+	conn_flush(conn);
+}
+
+static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	conn_flush(w->data);
+}
+
+/* --- requests --- */
+
+static void sreq_free(struct server_req *req)
+{
+	struct server_conn *conn = req->conn;
+
+	if (req->prev != NULL)
+		req->prev->next = req->next;
+	else
+		conn->reqs = req->next;
+	if (req->next != NULL)
+		req->next->prev = req->prev;
+	ev_timer_stop(conn->server->loop, &req->delay);
+	auth_request_cancel(&req->areq);
+	auth_sasl_free(&req->sasl);
+	auth_user_free(&req->scram_user);
+	free(req->id);
+	free(req->service);
+	free(req->ip);
+	free(req->user);
+	if (req->password != NULL)
+		xfree_secret(req->password, strlen(req->password));
+	if (req->pending_response != NULL)
+		xfree_secret(req->pending_response,
+			     strlen(req->pending_response));
+	free(req);
+}
+
+static struct server_req *sreq_find(struct server_conn *conn, const char *id)
+{
+	for (struct server_req *r = conn->reqs; r != NULL; r = r->next) {
+		if (strcmp(r->id, id) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+static const char *log_user(const char *user)
+{
+	const char *error;
+
+	if (user == NULL)
+		return "-";
+	return auth_user_name_validate(user, strlen(user), &error) == 0
+		       ? user
+		       : "(invalid)";
+}
+
+static const char *req_mech(const struct server_req *req)
+{
+	return req->sasl != NULL ? auth_sasl_mech(req->sasl) : "LOGIN-CMD";
+}
+
+static void reply_ok(struct server_req *req, const struct auth_user *user)
+{
+	const char *f[4 + SERVER_OVERRIDES_MAX];
+	size_t n = 0;
+
+	auth_penalty_success(req->conn->server->penalty, req->ip);
+	log_info("event=auth_ok service=%s ip=%s user=%s mech=%s backend=%s",
+		 req->service, req->ip, user->name, req_mech(req),
+		 user->backend != NULL ? user->backend : "-");
+	f[n++] = "OK";
+	f[n++] = req->id;
+	f[n++] = user->name;
+	f[n++] = user->mail_root;
+	for (char **o = user->overrides;
+	     *o != NULL && n < sizeof(f) / sizeof(f[0]); o++)
+		f[n++] = *o;
+	conn_send(req->conn, f, n);
+	sreq_free(req);
+}
+
+static void reply_fail(struct server_req *req, enum auth_result result,
+		       const char *client_reason, const char *log_reason)
+{
+	struct auth_server *server = req->conn->server;
+	const char *user = req->user;
+	const char *f[3];
+
+	if (user == NULL && req->sasl != NULL)
+		user = auth_sasl_user(req->sasl);
+	if (result == AUTH_RESULT_FAIL) {
+		auth_penalty_failure(server->penalty, req->ip,
+				     ev_now(server->loop));
+		log_info(
+			"event=auth_failed service=%s ip=%s user=%s mech=%s reason=\"%s\" failures=%u",
+			req->service, req->ip, log_user(user), req_mech(req),
+			log_reason,
+			auth_penalty_failures(server->penalty, req->ip,
+					      ev_now(server->loop)));
+	} else {
+		log_warn(
+			"event=auth_tempfail service=%s ip=%s user=%s mech=%s reason=\"%s\"",
+			req->service, req->ip, log_user(user), req_mech(req),
+			log_reason);
+	}
+	f[0] = result == AUTH_RESULT_FAIL ? "FAIL" : "TEMPFAIL";
+	f[1] = req->id;
+	f[2] = client_reason;
+	conn_send(req->conn, f, 3);
+	sreq_free(req);
+}
+
+static void verify_cb(enum auth_result result, struct auth_user *user,
+		      const char *reason, void *context)
+{
+	struct server_req *req = context;
+
+	req->areq = NULL;
+	switch (result) {
+	case AUTH_RESULT_OK:
+		reply_ok(req, user);
+		break;
+	case AUTH_RESULT_FAIL:
+		reply_fail(req, result, "Authentication failed", reason);
+		break;
+	case AUTH_RESULT_TEMPFAIL:
+		reply_fail(req, result,
+			   "Temporary authentication failure, try again later",
+			   reason);
+		break;
+	}
+	auth_user_free(&user);
+}
+
+static void sasl_handle(struct server_req *req, enum auth_sasl_status st,
+			struct buf *challenge, const char *error);
+
+static void lookup_cb(enum auth_result result, struct auth_user *user,
+		      const char *reason, void *context)
+{
+	struct server_req *req = context;
+	struct buf challenge;
+	const char *error = NULL;
+	enum auth_sasl_status st;
+
+	req->areq = NULL;
+	if (result == AUTH_RESULT_TEMPFAIL) {
+		reply_fail(req, result,
+			   "Temporary authentication failure, try again later",
+			   reason);
+		return;
+	}
+	buf_init(&challenge, AUTH_PROTO_FRAME_MAX / 2);
+	st = auth_sasl_set_credential(req->sasl,
+				      user != NULL ? user->credential : NULL,
+				      &challenge, &error);
+	if (st == AUTH_SASL_FAIL && result == AUTH_RESULT_OK)
+		error = "Authentication failed";
+	req->scram_user = user;
+	sasl_handle(req, st, &challenge,
+		    result == AUTH_RESULT_OK ? error : "Authentication failed");
+	buf_free_secret(&challenge);
+}
+
+static void sasl_handle(struct server_req *req, enum auth_sasl_status st,
+			struct buf *challenge, const char *error)
+{
+	struct auth *auth = req->conn->server->auth;
+	struct buf b64;
+	const char *f[3];
+
+	switch (st) {
+	case AUTH_SASL_CONTINUE:
+		buf_init(&b64, AUTH_PROTO_FRAME_MAX);
+		base64_encode(&b64, challenge->data, challenge->len);
+		f[0] = "CONT";
+		f[1] = req->id;
+		f[2] = b64.data != NULL ? b64.data : "";
+		req->state = SREQ_WAITING;
+		conn_send(req->conn, f, 3);
+		buf_free(&b64);
+		break;
+	case AUTH_SASL_VERIFY:
+		req->state = SREQ_BUSY;
+		req->areq = auth_verify(
+			auth, req->service, req->ip, auth_sasl_user(req->sasl),
+			auth_sasl_password(req->sasl), verify_cb, req);
+		break;
+	case AUTH_SASL_LOOKUP:
+		req->state = SREQ_BUSY;
+		req->areq = auth_lookup(auth, auth_sasl_user(req->sasl),
+					lookup_cb, req);
+		break;
+	case AUTH_SASL_OK:
+		if (req->scram_user == NULL) {
+			reply_fail(req, AUTH_RESULT_TEMPFAIL,
+				   "Temporary authentication failure",
+				   "SASL success without a user");
+			break;
+		}
+		req->scram_user->backend = "passwd-file";
+		reply_ok(req, req->scram_user);
+		break;
+	case AUTH_SASL_FAIL:
+		reply_fail(req, AUTH_RESULT_FAIL, error, error);
+		break;
+	}
+}
+
+/* Feeds one client response (base64 text, or NULL for none). */
+static void sasl_feed(struct server_req *req, const char *b64)
+{
+	struct buf data, challenge;
+	const char *error = NULL;
+	enum auth_sasl_status st;
+
+	buf_init(&data, AUTH_SASL_RESPONSE_MAX);
+	if (b64 != NULL && strcmp(b64, "=") != 0 &&
+	    base64_decode(&data, b64, strlen(b64)) < 0) {
+		buf_free_secret(&data);
+		reply_fail(req, AUTH_RESULT_FAIL,
+			   "Invalid base64 data in SASL response",
+			   "invalid base64");
+		return;
+	}
+	buf_init(&challenge, AUTH_PROTO_FRAME_MAX / 2);
+	st = auth_sasl_step(req->sasl,
+			    b64 == NULL		? NULL
+			    : data.data != NULL ? data.data
+						: "",
+			    data.len, &challenge, &error);
+	buf_free_secret(&data);
+	sasl_handle(req, st, &challenge, error);
+	buf_free_secret(&challenge);
+}
+
+static void sreq_start(struct server_req *req)
+{
+	struct auth *auth = req->conn->server->auth;
+
+	req->state = SREQ_BUSY;
+	if (req->sasl == NULL) {
+		req->areq = auth_verify(auth, req->service, req->ip, req->user,
+					req->password, verify_cb, req);
+		return;
+	}
+	sasl_feed(req,
+		  req->has_pending_response ? req->pending_response : NULL);
+}
+
+static void delay_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	sreq_start(w->data);
+}
+
+static struct server_req *sreq_new(struct server_conn *conn, const char *id,
+				   const char *service, const char *ip,
+				   const char *secured)
+{
+	struct server_req *req = xcalloc(1, sizeof(*req));
+
+	req->conn = conn;
+	req->id = xstrdup(id);
+	req->service = xstrdup(service);
+	req->ip = xstrdup(ip);
+	req->secured = strcmp(secured, "1") == 0;
+	ev_timer_init(&req->delay, delay_cb, 0, 0);
+	req->delay.data = req;
+	req->next = conn->reqs;
+	if (conn->reqs != NULL)
+		conn->reqs->prev = req;
+	conn->reqs = req;
+	return req;
+}
+
+/* Starts now, or after the address's penalty. */
+static void sreq_schedule(struct server_req *req)
+{
+	struct auth_server *server = req->conn->server;
+	double d = auth_penalty_delay(server->penalty, req->ip,
+				      ev_now(server->loop));
+
+	if (d <= 0) {
+		sreq_start(req);
+		return;
+	}
+	req->state = SREQ_DELAYED;
+	log_debug("event=auth_penalty ip=%s delay=%.0f", req->ip, d);
+	ev_timer_set(&req->delay, d, 0);
+	ev_timer_start(server->loop, &req->delay);
+}
+
+/* --- messages --- */
+
+static int handle_msg(struct server_conn *conn, const struct auth_proto_msg *m)
+{
+	const char *cmd = m->f[0];
+	struct server_req *req;
+
+	if (m->n < 2)
+		return -1;
+	if (strcmp(cmd, "VERIFY") == 0 && m->n == 7) {
+		if (sreq_find(conn, m->f[1]) != NULL)
+			return -1;
+		req = sreq_new(conn, m->f[1], m->f[2], m->f[3], m->f[4]);
+		req->user = xstrdup(m->f[5]);
+		req->password = xstrdup(m->f[6]);
+		sreq_schedule(req);
+		return 0;
+	}
+	if (strcmp(cmd, "SASL") == 0 && m->n == 8) {
+		if (sreq_find(conn, m->f[1]) != NULL)
+			return -1;
+		req = sreq_new(conn, m->f[1], m->f[2], m->f[3], m->f[4]);
+		req->sasl = auth_sasl_new(m->f[5]);
+		if (req->sasl == NULL) {
+			reply_fail(req, AUTH_RESULT_FAIL,
+				   "Unsupported authentication mechanism",
+				   "unsupported mechanism");
+			return 0;
+		}
+		if (strcmp(m->f[6], "1") == 0) {
+			req->has_pending_response = true;
+			req->pending_response = xstrdup(m->f[7]);
+		}
+		sreq_schedule(req);
+		return 0;
+	}
+	if (strcmp(cmd, "CONT") == 0 && m->n == 3) {
+		req = sreq_find(conn, m->f[1]);
+		if (req == NULL || req->state != SREQ_WAITING)
+			return 0; /* raced with a cancel: ignore */
+		if (strcmp(m->f[2], "*") == 0) {
+			/* RFC 4422 3.5: the client aborts. No penalty. */
+			const char *f[3] = {"FAIL", req->id,
+					    "Authentication cancelled"};
+
+			conn_send(conn, f, 3);
+			sreq_free(req);
+			return 0;
+		}
+		req->state = SREQ_BUSY;
+		sasl_feed(req, m->f[2]);
+		return 0;
+	}
+	if (strcmp(cmd, "CANCEL") == 0) {
+		req = sreq_find(conn, m->f[1]);
+		if (req != NULL)
+			sreq_free(req);
+		return 0;
+	}
+	return -1;
+}
+
+static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct server_conn *conn = w->data;
+	struct auth_proto_msg m;
+	int ret;
+
+	(void)loop;
+	(void)revents;
+	for (;;) {
+		size_t avail;
+		char *dst = buf_reserve(&conn->in, 16384, &avail);
+		ssize_t n;
+
+		if (dst == NULL) {
+			conn_destroy(conn);
+			return;
+		}
+		n = read(conn->fd, dst, avail);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			conn_destroy(conn);
+			return;
+		}
+		buf_commit(&conn->in, (size_t)n);
+	}
+	while ((ret = auth_proto_parse(&conn->in, &m)) == 1) {
+		size_t len = m.frame_len;
+
+		if (handle_msg(conn, &m) < 0) {
+			log_error(
+				"event=auth_helper_error error=\"protocol violation from client\"");
+			conn_destroy(conn);
+			return;
+		}
+		buf_consume(&conn->in, len);
+	}
+	if (ret < 0) {
+		log_error(
+			"event=auth_helper_error error=\"malformed frame from client\"");
+		conn_destroy(conn);
+	}
+}
+
+static void conn_destroy(struct server_conn *conn)
+{
+	struct auth_server *server = conn->server;
+
+	while (conn->reqs != NULL)
+		sreq_free(conn->reqs);
+	ev_io_stop(server->loop, &conn->rio);
+	ev_io_stop(server->loop, &conn->wio);
+	close(conn->fd);
+	buf_free_secret(&conn->in);
+	buf_free_secret(&conn->out);
+	if (conn->prev != NULL)
+		conn->prev->next = conn->next;
+	else
+		server->conns = conn->next;
+	if (conn->next != NULL)
+		conn->next->prev = conn->prev;
+	free(conn);
+}
+
+static void listen_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct auth_server *server = w->data;
+	struct server_conn *conn;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	const char *hello[3] = {"HELLO", "0", auth_mechanisms(server->auth)};
+	int fd;
+
+	(void)revents;
+	fd = accept4(server->listen_fd, NULL, NULL,
+		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+	    (cred.uid != 0 && cred.uid != server->set.peer_uid)) {
+		log_warn("event=auth_helper_refused pid=%ld uid=%ld",
+			 (long)cred.pid, (long)cred.uid);
+		close(fd);
+		return;
+	}
+	conn = xcalloc(1, sizeof(*conn));
+	conn->server = server;
+	conn->fd = fd;
+	buf_init(&conn->in, AUTH_PROTO_BUF_MAX);
+	buf_init(&conn->out, AUTH_PROTO_BUF_MAX);
+	ev_io_init(&conn->rio, conn_read_cb, fd, EV_READ);
+	ev_io_init(&conn->wio, conn_write_cb, fd, EV_WRITE);
+	conn->rio.data = conn->wio.data = conn;
+	ev_io_start(loop, &conn->rio);
+	conn->next = server->conns;
+	if (server->conns != NULL)
+		server->conns->prev = conn;
+	server->conns = conn;
+	conn_send(conn, hello, 3);
+}
+
+/* --- set-up --- */
+
+struct auth_server *auth_server_new(struct ev_loop *loop,
+				    const struct auth_settings *set,
+				    int listen_fd, const char **error_r)
+{
+	struct auth_server *server = xcalloc(1, sizeof(*server));
+
+	server->loop = loop;
+	server->set = *set;
+	server->listen_fd = listen_fd;
+	server->auth = auth_new(loop, set, error_r);
+	if (server->auth == NULL) {
+		close(listen_fd);
+		free(server);
+		return NULL;
+	}
+	server->penalty = auth_penalty_new(set->penalty_max);
+	ev_io_init(&server->listen_io, listen_cb, listen_fd, EV_READ);
+	server->listen_io.data = server;
+	ev_io_start(loop, &server->listen_io);
+	return server;
+}
+
+void auth_server_free(struct auth_server **serverp)
+{
+	struct auth_server *server = *serverp;
+
+	if (server == NULL)
+		return;
+	*serverp = NULL;
+	while (server->conns != NULL)
+		conn_destroy(server->conns);
+	ev_io_stop(server->loop, &server->listen_io);
+	close(server->listen_fd);
+	auth_free(&server->auth);
+	auth_penalty_free(&server->penalty);
+	free(server);
+}
+
+static socklen_t socket_addr(const char *name, struct sockaddr_un *sun)
+{
+	size_t len = strlen(name);
+
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	if (len > sizeof(sun->sun_path) - 1)
+		len = sizeof(sun->sun_path) - 1;
+	/* Abstract namespace: a leading NUL, no file, gone with the fd. */
+	memcpy(sun->sun_path + 1, name, len);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+}
+
+int auth_server_listen(const char *socket_name, const char **error_r)
+{
+	struct sockaddr_un sun;
+	socklen_t len = socket_addr(socket_name, &sun);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		*error_r = "auth helper: socket() failed";
+		return -1;
+	}
+	/* An old helper may still be on its way out (SIGHUP restart). */
+	for (int tries = 0; bind(fd, (struct sockaddr *)&sun, len) < 0;
+	     tries++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+
+		if (errno != EADDRINUSE || tries >= 300) {
+			*error_r = errno == EADDRINUSE
+					   ? "auth helper: socket name in use"
+					   : "auth helper: bind() failed";
+			close(fd);
+			return -1;
+		}
+		nanosleep(&ts, NULL);
+	}
+	if (listen(fd, 1024) < 0) {
+		*error_r = "auth helper: listen() failed";
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+const char *auth_server_default_socket_name(void)
+{
+	static char name[64];
+
+	snprintf(name, sizeof(name), "merpati-auth-%ld", (long)getpid());
+	return name;
+}
+
+static void reset_signals(void)
+{
+	struct sigaction sa;
+	sigset_t none;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < NSIG; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+	}
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* the master restarts us instead */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void __attribute__((noreturn))
+helper_main(const struct auth_settings *set, int fd, pid_t parent)
+{
+	struct ev_loop *loop;
+	struct auth_server *server;
+	const char *error;
+
+	reset_signals();
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (getppid() != parent)
+		_exit(0); /* the master died before we asked */
+	loop = ev_loop_new(EVFLAG_AUTO);
+	if (loop == NULL) {
+		log_error(
+			"event=auth_helper_error error=\"ev_loop_new failed\"");
+		_exit(1);
+	}
+	server = auth_server_new(loop, set, fd, &error);
+	if (server == NULL) {
+		log_error("event=auth_helper_error error=\"%s\"", error);
+		_exit(1);
+	}
+	log_info(
+		"event=auth_helper_started socket=%s backend=\"%s\" workers=%u",
+		set->socket_name, set->backend, set->workers);
+	ev_run(loop, 0);
+	auth_server_free(&server);
+	_exit(0);
+}
+
+int auth_server_spawn(const struct auth_settings *set, pid_t *pid_r,
+		      const char **error_r)
+{
+	pid_t parent = getpid(), pid;
+	int fd;
+
+	if (auth_settings_check(set, error_r) < 0)
+		return -1;
+	if (set->socket_name == NULL || set->socket_name[0] == '\0') {
+		*error_r = "auth helper: no socket name";
+		return -1;
+	}
+	fd = auth_server_listen(set->socket_name, error_r);
+	if (fd < 0)
+		return -1;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fd);
+		*error_r = "auth helper: fork() failed";
+		return -1;
+	}
+	if (pid == 0)
+		helper_main(set, fd, parent);
+	close(fd);
+	*pid_r = pid;
+	return 0;
+}
