@@ -171,6 +171,8 @@ static void worker_setup_protocols(const struct worker_params *p)
 		.plaintext = (int)c->auth_plaintext,
 		.after_download = (int)c->pop3_after_download,
 		.login_delay = c->pop3_login_delay,
+		.fsync = c->mail_fsync,
+		.max_failures = c->auth_max_failures,
 	};
 
 	worker.imap = imap_context_new(&iset);

@@ -1,24 +1,41 @@
 #include "protocols/pop3/pop3.h"
 
+#include "auth/auth.h"
 #include "lib/xalloc.h"
+#include "protocols/pop3/pop3_private.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-enum pop3_state {
-	POP3_STATE_AUTHORIZATION,
-	POP3_STATE_TRANSACTION,
-	POP3_STATE_UPDATE,
+/* Unknown or misplaced commands tolerated before hanging up (a client
+   that talks another protocol, or a flood). */
+#define POP3_BAD_COMMANDS_MAX 20
+
+struct pop3_command {
+	const char *name;
+	unsigned states; /* bit (1 << enum pop3_state) per allowed state */
+	bool (*func)(struct pop3_session *s, struct strv args);
 };
 
-struct pop3_context {
-	struct pop3_settings set;
-};
+#define AUTHZ (1u << POP3_STATE_AUTHORIZATION)
+#define TRANS (1u << POP3_STATE_TRANSACTION)
 
-struct pop3_session {
-	struct conn *conn;
-	struct pop3_context *ctx;
-	enum pop3_state state;
+static const struct pop3_command pop3_commands[] = {
+	{"USER", AUTHZ, pop3_cmd_user},
+	{"PASS", AUTHZ, pop3_cmd_pass},
+	{"AUTH", AUTHZ, pop3_cmd_auth},
+	{"APOP", AUTHZ, pop3_cmd_apop},
+	{"STAT", TRANS, pop3_cmd_stat},
+	{"LIST", TRANS, pop3_cmd_list},
+	{"UIDL", TRANS, pop3_cmd_uidl},
+	{"RETR", TRANS, pop3_cmd_retr},
+	{"TOP", TRANS, pop3_cmd_top},
+	{"DELE", TRANS, pop3_cmd_dele},
+	{"RSET", TRANS, pop3_cmd_rset},
+	{"NOOP", TRANS, pop3_cmd_noop},
+	{NULL, 0, NULL},
 };
 
 struct pop3_context *pop3_context_new(const struct pop3_settings *set)
@@ -26,6 +43,8 @@ struct pop3_context *pop3_context_new(const struct pop3_settings *set)
 	struct pop3_context *ctx = xcalloc(1, sizeof(*ctx));
 
 	ctx->set = *set;
+	if (ctx->set.max_failures == 0)
+		ctx->set.max_failures = 3;
 	return ctx;
 }
 
@@ -35,59 +54,141 @@ void pop3_context_free(struct pop3_context **ctx)
 	*ctx = NULL;
 }
 
+void pop3_reply(struct pop3_session *s, const char *status, const char *fmt,
+		...)
+{
+	va_list ap;
+	struct buf b;
+
+	buf_init(&b, BUF_UNLIMITED);
+	buf_append_str(&b, status);
+	if (fmt[0] != '\0') {
+		buf_append(&b, " ", 1);
+		va_start(ap, fmt);
+		buf_vprintf(&b, fmt, ap);
+		va_end(ap);
+	}
+	buf_append(&b, "\r\n", 2);
+	conn_write(s->conn, b.data, b.len);
+	buf_free(&b);
+}
+
+bool pop3_plaintext_allowed(const struct pop3_session *s)
+{
+	/* enum config_plaintext and enum auth_plaintext list the same
+	   policies in the same order */
+	return auth_plaintext_allowed(
+		(enum auth_plaintext)s->ctx->set.plaintext,
+		conn_is_tls(s->conn), conn_is_loopback(s->conn));
+}
+
 static void *pop3_open(struct conn *conn, void *ctx)
 {
 	struct pop3_session *s = xcalloc(1, sizeof(*s));
 
 	s->conn = conn;
 	s->ctx = ctx;
+	s->state = POP3_STATE_AUTHORIZATION;
+	s->fd = -1;
+	buf_init(&s->chunk, BUF_UNLIMITED);
+	/* no APOP timestamp: the auth helper cannot hand out plaintext
+	   passwords, so APOP is not offered (RFC 1939 7) */
 	conn_write_str(conn, "+OK Merpati POP3 ready.\r\n");
 	return s;
 }
 
-static void pop3_capa(struct pop3_session *s)
+static bool pop3_cmd_stls(struct pop3_session *s)
 {
-	conn_write_str(s->conn, "+OK Capability list follows\r\n");
-	if (conn_can_starttls(s->conn))
-		conn_write_str(s->conn, "STLS\r\n");
-	conn_write_str(
-		s->conn,
-		"PIPELINING\r\nRESP-CODES\r\nIMPLEMENTATION Merpati\r\n.\r\n");
+	if (!conn_can_starttls(s->conn)) {
+		pop3_reply(s, "-ERR", "TLS is already active or not available");
+		return true;
+	}
+	/* RFC 2595 4: forget what USER said; CAPA is recomputed after TLS */
+	free(s->user);
+	s->user = NULL;
+	pop3_reply(s, "+OK", "Begin TLS negotiation");
+	conn_starttls(s->conn);
+	return false;
+}
+
+static bool pop3_cmd_quit(struct pop3_session *s)
+{
+	if (s->state == POP3_STATE_TRANSACTION)
+		return pop3_cmd_quit_transaction(s);
+	/* RFC 1939 5: QUIT in AUTHORIZATION does not enter UPDATE */
+	pop3_reply(s, "+OK", "Logging out");
+	conn_close(s->conn, "quit");
+	return false;
+}
+
+static const struct pop3_command *pop3_find(struct strv name)
+{
+	for (const struct pop3_command *c = pop3_commands; c->name != NULL;
+	     c++) {
+		if (strv_eq_cstr_ci(name, c->name))
+			return c;
+	}
+	return NULL;
+}
+
+static bool pop3_bad_command(struct pop3_session *s)
+{
+	if (++s->bad_commands < POP3_BAD_COMMANDS_MAX)
+		return true;
+	pop3_reply(s, "-ERR", "Too many bad commands, closing");
+	conn_close(s->conn, "too many bad commands");
+	return false;
 }
 
 /* Runs one command line. Returns false when reading must stop. */
 static bool pop3_run(struct pop3_session *s, struct strv line)
 {
+	const struct pop3_command *c;
 	struct strv cmd;
 
-	if (!strv_next_token(&line, &cmd))
-		cmd = STRV_LIT("");
+	if (!strv_next_token(&line, &cmd) || cmd.len == 0) {
+		pop3_reply(s, "-ERR", "Empty command");
+		return pop3_bad_command(s);
+	}
 	if (strv_eq_cstr_ci(cmd, "CAPA") && line.len == 0) {
-		pop3_capa(s);
-	} else if (strv_eq_cstr_ci(cmd, "NOOP") && line.len == 0 &&
-		   s->state == POP3_STATE_TRANSACTION) {
-		conn_write_str(s->conn, "+OK\r\n");
-	} else if (strv_eq_cstr_ci(cmd, "QUIT") && line.len == 0) {
-		conn_write_str(s->conn, "+OK Bye\r\n");
-		conn_close(s->conn, "quit");
-		return false;
-	} else if (strv_eq_cstr_ci(cmd, "STLS") && line.len == 0 &&
-		   s->state == POP3_STATE_AUTHORIZATION) {
-		if (!conn_can_starttls(s->conn)) {
-			conn_write_str(
-				s->conn,
-				"-ERR TLS is already active or not available\r\n");
-			return true;
-		}
-		conn_write_str(s->conn, "+OK Begin TLS negotiation\r\n");
-		conn_starttls(s->conn);
-		return false;
-	} else if (cmd.len == 0) {
-		conn_write_str(s->conn, "-ERR Empty command\r\n");
-	} else {
-		conn_printf(s->conn,
-			    "-ERR Unknown command or wrong state: %.*s\r\n",
-			    (int)(cmd.len > 40 ? 40 : cmd.len), cmd.p);
+		pop3_cmd_capa(s);
+		return true;
+	}
+	if (strv_eq_cstr_ci(cmd, "QUIT") && line.len == 0)
+		return pop3_cmd_quit(s);
+	if (strv_eq_cstr_ci(cmd, "STLS") && line.len == 0 &&
+	    s->state == POP3_STATE_AUTHORIZATION)
+		return pop3_cmd_stls(s);
+	c = pop3_find(cmd);
+	if (c == NULL) {
+		if (strv_has_ctl(cmd) || cmd.len > 40)
+			pop3_reply(s, "-ERR", "Unknown command");
+		else
+			pop3_reply(s, "-ERR", "Unknown command: %.*s",
+				   (int)cmd.len, cmd.p);
+		return pop3_bad_command(s);
+	}
+	if ((c->states & (1u << s->state)) == 0) {
+		pop3_reply(s, "-ERR", "Command not valid in this state: %s",
+			   c->name);
+		return pop3_bad_command(s);
+	}
+	return c->func(s, line);
+}
+
+/* Runs the current job; true when it finished and input may be read. */
+static bool pop3_job_run(struct pop3_session *s)
+{
+	switch (s->job) {
+	case POP3_JOB_NONE:
+		return true;
+	case POP3_JOB_LOAD:
+		return pop3_maildrop_load(s);
+	case POP3_JOB_LIST:
+	case POP3_JOB_UIDL:
+		return pop3_job_list_run(s);
+	case POP3_JOB_SEND:
+		return pop3_job_send_run(s);
 	}
 	return true;
 }
@@ -96,22 +197,35 @@ static void pop3_process(void *session)
 {
 	struct pop3_session *s = session;
 
-	while (!conn_is_closing(s->conn) && !conn_output_full(s->conn)) {
+	while (!conn_is_closing(s->conn)) {
 		struct strv line;
-		int ret = conn_peek_line(s->conn, POP3_LINE_MAX, &line);
 		bool go_on;
+		int ret;
 
+		if (s->job != POP3_JOB_NONE) {
+			if (!pop3_job_run(s))
+				break;
+			continue;
+		}
+		if (conn_output_full(s->conn) ||
+		    (s->auth_req != NULL && !s->sasl_reply))
+			break;
+		ret = conn_peek_line(s->conn, POP3_LINE_MAX, &line);
 		if (ret == 0)
 			break;
 		if (ret < 0) {
-			conn_write_str(s->conn,
-				       "-ERR Command line too long\r\n");
+			pop3_reply(s, "-ERR", "Command line too long");
 			conn_log_info(s->conn, "event=line_too_long max=%u",
 				      POP3_LINE_MAX);
 			conn_skip_line(s->conn);
+			if (s->sasl_reply)
+				pop3_auth_cancel(s);
 			continue;
 		}
-		go_on = pop3_run(s, line);
+		if (s->sasl_reply)
+			go_on = pop3_sasl_line(s, line);
+		else
+			go_on = pop3_run(s, line);
 		conn_consume_line(s->conn);
 		if (!go_on)
 			break;
@@ -122,15 +236,24 @@ static void pop3_bye(void *session, enum conn_bye why)
 {
 	struct pop3_session *s = session;
 
+	/* RFC 1939 3: a timeout ends the session without UPDATE */
 	conn_write_str(s->conn,
 		       why == CONN_BYE_SHUTDOWN
 			       ? "-ERR [SYS/TEMP] Server shutting down\r\n"
-			       : "-ERR Idle for too long, closing\r\n");
+			       : "-ERR Disconnected for inactivity\r\n");
 }
 
 static void pop3_free(void *session)
 {
-	free(session);
+	struct pop3_session *s = session;
+
+	pop3_auth_cancel(s);
+	pop3_job_send_abort(s);
+	pop3_maildrop_close(s);
+	if (s->user != NULL)
+		xfree_secret(s->user, strlen(s->user));
+	buf_free(&s->chunk);
+	free(s);
 }
 
 const struct conn_handler pop3_conn_handler = {

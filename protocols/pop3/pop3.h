@@ -4,21 +4,36 @@
  * The server creates one context per worker process from the settings and
  * hands it to every POP3 listener; each connection then runs a session
  * through pop3_conn_handler.
+ *
+ * A session: AUTHORIZATION (USER/PASS, AUTH, STLS, CAPA) -> the auth client
+ * checks the credentials -> the user's maildrop (INBOX of the mail root)
+ * is locked against other POP3 sessions (pop3_lock.h), opened and its
+ * message list fixed -> TRANSACTION (STAT, LIST, UIDL, TOP, RETR, DELE,
+ * RSET, NOOP) -> QUIT runs UPDATE: DELE'd messages are expunged and
+ * retrieved ones are handled per after_download. A connection that ends
+ * any other way changes nothing. See doc/pop3.md.
  */
 #ifndef MERPATI_POP3_H
 #define MERPATI_POP3_H
 
 #include "server/conn.h"
 
+#include <stdbool.h>
+
 /* Longest command line accepted. RFC 2449 allows 255 octets; AUTH lines
    with SASL initial responses (RFC 5034) can be longer. */
 #define POP3_LINE_MAX 4096
+
+struct auth_client;
 
 struct pop3_settings {
 	unsigned timeout;     /* seconds idle after login (>= 10 min) */
 	int plaintext;	      /* enum config_plaintext */
 	int after_download;   /* enum config_after_download */
-	unsigned login_delay; /* seconds, advertised in CAPA */
+	unsigned login_delay; /* seconds between logins of a user; 0: none */
+	struct auth_client *auth; /* the worker's auth client (borrowed) */
+	bool fsync;		  /* mail.fsync, for the storage layer */
+	unsigned max_failures;	  /* failed logins before hanging up; 0: 3 */
 };
 
 struct pop3_context;
