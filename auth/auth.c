@@ -376,9 +376,11 @@ static void request_finish_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void request_finish(struct auth_request *req, enum auth_result result,
 			   const char *reason)
 {
+	char *copy = xstrdup(reason != NULL ? reason : "");
+
 	req->result = result;
-	free(req->reason);
-	req->reason = xstrdup(reason != NULL ? reason : "");
+	free(req->reason); /* reason may point into it */
+	req->reason = copy;
 	ev_timer_set(&req->finish, 0, 0);
 	ev_timer_start(req->auth->loop, &req->finish);
 }
