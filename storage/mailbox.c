@@ -78,12 +78,20 @@ void mailbox_keywords_refresh(struct mailbox *box)
 	(void)maildir_keywords_read(box->keywords, path);
 }
 
-/* A new UIDVALIDITY: the time, but above any value the folder had. */
-static uint32_t new_uidvalidity(uint32_t old)
+/* The V field of a damaged file's first line, if it has one. */
+static uint32_t damaged_uidvalidity(const char *path)
 {
-	uint32_t now = (uint32_t)time(NULL);
+	char line[256], *v;
+	FILE *fp = fopen(path, "r");
+	unsigned long value = 0;
 
-	return now > old ? now : old + 1;
+	if (fp == NULL)
+		return 0;
+	if (fgets(line, sizeof(line), fp) != NULL &&
+	    (v = strstr(line, " V")) != NULL)
+		value = strtoul(v + 2, NULL, 10);
+	fclose(fp);
+	return value > UINT32_MAX ? 0 : (uint32_t)value;
 }
 
 /* Moves a damaged list aside for the admin and starts a new one. */
@@ -91,7 +99,7 @@ static void uidlist_restart(struct mailbox *box, const char *path,
 			    const char *reason)
 {
 	char aside[PATH_MAX + 64];
-	uint32_t old = uidlist_uidvalidity(box->uidlist);
+	uint32_t old = damaged_uidvalidity(path);
 
 	snprintf(aside, sizeof(aside), "%s.damaged.%lld", path,
 		 (long long)time(NULL));
@@ -100,7 +108,8 @@ static void uidlist_restart(struct mailbox *box, const char *path,
 			  path, strerror(errno));
 	uidlist_free(&box->uidlist);
 	box->uidlist = uidlist_new();
-	uidlist_set_uidvalidity(box->uidlist, new_uidvalidity(old));
+	uidlist_set_uidvalidity(box->uidlist,
+				maildir_next_uidvalidity(box->store, old));
 	log_error(
 		"event=uidlist_damaged path=%s reason=\"%s\" action=new_uidvalidity moved_to=%s",
 		path, reason, aside);
@@ -168,8 +177,7 @@ int mailbox_uidlist_refresh(struct mailbox *box, bool locked,
 	if (ret == 0 && !box->uidlist_loaded) {
 		/* a folder seen for the first time */
 		uidlist_set_uidvalidity(
-			box->uidlist,
-			new_uidvalidity(uidlist_uidvalidity(box->uidlist)));
+			box->uidlist, maildir_next_uidvalidity(box->store, 0));
 	} else if (ret == 0) {
 		log_error("event=uidlist_lost path=%s action=rewrite", path);
 	} else if (box->uidlist_loaded) {

@@ -7,6 +7,7 @@
 #include "lib/buf.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 struct maildir {
@@ -37,6 +38,13 @@ int maildir_fsync_dir(const char *path);
  * twice the same and never going backwards within a process.
  */
 void maildir_unique_base(struct buf *out);
+
+/*
+ * A new UIDVALIDITY above above_this: the time, or one more than the last
+ * one handed out in this root (Dovecot's `dovecot-uidvalidity`, hex), so
+ * that a recreated UID list never repeats an old value.
+ */
+uint32_t maildir_next_uidvalidity(struct maildir *store, uint32_t above_this);
 
 /* Removes dir and everything below it. 0 or -1 (logged). */
 int maildir_remove_tree(const char *dir);

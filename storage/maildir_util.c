@@ -8,9 +8,11 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 int maildir_fail(struct maildir *store, enum maildir_error kind,
@@ -144,4 +146,36 @@ int maildir_remove_tree(const char *dir)
 		log_error("event=remove_tree path=%s error=\"%s\"", dir,
 			  strerror(errno));
 	return ret;
+}
+
+uint32_t maildir_next_uidvalidity(struct maildir *store, uint32_t above_this)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 32], text[16];
+	uint32_t next = (uint32_t)time(NULL), last = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/dovecot-uidvalidity", store->root);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, text, sizeof(text) - 1);
+		close(fd);
+		if (n > 0) {
+			text[n] = '\0';
+			last = (uint32_t)strtoul(text, NULL, 16);
+		}
+	}
+	if (next <= last)
+		next = last + 1;
+	if (next <= above_this)
+		next = above_this + 1;
+	snprintf(text, sizeof(text), "%08x", next);
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		if (write(fd, text, 8) != 8 || close(fd) < 0 ||
+		    rename(tmp, path) < 0)
+			unlink(tmp);
+	}
+	return next;
 }
