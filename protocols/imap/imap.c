@@ -1,6 +1,7 @@
 #include "protocols/imap/imap.h"
 
 #include "lib/xalloc.h"
+#include "protocols/imap/imap_auth.h"
 #include "protocols/imap/imap_private.h"
 #include "server/config.h"
 
@@ -41,8 +42,7 @@ void imap_capabilities(struct imap_session *s, struct buf *out)
 	if (s->state == IMAP_STATE_NOT_AUTHENTICATED) {
 		if (conn_can_starttls(s->conn))
 			buf_append_str(out, " STARTTLS");
-		/* no login mechanism is offered by this build yet */
-		buf_append_str(out, " LOGINDISABLED");
+		imap_auth_capabilities(s, out); /* imap_auth.c */
 	}
 }
 
@@ -221,6 +221,7 @@ static void imap_free(void *session)
 {
 	struct imap_session *s = session;
 
+	imap_auth_session_free(s); /* imap_auth.c */
 	free(s->user);
 	free(s);
 }
