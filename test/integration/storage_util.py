@@ -1,0 +1,153 @@
+"""Helpers for the storage integration tests: a temporary mail root and
+config, running `merpati`, and reading a Maildir directly. Stdlib only."""
+import os
+import pwd
+import re
+import shutil
+import subprocess
+import tempfile
+
+MERPATI = os.environ.get("MERPATI", "merpati")
+# test_storage_tool is built next to the unit tests (build/test/)
+TOOL = os.path.join(os.path.dirname(os.path.abspath(MERPATI)), "test",
+                    "test_storage_tool")
+
+
+def fail(msg):
+    raise AssertionError(msg)
+
+
+def mail_user():
+    """The user merpati drops to: nobody when we are root, else us."""
+    if os.geteuid() == 0:
+        return "nobody"
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+class MailEnv:
+    """A temporary directory with merpati.conf and a mail root template
+    <dir>/mail/%d/%n. As root, the directory belongs to `nobody`."""
+
+    def __init__(self, fsync=False):
+        self.dir = tempfile.mkdtemp(prefix="merpati-storage-")
+        os.chmod(self.dir, 0o755)
+        self.user = mail_user()
+        pw = pwd.getpwnam(self.user)
+        self.uid, self.gid = pw.pw_uid, pw.pw_gid
+        if os.geteuid() == 0:
+            os.chown(self.dir, self.uid, self.gid)
+        self.conf = os.path.join(self.dir, "merpati.conf")
+        with open(self.conf, "w") as f:
+            f.write(f"""[server]
+user = {self.user}
+[listen]
+imap = 127.0.0.1:14399
+imaps =
+pop3 =
+pop3s =
+[mail]
+root = {self.dir}/mail/%d/%n
+fsync = {"yes" if fsync else "no"}
+""")
+
+    def root(self, user):
+        local, _, domain = user.partition("@")
+        return os.path.join(self.dir, "mail", domain, local)
+
+    def folder_dir(self, user, folder="INBOX"):
+        if folder.upper() == "INBOX":
+            return self.root(user)
+        return os.path.join(self.root(user), "." + folder.replace("/", "."))
+
+    def merpati(self, *args, stdin=None, env=None, check=True):
+        e = dict(os.environ)
+        if env:
+            e.update(env)
+        p = subprocess.run([MERPATI, args[0], "-c", self.conf] + list(args[1:]),
+                           input=stdin, capture_output=True, env=e)
+        if check and p.returncode != 0:
+            fail(f"merpati {' '.join(args)}: exit {p.returncode}: "
+                 f"{p.stderr.decode(errors='replace')}")
+        return p
+
+    def deliver(self, user, data, folder=None, env=None):
+        args = ["deliver"] + (["-m", folder] if folder else []) + [user]
+        return self.merpati(*args, stdin=data, env=env, check=False)
+
+    def ls(self, user, folder="INBOX"):
+        """[(uid, flags, size, base)] from `merpati ls`."""
+        out = self.merpati("ls", user, folder).stdout.decode()
+        rows = []
+        for line in out.splitlines():
+            uid, flags, size, base = line.split(" ")
+            rows.append((int(uid), flags, int(size), base))
+        return rows
+
+    def status(self, user, folder="INBOX"):
+        out = self.merpati("ls", "-s", user, folder).stdout.decode()
+        return {k: int(v) for k, v in
+                (kv.split("=") for kv in out.split())}
+
+    def as_mail_user(self):
+        """preexec_fn for a child that must act as the mail owner."""
+        uid, gid = self.uid, self.gid
+
+        def drop():
+            if os.geteuid() == 0:
+                os.setgid(gid)
+                os.setuid(uid)
+        return drop
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def read_uidlist(folder_dir):
+    """(header fields, {base: uid}) of dovecot-uidlist, checking it."""
+    with open(os.path.join(folder_dir, "dovecot-uidlist")) as f:
+        lines = f.read().split("\n")
+    if lines[-1] != "":
+        fail("uidlist does not end in a newline")
+    head = lines[0].split(" ")
+    if head[0] != "3":
+        fail(f"uidlist version {head[0]}")
+    fields = {h[0]: h[1:] for h in head[1:]}
+    mapping, last = {}, 0
+    for line in lines[1:-1]:
+        m = re.match(r"^(\d+)(?: [^:]*)? :(.+)$", line)
+        if not m:
+            fail(f"bad uidlist line {line!r}")
+        uid, base = int(m.group(1)), m.group(2)
+        if uid <= last:
+            fail(f"uidlist UIDs not increasing at {line!r}")
+        if base in mapping:
+            fail(f"uidlist lists {base} twice")
+        if uid >= int(fields["N"]):
+            fail(f"uid {uid} >= N{fields['N']}")
+        mapping[base], last = uid, uid
+    return fields, mapping
+
+
+def message_files(folder_dir):
+    """{base: (subdir, name)} for every file in new/ and cur/."""
+    files = {}
+    for sub in ("new", "cur"):
+        for name in os.listdir(os.path.join(folder_dir, sub)):
+            if name.startswith("."):
+                continue
+            base = name.split(":", 1)[0]
+            if base in files:
+                fail(f"{base} present twice ({files[base]} and {sub}/{name})")
+            files[base] = (sub, name)
+    return files
+
+
+def check_sizes(folder_dir, files):
+    """Every file is complete: its size is what ,S= in its name says."""
+    for base, (sub, name) in files.items():
+        m = re.search(r",S=(\d+)", base)
+        if m is None:
+            continue
+        size = os.path.getsize(os.path.join(folder_dir, sub, name))
+        if size != int(m.group(1)):
+            fail(f"{sub}/{name}: {size} bytes, name says {m.group(1)}")

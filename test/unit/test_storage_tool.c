@@ -1,0 +1,263 @@
+// links: mp_storage mp_lib
+/*
+ * A storage driver for the integration tests (test_storage_*.py), and as a
+ * ctest entry a smoke test of itself.
+ *
+ *   test_storage_tool mutate ROOT FOLDER STOPFILE SEED
+ *	until STOPFILE exists: sync, then change flags of a random message
+ *	or expunge one (printing "expunged <X-Id header>"), like a client
+ *   test_storage_tool append ROOT FOLDER N      append N messages
+ *   test_storage_tool flags ROOT FOLDER        toggle \Seen on every message
+ *   test_storage_tool expunge ROOT FOLDER N    expunge the first N messages
+ *
+ * fsync is on unless MERPATI_TEST_FSYNC=no.
+ */
+#include "storage/mailbox.h"
+#include "storage/maildir.h"
+#include "storage/msg_stream.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+static struct maildir *tool_store(const char *root)
+{
+	struct maildir_settings set;
+	struct maildir *store;
+	const char *error, *fs = getenv("MERPATI_TEST_FSYNC");
+
+	maildir_settings_init(&set);
+	set.fsync = fs == NULL || strcmp(fs, "no") != 0;
+	if (maildir_open(root, &set, true, &store, &error) < 0) {
+		fprintf(stderr, "open %s: %s\n", root, error);
+		exit(2);
+	}
+	return store;
+}
+
+static struct mailbox *tool_box(struct maildir *store, const char *name)
+{
+	struct mailbox *box;
+	const char *error;
+
+	if (!maildir_folder_exists(store, name))
+		(void)maildir_create(store, name, &error);
+	if (mailbox_open(store, name, 0, &box, &error) < 0) {
+		fprintf(stderr, "open %s: %s\n", name, error);
+		exit(2);
+	}
+	return box;
+}
+
+/* The X-Id header of a message (first 4 KiB of its header). */
+static int read_id(struct mailbox *box, unsigned idx, char *id, size_t size)
+{
+	struct msg_stream *s;
+	const char *error;
+	char head[4096], *p, *end;
+	ssize_t n;
+
+	if (msg_stream_open(box, idx, MSG_PART_HEADER, &s, &error) < 0)
+		return -1;
+	n = msg_stream_read(s, head, sizeof(head) - 1, &error);
+	msg_stream_free(&s);
+	if (n <= 0)
+		return -1;
+	head[n] = '\0';
+	p = strstr(head, "X-Id: ");
+	if (p == NULL)
+		return -1;
+	p += 6;
+	end = strpbrk(p, "\r\n");
+	if (end == NULL || (size_t)(end - p) >= size)
+		return -1;
+	memcpy(id, p, (size_t)(end - p));
+	id[end - p] = '\0';
+	return 0;
+}
+
+static int tool_mutate(const char *root, const char *name, const char *stop,
+		       unsigned seed)
+{
+	struct maildir *store = tool_store(root);
+	struct mailbox *box = tool_box(store, name);
+	unsigned long changes = 0, expunges = 0;
+	const char *error;
+	char id[256];
+
+	srand(seed);
+	while (access(stop, F_OK) != 0) {
+		struct mailbox_msg msg;
+		unsigned idx;
+
+		if (mailbox_sync(box, NULL, &error) < 0) {
+			fprintf(stderr, "sync: %s\n", error);
+			return 1;
+		}
+		if (mailbox_count(box) == 0) {
+			usleep(1000);
+			continue;
+		}
+		usleep(2000);
+		idx = (unsigned)rand() % mailbox_count(box);
+		mailbox_get(box, idx, &msg);
+		if (rand() % 20 == 0) {
+			if (read_id(box, idx, id, sizeof(id)) < 0)
+				continue; /* expunged by someone else */
+			if (mailbox_expunge(box, &msg.uid, 1, &error) < 0) {
+				fprintf(stderr, "expunge: %s\n", error);
+				return 1;
+			}
+			printf("expunged %s\n", id);
+			fflush(stdout);
+			expunges++;
+		} else {
+			unsigned flags =
+				(unsigned)rand() &
+				(MAILDIR_FLAG_SEEN | MAILDIR_FLAG_FLAGGED |
+				 MAILDIR_FLAG_REPLIED);
+
+			if (mailbox_update_flags(
+				    box, &msg.uid, 1, MAILBOX_FLAGS_REPLACE,
+				    flags, (uint32_t)rand() & 1, &error) < 0) {
+				fprintf(stderr, "flags: %s\n", error);
+				return 1;
+			}
+			changes++;
+		}
+	}
+	fprintf(stderr, "mutate: %lu flag changes, %lu expunges\n", changes,
+		expunges);
+	mailbox_free(&box);
+	maildir_free(&store);
+	return 0;
+}
+
+static int tool_append(const char *root, const char *name, unsigned n)
+{
+	struct maildir *store = tool_store(root);
+	struct mailbox *box = tool_box(store, name);
+	char line[256];
+
+	for (unsigned i = 0; i < n; i++) {
+		struct mailbox_append *ctx;
+		const char *error;
+		uint32_t uid;
+
+		snprintf(line, sizeof(line),
+			 "X-Id: append-%ld-%u\nSubject: t\n\n", (long)getpid(),
+			 i);
+		if (mailbox_append_begin(box, &ctx, &error) < 0 ||
+		    mailbox_append_write(ctx, line, strlen(line), &error) < 0)
+			return 1;
+		for (int k = 0; k < 200; k++) {
+			snprintf(line, sizeof(line),
+				 "body line %d of a test message\n", k);
+			if (mailbox_append_write(ctx, line, strlen(line),
+						 &error) < 0)
+				return 1;
+		}
+		if (mailbox_append_finish(&ctx, MAILDIR_FLAG_SEEN, 0, 0, &uid,
+					  &error) < 0) {
+			fprintf(stderr, "append: %s\n", error);
+			return 1;
+		}
+		printf("%u\n", uid);
+	}
+	mailbox_free(&box);
+	maildir_free(&store);
+	return 0;
+}
+
+static int tool_flags(const char *root, const char *name)
+{
+	struct maildir *store = tool_store(root);
+	struct mailbox *box = tool_box(store, name);
+	const char *error;
+
+	for (unsigned i = 0; i < mailbox_count(box); i++) {
+		struct mailbox_msg msg;
+
+		mailbox_get(box, i, &msg);
+		if (mailbox_update_flags(box, &msg.uid, 1,
+					 (msg.flags & MAILDIR_FLAG_SEEN)
+						 ? MAILBOX_FLAGS_REMOVE
+						 : MAILBOX_FLAGS_ADD,
+					 MAILDIR_FLAG_SEEN, 0, &error) < 0) {
+			fprintf(stderr, "flags: %s\n", error);
+			return 1;
+		}
+	}
+	mailbox_free(&box);
+	maildir_free(&store);
+	return 0;
+}
+
+static int tool_expunge(const char *root, const char *name, unsigned n)
+{
+	struct maildir *store = tool_store(root);
+	struct mailbox *box = tool_box(store, name);
+	uint32_t *uids = calloc(n + 1, sizeof(*uids));
+	const char *error;
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < mailbox_count(box) && k < n; i++) {
+		struct mailbox_msg msg;
+
+		mailbox_get(box, i, &msg);
+		uids[k++] = msg.uid;
+	}
+	if (mailbox_expunge(box, uids, k, &error) < 0) {
+		fprintf(stderr, "expunge: %s\n", error);
+		return 1;
+	}
+	free(uids);
+	mailbox_free(&box);
+	maildir_free(&store);
+	return 0;
+}
+
+static void test_tool_smoke(void **state)
+{
+	char root[] = "/tmp/merpati-tool-XXXXXX", cmd[128];
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	setenv("MERPATI_TEST_FSYNC", "no", 1);
+	assert_int_equal(tool_append(root, "INBOX", 3), 0);
+	assert_int_equal(tool_flags(root, "INBOX"), 0);
+	assert_int_equal(tool_expunge(root, "INBOX", 2), 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+	assert_int_equal(system(cmd), 0);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tool_smoke),
+	};
+
+	if (argc == 6 && strcmp(argv[1], "mutate") == 0)
+		return tool_mutate(argv[2], argv[3], argv[4],
+				   (unsigned)atoi(argv[5]));
+	if (argc == 5 && strcmp(argv[1], "append") == 0)
+		return tool_append(argv[2], argv[3], (unsigned)atoi(argv[4]));
+	if (argc == 4 && strcmp(argv[1], "flags") == 0)
+		return tool_flags(argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[1], "expunge") == 0)
+		return tool_expunge(argv[2], argv[3], (unsigned)atoi(argv[4]));
+	if (argc > 1) {
+		fprintf(stderr, "usage: see the comment at the top of %s\n",
+			__FILE__);
+		return 64;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
