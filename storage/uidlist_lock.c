@@ -96,26 +96,51 @@ static bool lock_break_stale(const char *path, unsigned stale_secs)
 	return true;
 }
 
-static int lock_try_create(struct uidlist_lock *lock)
+/*
+ * Creates the lock with its content in one step: the content goes to a
+ * private file first, which is then hard-linked to the lock name (link()
+ * fails if the lock exists, also over NFS). A holder killed at any moment
+ * thus never leaves an empty lock. Without a tmp/ next to it (not a
+ * Maildir folder) the lock is created with O_EXCL and written.
+ */
+static int lock_try_create(struct uidlist_lock *lock, const char *dir)
 {
-	char text[HOST_NAME_MAX + 32];
+	char text[HOST_NAME_MAX + 32], tmp[PATH_MAX];
 	struct stat st;
-	int fd, n;
+	int fd, n, ret, err;
 
-	fd = open(lock->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
 	n = snprintf(text, sizeof(text), "%ld:%s\n", (long)getpid(),
 		     lock_hostname());
-	if (write(fd, text, (size_t)n) != n || fstat(fd, &st) < 0) {
-		int err = errno;
-
+	snprintf(tmp, sizeof(tmp), "%s/tmp/" UIDLIST_LOCK_FILE ".%ld.%s", dir,
+		 (long)getpid(), lock_hostname());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		ret = write(fd, text, (size_t)n) == n && fstat(fd, &st) == 0
+			      ? 0
+			      : -1;
 		close(fd);
-		unlink(lock->path);
-		errno = err == EEXIST ? EIO : err;
-		return -1;
+		if (ret == 0)
+			ret = link(tmp, lock->path);
+		err = errno;
+		unlink(tmp);
+		if (ret < 0) {
+			errno = err;
+			return -1;
+		}
+	} else {
+		fd = open(lock->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+			  0600);
+		if (fd < 0)
+			return -1;
+		if (write(fd, text, (size_t)n) != n || fstat(fd, &st) < 0) {
+			err = errno;
+			close(fd);
+			unlink(lock->path);
+			errno = err == EEXIST ? EIO : err;
+			return -1;
+		}
+		close(fd);
 	}
-	close(fd);
 	lock->dev = st.st_dev;
 	lock->ino = st.st_ino;
 	lock->touched = time(NULL);
@@ -136,7 +161,7 @@ int uidlist_lock_take(const char *dir, unsigned stale_secs,
 	snprintf(lock->path, len, "%s/%s", dir, UIDLIST_LOCK_FILE);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (unsigned tries = 0;; tries++) {
-		if (lock_try_create(lock) == 0) {
+		if (lock_try_create(lock, dir) == 0) {
 			*lock_r = lock;
 			return 0;
 		}
