@@ -156,9 +156,12 @@ static bool pop3_run(struct pop3_session *s, struct strv line)
 	}
 	if (strv_eq_cstr_ci(cmd, "QUIT") && line.len == 0)
 		return pop3_cmd_quit(s);
-	if (strv_eq_cstr_ci(cmd, "STLS") && line.len == 0 &&
-	    s->state == POP3_STATE_AUTHORIZATION)
-		return pop3_cmd_stls(s);
+	if (strv_eq_cstr_ci(cmd, "STLS") && line.len == 0) {
+		if (s->state == POP3_STATE_AUTHORIZATION)
+			return pop3_cmd_stls(s);
+		pop3_reply(s, "-ERR", "Command not valid in this state: STLS");
+		return pop3_bad_command(s);
+	}
 	c = pop3_find(cmd);
 	if (c == NULL) {
 		if (strv_has_ctl(cmd) || cmd.len > 40)

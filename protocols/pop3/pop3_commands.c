@@ -158,9 +158,10 @@ static bool pop3_send_start(struct pop3_session *s, struct pop3_msg *m,
 	if (mailbox_msg_open(s->box, m->idx, &s->fd, &error) < 0) {
 		s->fd = -1;
 		if (maildir_last_error(s->store) == MAILDIR_ERROR_EXPUNGED) {
-			pop3_reply(s, "-ERR",
-				   "Message %u was removed by another session",
-				   pop3_msg_number(s, m));
+			pop3_reply(
+				s, "-ERR",
+				"[SYS/PERM] Message %u was removed by another session",
+				pop3_msg_number(s, m));
 			return false;
 		}
 		conn_log_warn(s->conn,
