@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Storage benchmark (measured, not a ctest test): for a folder of N
+messages, the time and peak RSS to open it cold (no UID list, no cache, no
+Dovecot index) and warm, and the time for 1,000 deliveries, next to
+Dovecot's figures for the same folder (doveadm mailbox status / doveadm
+save, same Maildir copy, same machine, one run).
+
+usage: MERPATI=build/merpati test/bench/storage_bench.py [N] [DELIVERIES]
+Needs doveadm and /usr/bin/time (apt-get install time)."""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+
+from storage_util import MailEnv  # noqa: E402
+from test_storage_dovecot import Dovecot  # noqa: E402
+
+TIME = "/usr/bin/time"
+
+
+def measure(cmd, env=None):
+    """(seconds, peak RSS in MiB) of one command, via /usr/bin/time -v."""
+    p = subprocess.run([TIME, "-v"] + cmd, capture_output=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}: {p.stderr.decode()[-2000:]}")
+    err = p.stderr.decode()
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)",
+                     err)
+    secs = (int(wall.group(1) or 0) * 3600 + int(wall.group(2)) * 60 +
+            float(wall.group(3)))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)",
+                        err).group(1)) / 1024
+    return secs, rss
+
+
+def make_maildir(root, n, uid, gid):
+    """n messages in cur/ as an MTA and a mail client leave them: plain
+    base names (no ,S=/,W=), a few flags."""
+    for sub in ("cur", "new", "tmp"):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+    body = b"".join(b"line %d of the body of a benchmark message\n" % k
+                    for k in range(40))
+    t0 = 1700000000
+    for i in range(n):
+        name = "%d.M%dP%d.bench:2,%s" % (t0 + i // 100, i, 4242,
+                                          "S" if i % 3 else "")
+        with open(os.path.join(root, "cur", name), "wb") as f:
+            f.write(b"From: a@example.org\nTo: b@example.org\n"
+                    b"Subject: benchmark %d\nMessage-ID: <%d@bench>\n\n" %
+                    (i, i) + body)
+    for dirpath, dirs, files in os.walk(os.path.dirname(root)):
+        os.chown(dirpath, uid, gid)
+        for f in files:
+            os.chown(os.path.join(dirpath, f), uid, gid)
+
+
+def main():
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
+    deliveries = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    if not shutil.which("doveadm") or not os.path.exists(TIME):
+        sys.exit("needs doveadm and /usr/bin/time")
+    merpati = os.environ.get("MERPATI", "merpati")
+    env = MailEnv(fsync=True)
+    try:
+        m_root = env.root("bench@example.org")
+        d_root = os.path.join(env.dir, "dovecot-mail")
+        t = time.monotonic()
+        make_maildir(m_root, n, env.uid, env.gid)
+        shutil.copytree(m_root, d_root)
+        for dirpath, dirs, files in os.walk(d_root):
+            os.chown(dirpath, env.uid, env.gid)
+            for f in files:
+                os.chown(os.path.join(dirpath, f), env.uid, env.gid)
+        print(f"# {n} messages generated in {time.monotonic() - t:.1f}s; "
+              f"fsync on for both")
+        dc = Dovecot(env, d_root)
+        dc_env = dict(os.environ, USER="testuser",
+                      HOME=os.path.join(env.dir, "dovecot", "home"))
+        m_open = [merpati, "ls", "-c", env.conf, "-s", "bench@example.org"]
+        d_open = ["doveadm", "-c", dc.conf, "mailbox", "status",
+                  "messages uidnext", "INBOX"]
+        rows = []
+        for label in ("open cold", "open warm"):
+            ms, mr = measure(m_open)
+            ds, dr = measure(d_open, env=dc_env)
+            rows.append((label, ms, mr, ds, dr))
+        msg = (b"From: a@example.org\nSubject: delivery\n\n" +
+               b"a line of the delivered body\n" * 60)
+        t = time.monotonic()
+        for _ in range(deliveries):
+            p = subprocess.run([merpati, "deliver", "-c", env.conf,
+                                "bench@example.org"], input=msg,
+                               capture_output=True)
+            if p.returncode != 0:
+                sys.exit(f"deliver failed: {p.stderr!r}")
+        m_del = time.monotonic() - t
+        t = time.monotonic()
+        for _ in range(deliveries):
+            subprocess.run(["doveadm", "-c", dc.conf, "save", "-m", "INBOX"],
+                           input=msg, check=True, capture_output=True,
+                           env=dc_env)
+        d_del = time.monotonic() - t
+        ms, mr = measure(m_open)
+        ds, dr = measure(d_open, env=dc_env)
+        rows.append(("open after deliveries", ms, mr, ds, dr))
+        print(f"{'':24} {'merpati s':>10} {'MiB':>7} {'dovecot s':>10} "
+              f"{'MiB':>7} {'ratio':>6}")
+        for label, ms, mr, ds, dr in rows:
+            print(f"{label:24} {ms:10.2f} {mr:7.1f} {ds:10.2f} {dr:7.1f} "
+                  f"{ms / ds if ds else 0:6.2f}")
+        print(f"{str(deliveries) + ' deliveries':24} {m_del:10.2f} {'':7} "
+              f"{d_del:10.2f} {'':7} {m_del / d_del:6.2f}")
+        print("# dovecot deliveries: doveadm save (dovecot-lda needs the "
+              "auth daemon); both start one process per message")
+    finally:
+        env.cleanup()
+
+
+if __name__ == "__main__":
+    main()
