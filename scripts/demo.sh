@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BUILD_DIR:-build}
 dir=${DEMO_DIR:-/var/tmp/merpati-demo}
+port=${DEMO_PORT_BASE:-1000}   # ports are base+143, base+993, base+110, base+995
 user=vmail
 [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (merpatid binds, then drops to $user)" >&2; exit 1; }
 id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
@@ -26,10 +27,10 @@ cat >"$dir/merpati.conf" <<CONF
 user = $user
 log = stderr
 [listen]
-imap  = 127.0.0.1:1143
-imaps = 127.0.0.1:1993
-pop3  = 127.0.0.1:1110
-pop3s = 127.0.0.1:1995
+imap  = 127.0.0.1:$((port + 143))
+imaps = 127.0.0.1:$((port + 993))
+pop3  = 127.0.0.1:$((port + 110))
+pop3s = 127.0.0.1:$((port + 995))
 [tls]
 cert = $dir/tls/cert.pem
 key  = $dir/tls/key.pem
@@ -50,6 +51,6 @@ if [ ! -d "$dir/mail/demo" ]; then
 			"$i" "$(date -R)" "$i" "$i" | "$bin/merpati" deliver -c "$dir/merpati.conf" demo
 	done
 fi
-echo "merpati demo: user demo, password demo; IMAP 1143, IMAPS 1993, POP3 1110, POP3S 1995 on 127.0.0.1"
-echo "merpati demo: certificate $dir/tls/cert.pem; try: curl --cacert $dir/tls/cert.pem pop3s://demo:demo@localhost:1995/"
+echo "merpati demo: user demo, password demo; IMAP $((port + 143)), IMAPS $((port + 993)), POP3 $((port + 110)), POP3S $((port + 995)) on 127.0.0.1"
+echo "merpati demo: certificate $dir/tls/cert.pem; try: curl --cacert $dir/tls/cert.pem pop3s://demo:demo@localhost:$((port + 995))/"
 exec "$bin/merpatid" -f -c "$dir/merpati.conf"

@@ -2,6 +2,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "server/auth_glue.h"
 #include "server/listener.h"
 #include "server/tls.h"
 #include "server/worker.h"
@@ -34,6 +35,9 @@ static struct {
 	pid_t *retired; /* old generations, retiring after a reload */
 	size_t n_retired;
 	char auth_socket[64];
+	pid_t auth_pid; /* the auth helper */
+	time_t auth_started;
+	unsigned auth_fast_deaths;
 } master;
 
 static void master_signal(int signo)
@@ -87,6 +91,36 @@ static int master_check_tls(const struct config *c, char **error_r)
 	return 0;
 }
 
+static int master_spawn_auth(const struct config *c, const char **error_r)
+{
+	if (auth_glue_spawn(c, master.auth_socket, &master.auth_pid, error_r) <
+	    0) {
+		master.auth_pid = 0;
+		return -1;
+	}
+	master.auth_started = time(NULL);
+	log_info("event=auth_helper_started pid=%ld", (long)master.auth_pid);
+	return 0;
+}
+
+/* Stops the auth helper and waits for it (it exits at once on SIGTERM). */
+static void master_stop_auth(void)
+{
+	pid_t pid = master.auth_pid;
+
+	if (pid <= 0)
+		return;
+	master.auth_pid = 0;
+	kill(pid, SIGTERM);
+	for (int i = 0; i < 200; i++) {
+		if (waitpid(pid, NULL, WNOHANG) == pid)
+			return;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
 static void master_reload(void)
 {
 	struct config *fresh;
@@ -98,6 +132,20 @@ static void master_reload(void)
 		log_error("event=reload_failed reason=\"%s\" keeping=old",
 			  error);
 		free(error);
+		config_free(&fresh);
+		return;
+	}
+	/* the helper serves the new [auth] settings; logins in flight get a
+	   temporary failure, sessions stay */
+	const char *aerror;
+
+	master_stop_auth();
+	if (master_spawn_auth(fresh, &aerror) < 0) {
+		log_error("event=reload_failed reason=\"auth: %s\" keeping=old",
+			  aerror);
+		if (master_spawn_auth(master.config, &aerror) < 0)
+			log_error("event=auth_helper_failed reason=\"%s\"",
+				  aerror);
 		config_free(&fresh);
 		return;
 	}
@@ -144,6 +192,29 @@ static void master_describe_exit(int status, char *out, size_t size)
 		snprintf(out, size, "status=%d", status);
 }
 
+static void master_auth_died(const char *how, bool stopping)
+{
+	const char *error;
+
+	master.auth_pid = 0;
+	if (stopping)
+		return;
+	log_error("event=auth_helper_died %s", how);
+	if (time(NULL) - master.auth_started <= 1) {
+		if (++master.auth_fast_deaths >= 5) {
+			log_error(
+				"event=auth_helper_failing reason=\"died 5 times right after start\" action=stop");
+			got_term = 1;
+			return;
+		}
+		sleep(1); /* do not spin on a crashing helper */
+	} else {
+		master.auth_fast_deaths = 0;
+	}
+	if (master_spawn_auth(master.config, &error) < 0)
+		log_error("event=auth_helper_failed reason=\"%s\"", error);
+}
+
 static void master_reap(bool stopping)
 {
 	int status;
@@ -153,6 +224,10 @@ static void master_reap(bool stopping)
 		char how[64];
 
 		master_describe_exit(status, how, sizeof(how));
+		if (pid == master.auth_pid) {
+			master_auth_died(how, stopping);
+			continue;
+		}
 		if (master_forget_retired(pid)) {
 			log_info("event=worker_retired pid=%ld %s", (long)pid,
 				 how);
@@ -212,6 +287,7 @@ static void master_stop(void)
 
 	log_info("event=stopping");
 	master_signal_all(SIGTERM);
+	master_stop_auth();
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += MASTER_STOP_SECONDS;
 	while (master_children() > 0) {
@@ -273,6 +349,15 @@ int master_run(struct config *config, const char *config_path)
 	sigaddset(&block, SIGINT);
 	sigprocmask(SIG_BLOCK, &block, &old);
 
+	const char *aerror;
+
+	if (master_spawn_auth(config, &aerror) < 0) {
+		fprintf(stderr, "merpatid: auth: %s\n", aerror);
+		log_error("event=start_failed reason=\"auth: %s\"", aerror);
+		listener_set_free(&master.listeners);
+		config_free(&master.config);
+		return 1;
+	}
 	for (size_t i = 0; i < listener_set_count(master.listeners); i++)
 		log_info("event=listening proto=%s addr=%s",
 			 config_listener_name(

@@ -1,5 +1,6 @@
 #include "server/worker.h"
 
+#include "auth/auth_client.h"
 #include "lib/xalloc.h"
 #include "protocols/imap/imap.h"
 #include "protocols/pop3/pop3.h"
@@ -40,6 +41,7 @@ static struct {
 	size_t n_listeners;
 	struct imap_context *imap;
 	struct pop3_context *pop3;
+	struct auth_client *auth; /* talks to the master's auth helper */
 	struct conn_limits limits;
 	ev_signal sig_term, sig_int, sig_quit, sig_hup;
 	ev_timer stop_timer;
@@ -150,21 +152,14 @@ static void worker_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	/* SIGHUP: the master reloads; workers of a generation keep theirs */
 }
 
-static bool needs_tls(const struct config *c)
-{
-	for (int i = 0; i < CONFIG_LISTEN_COUNT; i++) {
-		if (c->listen[i][0] != '\0')
-			return true;
-	}
-	return false;
-}
-
 static void worker_setup_protocols(const struct worker_params *p)
 {
 	const struct config *c = p->config;
 	struct imap_settings iset = {
 		.timeout = c->imap_timeout,
 		.plaintext = (int)c->auth_plaintext,
+		.auth = worker.auth,
+		.max_failures = c->auth_max_failures,
 	};
 	struct pop3_settings pset = {
 		.timeout = c->pop3_timeout,
@@ -173,6 +168,7 @@ static void worker_setup_protocols(const struct worker_params *p)
 		.login_delay = c->pop3_login_delay,
 		.fsync = c->mail_fsync,
 		.max_failures = c->auth_max_failures,
+		.auth = worker.auth,
 	};
 
 	worker.imap = imap_context_new(&iset);
@@ -215,14 +211,12 @@ void worker_main(const struct worker_params *p)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	worker.config = p->config;
-	if (needs_tls(p->config)) {
-		worker.creds =
-			tls_creds_load(p->config->tls_cert, p->config->tls_key,
-				       p->config->tls_priorities, &terror);
-		if (worker.creds == NULL) {
-			log_error("event=worker_failed reason=\"%s\"", terror);
-			_exit(1);
-		}
+	/* every listener offers TLS (implicit or STARTTLS/STLS) */
+	worker.creds = tls_creds_load(p->config->tls_cert, p->config->tls_key,
+				      p->config->tls_priorities, &terror);
+	if (worker.creds == NULL) {
+		log_error("event=worker_failed reason=\"%s\"", terror);
+		_exit(1);
 	}
 	if (privdrop_to_user(p->config->user, &error) < 0) {
 		log_error("event=worker_failed reason=\"%s\"", error);
@@ -235,6 +229,7 @@ void worker_main(const struct worker_params *p)
 		.output_low = CONN_OUTPUT_LOW,
 		.login_timeout = p->config->login_timeout,
 	};
+	worker.auth = auth_client_new(worker.loop, p->auth_socket);
 	worker_setup_protocols(p);
 	worker_setup_listeners(p);
 	ev_signal_init(&worker.sig_term, worker_signal_cb, SIGTERM);
@@ -253,6 +248,7 @@ void worker_main(const struct worker_params *p)
 	log_info("event=worker_stopped worker=%u", p->index);
 	imap_context_free(&worker.imap);
 	pop3_context_free(&worker.pop3);
+	auth_client_free(&worker.auth);
 	tls_creds_unref(&worker.creds);
 	free(worker.listeners);
 	exit(0);

@@ -13,10 +13,14 @@
 /* Longest command line accepted (RFC 7162 3.2.6 asks for at least 8192). */
 #define IMAP_LINE_MAX 65536
 
+struct auth_client;
+
 struct imap_settings {
-	unsigned
-		timeout; /* seconds idle after login (>= 30 min, RFC 3501 5.4) */
-	int plaintext;	 /* enum config_plaintext: when LOGIN is allowed */
+	/* seconds idle after login (>= 30 min, RFC 3501 5.4) */
+	unsigned timeout;
+	int plaintext; /* enum config_plaintext: when LOGIN is allowed */
+	struct auth_client *auth; /* the worker's auth client (borrowed) */
+	unsigned max_failures;	  /* failed logins before hanging up */
 };
 
 struct imap_context;

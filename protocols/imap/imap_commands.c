@@ -1,7 +1,7 @@
 /* The IMAP commands that need no mailbox: CAPABILITY, NOOP, LOGOUT,
    STARTTLS (RFC 3501 6.1, 6.2.1). */
-#include "protocols/imap/imap_private.h"
 #include "protocols/imap/imap_auth.h" /* LOGIN, AUTHENTICATE */
+#include "protocols/imap/imap_private.h"
 
 static enum imap_cmd_result imap_no_args(struct imap_session *s)
 {
@@ -73,7 +73,8 @@ const struct imap_command imap_commands[] = {
 	{"NOOP", IMAP_IN_ANY, cmd_noop},
 	{"LOGOUT", IMAP_IN_ANY, cmd_logout},
 	{"STARTTLS", IMAP_IN_NOAUTH, cmd_starttls},
-	{"LOGIN", IMAP_IN_NOAUTH, imap_cmd_login},		 /* imap_auth.c */
-	{"AUTHENTICATE", IMAP_IN_NOAUTH, imap_cmd_authenticate}, /* imap_auth.c */
+	{"LOGIN", IMAP_IN_NOAUTH, imap_cmd_login}, /* imap_auth.c */
+	{"AUTHENTICATE", IMAP_IN_NOAUTH,
+	 imap_cmd_authenticate}, /* imap_auth.c */
 	{NULL, 0, NULL},
 };

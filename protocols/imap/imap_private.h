@@ -36,7 +36,7 @@ struct imap_session {
 	struct strv args; /* everything after "tag SP name SP" */
 	char *user;	  /* logged-in user, NULL before login */
 	/* imap_auth.c (LOGIN/AUTHENTICATE): */
-	char *mail_root;	 /* the user's Maildir root, after login */
+	char *mail_root;	/* the user's Maildir root, after login */
 	struct imap_auth *auth; /* login state, NULL until first used */
 	/* a command still running (waiting for auth, producing output):
 	   process() calls it again instead of reading the next command */

@@ -1,10 +1,12 @@
 // links: mp_server
 /* config: defaults, parsing, every error path with its line number. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the four headers above first */
+#include <cmocka.h>
 
 #include "server/config.h"
 

@@ -2,11 +2,13 @@
 /* conn: line framing split at every offset, overlong lines, backpressure,
    flush on close, pipelined input before a half-close. Runs a real
    connection on one end of a socketpair, driven by the libev loop. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the four headers above first */
+#include <cmocka.h>
 
 #include "server/conn.h"
 #include "server/conn_server.h"

@@ -1,10 +1,12 @@
 // links: mp_server
 /* listener: address parsing, and binding/keeping sockets across updates. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* cmocka needs the four headers above first */
+#include <cmocka.h>
 
 #include "server/config.h"
 #include "server/listener.h"
