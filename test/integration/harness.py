@@ -207,13 +207,13 @@ class Daemon:
         self.proc = subprocess.Popen([MERPATID, "-f", "-c", self.conf_path],
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + timeout
-        for port in self.listening_ports():
+        for host, port in self.listening_addrs():
             while True:
                 if self.proc.poll() is not None:
                     raise AssertionError("merpatid exited with %s at start:\n%s"
                                          % (self.proc.returncode, self.read_log()))
                 try:
-                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    socket.create_connection((host, port), timeout=1).close()
                     break
                 except OSError:
                     if time.monotonic() > deadline:
@@ -221,8 +221,14 @@ class Daemon:
                     time.sleep(0.05)
         self.wait_log(r"event=worker_started")
 
-    def listening_ports(self):
-        return [p for k, p in self.ports.items() if self.config["listen"].get(k)]
+    def listening_addrs(self):
+        """(host, port) of every configured listener."""
+        addrs = []
+        for kind in self.ports:
+            for addr in self.config["listen"].get(kind, "").split():
+                host, port = addr.rsplit(":", 1)
+                addrs.append((host.strip("[]"), int(port)))
+        return addrs
 
     def read_log(self):
         with open(self.log_path, "rb") as f:

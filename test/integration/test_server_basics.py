@@ -8,7 +8,7 @@ import subprocess
 import threading
 import unittest
 
-from harness import CERT, Daemon, LineClient, main, tls_context
+from harness import CERT, Daemon, LineClient, free_port, main, tls_context
 
 
 class ImapBasics(unittest.TestCase):
@@ -139,6 +139,19 @@ class ImapBasics(unittest.TestCase):
         for ch in "a1 NOOP\r\n":
             c.send(ch)
         self.assertEqual(c.readline(), "a1 OK NOOP completed")
+
+
+class Ipv6Listener(unittest.TestCase):
+    def test_imap_on_ipv6_loopback(self):
+        port = free_port(socket.AF_INET6, "::1")
+        with Daemon(sections={"listen": {"imap": "[::1]:%d" % port}}) as d:
+            s = socket.create_connection(("::1", port), timeout=10)
+            c = LineClient(s)
+            self.assertRegex(c.readline(), r"^\* OK \[CAPABILITY IMAP4rev1")
+            c.cmd("a1 NOOP")
+            self.assertEqual(c.readline(), "a1 OK NOOP completed")
+            # conn_is_loopback() knows ::1: the log names the v6 peer
+            d.wait_log(r"proto=imap peer=::1:\d+ event=connect")
 
 
 class Pop3Basics(unittest.TestCase):
