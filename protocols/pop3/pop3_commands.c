@@ -80,9 +80,10 @@ bool pop3_cmd_stat(struct pop3_session *s, struct strv args)
 static void pop3_uidl_line(struct pop3_session *s, const char *status,
 			   const struct pop3_msg *m)
 {
-	/* Dovecot's default pop3_uidl_format %08Xu%08Xv: migrated users
+	/* Dovecot's default pop3_uidl_format %08Xu%08Xv, which its var_expand
+	   prints in lowercase hex: migrated users
 	   keep their UIDLs and do not download everything again */
-	conn_printf(s->conn, "%s%u %08X%08X\r\n", status, pop3_msg_number(s, m),
+	conn_printf(s->conn, "%s%u %08x%08x\r\n", status, pop3_msg_number(s, m),
 		    m->uid, mailbox_uidvalidity(s->box));
 }
 
