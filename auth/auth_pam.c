@@ -155,6 +155,20 @@ static enum auth_result map_pam(int ret)
 	}
 }
 
+/* Also the pool's discard callback: the module went away first. */
+static void pam_job_free(void *context)
+{
+	struct pam_job *job = context;
+
+	xfree_secret(job->password, strlen(job->password));
+	free(job->user);
+	free(job->service);
+	free(job->ip);
+	free(job->canonical);
+	free(job->home);
+	free(job);
+}
+
 static void pam_done(void *context)
 {
 	struct pam_job *job = context;
@@ -187,13 +201,7 @@ static void pam_done(void *context)
 				  r == AUTH_RESULT_OK  ? ""
 				  : job->error != NULL ? job->error
 						       : "pam failure");
-	xfree_secret(job->password, strlen(job->password));
-	free(job->user);
-	free(job->service);
-	free(job->ip);
-	free(job->canonical);
-	free(job->home);
-	free(job);
+	pam_job_free(job);
 }
 
 static void pam_verify(struct auth_backend *backend, struct auth_request *req)
@@ -207,7 +215,8 @@ static void pam_verify(struct auth_backend *backend, struct auth_request *req)
 	job->password = xstrdup(req->password);
 	job->service = xstrdup(pb->service);
 	job->ip = xstrdup(req->ip);
-	auth_pool_submit(backend->auth->pool, pam_work, pam_done, job);
+	auth_pool_submit(backend->auth->pool, pam_work, pam_done, pam_job_free,
+			 job);
 }
 
 const struct auth_backend_ops auth_backend_pam = {

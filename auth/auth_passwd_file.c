@@ -446,6 +446,18 @@ static void pf_verify_work(void *context)
 		job->backend->auth->set.allow_plain_scheme, &job->error);
 }
 
+/* The pool's discard callback: the module went away with the job
+   unfinished. */
+static void pf_job_free(void *context)
+{
+	struct passwd_job *job = context;
+
+	xfree_secret(job->stored, strlen(job->stored));
+	xfree_secret(job->password, strlen(job->password));
+	auth_user_free(&job->user);
+	free(job);
+}
+
 static void pf_verify_done(void *context)
 {
 	struct passwd_job *job = context;
@@ -500,7 +512,7 @@ static void pf_verify(struct auth_backend *backend, struct auth_request *req)
 	job->password = xstrdup(req->password);
 	job->user = user;
 	auth_pool_submit(backend->auth->pool, pf_verify_work, pf_verify_done,
-			 job);
+			 pf_job_free, job);
 }
 
 static void pf_lookup(struct auth_backend *backend, struct auth_request *req)

@@ -11,7 +11,7 @@
 #include <string.h>
 
 struct auth_pool_job {
-	auth_pool_fn *work, *done;
+	auth_pool_fn *work, *done, *discard;
 	void *context;
 	struct auth_pool_job *next;
 };
@@ -148,10 +148,12 @@ void auth_pool_free(struct auth_pool **poolp)
 	pthread_mutex_unlock(&pool->lock);
 	for (unsigned i = 0; i < pool->n_threads; i++)
 		pthread_join(pool->threads[i], NULL);
-	while ((job = queue_pop(&pool->todo)) != NULL)
+	while ((job = queue_pop(&pool->todo)) != NULL ||
+	       (job = queue_pop(&pool->finished)) != NULL) {
+		if (job->discard != NULL)
+			job->discard(job->context);
 		free(job);
-	while ((job = queue_pop(&pool->finished)) != NULL)
-		free(job);
+	}
 	ev_async_stop(pool->loop, &pool->async);
 	pthread_mutex_destroy(&pool->lock);
 	pthread_cond_destroy(&pool->cond);
@@ -160,12 +162,13 @@ void auth_pool_free(struct auth_pool **poolp)
 }
 
 void auth_pool_submit(struct auth_pool *pool, auth_pool_fn *work,
-		      auth_pool_fn *done, void *context)
+		      auth_pool_fn *done, auth_pool_fn *discard, void *context)
 {
 	struct auth_pool_job *job = xmalloc(sizeof(*job));
 
 	job->work = work;
 	job->done = done;
+	job->discard = discard;
 	job->context = context;
 	pthread_mutex_lock(&pool->lock);
 	queue_push(&pool->todo, job);

@@ -18,13 +18,15 @@ typedef void auth_pool_fn(void *context);
 /* Starts `threads` workers (at least 1) reporting to loop. */
 struct auth_pool *auth_pool_new(struct ev_loop *loop, unsigned threads);
 
-/* Waits for running jobs, drops queued ones (their done() is not called),
-   stops the threads. Takes NULL, leaves NULL. */
+/* Waits for running jobs, then stops the threads; jobs not done yet get
+   their discard() instead of done() (to free the context without
+   reporting to an owner that is going away). Takes NULL, leaves NULL. */
 void auth_pool_free(struct auth_pool **pool);
 
-/* Queues a job. Never fails. */
+/* Queues a job. Never fails. discard may be NULL when the context needs
+   no freeing. */
 void auth_pool_submit(struct auth_pool *pool, auth_pool_fn *work,
-		      auth_pool_fn *done, void *context);
+		      auth_pool_fn *done, auth_pool_fn *discard, void *context);
 
 /* Jobs queued or running (for tests). */
 unsigned auth_pool_pending(struct auth_pool *pool);
