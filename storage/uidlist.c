@@ -421,7 +421,24 @@ int uidlist_write(const struct uidlist *list, const char *path, bool do_fsync,
 	buf_init(&text, BUF_UNLIMITED);
 	buf_init(&tmp_path, BUF_UNLIMITED);
 	uidlist_serialize(list, &text);
-	buf_printf(&tmp_path, "%s.%ld.tmp", path, (long)getpid());
+	/* in the folder's tmp/ when there is one: a temporary file left by
+	 * a crash is then cleaned up with the other leftovers there */
+	{
+		const char *slash = strrchr(path, '/');
+		int dir_len = slash == NULL ? 1 : (int)(slash - path);
+		struct stat st;
+
+		buf_printf(&tmp_path, "%.*s/tmp", dir_len,
+			   slash == NULL ? "." : path);
+		if (stat(tmp_path.data, &st) == 0 && S_ISDIR(st.st_mode))
+			buf_printf(&tmp_path, "/" UIDLIST_FILE ".%ld.tmp",
+				   (long)getpid());
+		else {
+			buf_reset(&tmp_path);
+			buf_printf(&tmp_path, "%s.%ld.tmp", path,
+				   (long)getpid());
+		}
+	}
 	fd = open(tmp_path.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 		  0600);
 	if (fd < 0) {
