@@ -150,6 +150,12 @@ static bool pop3_run(struct pop3_session *s, struct strv line)
 		pop3_reply(s, "-ERR", "Empty command");
 		return pop3_bad_command(s);
 	}
+	if (line.len > 0 &&
+	    (strv_eq_cstr_ci(cmd, "CAPA") || strv_eq_cstr_ci(cmd, "QUIT") ||
+	     strv_eq_cstr_ci(cmd, "STLS"))) {
+		pop3_reply(s, "-ERR", "Too many arguments");
+		return true;
+	}
 	if (strv_eq_cstr_ci(cmd, "CAPA") && line.len == 0) {
 		pop3_cmd_capa(s);
 		return true;

@@ -144,6 +144,10 @@ bool pop3_maildrop_load(struct pop3_session *s)
 		conn_kick(s->conn);
 		return false;
 	}
+	/* sizes read from files go to merpati.cache: the next login (and
+	   IMAP) need not read them again */
+	if (mailbox_cache_save(s->box) < 0)
+		conn_log_warn(s->conn, "event=cache_save_failed");
 	s->job = POP3_JOB_NONE;
 	s->state = POP3_STATE_TRANSACTION;
 	if (s->ctx->set.timeout > 0)

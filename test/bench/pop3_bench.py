@@ -8,8 +8,11 @@ are built) and a warm one (second login), it measures wall-clock time of
   list    LIST
   uidl    UIDL
   retr    RETR of every message, one after the other as clients do
-and the peak memory (VmHWM) of the process that served the session:
-Merpati's worker, Dovecot's pop3 process. The client is the same Python
+the CPU time (user + system) the serving process spent on the session,
+and the peak memory (VmHWM) of that process: Merpati's worker (long-lived,
+so its peak includes start-up), Dovecot's pop3 process (one per session;
+Dovecot's login, auth and master processes are not counted, nor are
+Merpati's master and auth helper). The client is the same Python
 code for both, so ratios understate differences on the server side.
 
 Usage (as root: the servers drop to the harness's mail user):
@@ -116,11 +119,21 @@ class Client:
         return line
 
 
-def session(port, count_expected, pid_of_server):
-    """One POP3 session; returns (timings dict, VmHWM kB, bytes)."""
+def cpu_seconds(pid):
+    """utime + stime of a process, in seconds."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def session(port, count_expected, pid_of_server, cpu_before=None):
+    """One POP3 session; returns (timings dict, VmHWM kB, bytes, server CPU s).
+    cpu_before: the serving process's CPU time before the session (a
+    long-lived worker), or None (a process that exists for this session)."""
     t = {}
     c = Client(port)
     c.line()
+    cpu0 = cpu_before() if cpu_before is not None else 0.0
     t0 = time.perf_counter()
     c.cmd("USER alice")
     c.cmd("PASS secret")
@@ -143,9 +156,10 @@ def session(port, count_expected, pid_of_server):
     t["retr"] = time.perf_counter() - t0
     pid = pid_of_server()
     hwm = vm_hwm(pid)
+    cpu = cpu_seconds(pid) - cpu0
     c.cmd("QUIT")
     c.sock.close()
-    return t, hwm, total
+    return t, hwm, total, cpu
 
 
 def vm_hwm(pid):
@@ -185,7 +199,8 @@ def run_merpati(mail_src, n):
         pids = [int(p) for p in re.findall(r"merpatid\[(\d+)\]: level=info event=worker_started",
                                            d.read_log())]
         worker = pids[-1]
-        results = [session(d.ports["pop3"], n, lambda: worker) for _ in range(2)]
+        results = [session(d.ports["pop3"], n, lambda: worker, lambda: cpu_seconds(worker))
+                   for _ in range(2)]
         return results
     finally:
         d.stop()
@@ -304,7 +319,7 @@ def main():
     finally:
         shutil.rmtree(src, ignore_errors=True)
     for label, idx in (("cold (first login)", 0), ("warm (second login)", 1)):
-        (mt, mh, mb), (dt, dh, db) = mer[idx], dov[idx]
+        (mt, mh, mb, mc), (dt, dh, db, dc) = mer[idx], dov[idx]
         if mb != db:
             print("WARNING: RETR bytes differ: merpati %d, dovecot %d" % (mb, db))
         print("\n%s" % label)
@@ -313,6 +328,7 @@ def main():
             print("  %-8s %12.4f %12.4f %8.2f" % (step, mt[step], dt[step], mt[step] / dt[step]))
         tm, td = sum(mt.values()), sum(dt.values())
         print("  %-8s %12.4f %12.4f %8.2f" % ("total", tm, td, tm / td))
+        print("  %-8s %12.4f %12.4f %8.2f" % ("srv CPU", mc, dc, mc / dc if dc else 0.0))
         print("  %-8s %10d kB %10d kB %8.2f" % ("VmHWM", mh, dh, mh / dh))
     print("\nratio = merpati / dovecot (below 1: Merpati is faster / smaller)")
 

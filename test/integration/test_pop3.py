@@ -295,6 +295,9 @@ class Pop3Session(unittest.TestCase):
         for cmd in ("STAT", "LIST", "UIDL", "RETR 1", "TOP 1 0", "DELE 1", "RSET", "NOOP"):
             c.cmd(cmd)
             self.assertEqual(c.readline(), "-ERR Command not valid in this state: " + cmd.split()[0])
+        for cmd in ("CAPA x", "QUIT now", "STLS x"):
+            c.cmd(cmd)
+            self.assertEqual(c.readline(), "-ERR Too many arguments")
         c.cmd("PASS secret")
         self.assertEqual(c.readline(), "-ERR No user name given, use USER first")
         c.cmd("FROB")
