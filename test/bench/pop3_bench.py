@@ -199,6 +199,7 @@ def run_merpati(mail_src, n):
         pids = [int(p) for p in re.findall(r"merpatid\[(\d+)\]: level=info event=worker_started",
                                            d.read_log())]
         worker = pids[-1]
+        print("merpati worker VmHWM before any session: %d kB" % vm_hwm(worker))
         results = [session(d.ports["pop3"], n, lambda: worker, lambda: cpu_seconds(worker))
                    for _ in range(2)]
         return results
