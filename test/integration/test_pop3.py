@@ -10,6 +10,7 @@ import pwd
 import re
 import socket
 import ssl
+import subprocess
 import time
 import unittest
 
@@ -721,6 +722,23 @@ class Pop3View(unittest.TestCase):
             p.quit()
             p = login(d)
             self.assertEqual([l.split()[1] for l in p.uidl()[1]], [l.split()[1] for l in all3[1:]])
+            p.quit()
+
+    def test_merpati_deliver_then_retr(self):
+        """Mail stored by `merpati deliver` (sizes in the name: ,S= ,W=)."""
+        import harness
+        with pop3_daemon("keep") as d:
+            for m in (MSG_DOTS, MSG_CRLF):
+                p = subprocess.run([harness.MERPATI, "deliver", "-c", d.conf_path, "alice"],
+                                   input=m, capture_output=True, timeout=30)
+                self.assertEqual(p.returncode, 0, p.stderr.decode())
+            names = message_files(d)
+            self.assertEqual([re.search(r",W=(\d+)", n).group(1) for n in names],
+                             [str(len(crlf(MSG_DOTS))), str(len(crlf(MSG_CRLF)))])
+            p = login(d)
+            self.assertEqual(p.list()[1], [b"1 %d" % len(crlf(MSG_DOTS)), b"2 %d" % len(crlf(MSG_CRLF))])
+            self.assertEqual(b"\r\n".join(p.retr(1)[1]) + b"\r\n", crlf(MSG_DOTS))
+            self.assertEqual(b"\r\n".join(p.retr(2)[1]) + b"\r\n", MSG_CRLF)
             p.quit()
 
     def test_message_removed_during_session(self):
