@@ -140,6 +140,15 @@ static bool pop3_bad_command(struct pop3_session *s)
 	return false;
 }
 
+bool pop3_printable(struct strv v)
+{
+	for (size_t i = 0; i < v.len; i++) {
+		if (v.p[i] < 0x21 || v.p[i] > 0x7e)
+			return false;
+	}
+	return true;
+}
+
 /* Runs one command line. Returns false when reading must stop. */
 static bool pop3_run(struct pop3_session *s, struct strv line)
 {
@@ -156,13 +165,13 @@ static bool pop3_run(struct pop3_session *s, struct strv line)
 		pop3_reply(s, "-ERR", "Too many arguments");
 		return true;
 	}
-	if (strv_eq_cstr_ci(cmd, "CAPA") && line.len == 0) {
+	if (strv_eq_cstr_ci(cmd, "CAPA")) {
 		pop3_cmd_capa(s);
 		return true;
 	}
-	if (strv_eq_cstr_ci(cmd, "QUIT") && line.len == 0)
+	if (strv_eq_cstr_ci(cmd, "QUIT"))
 		return pop3_cmd_quit(s);
-	if (strv_eq_cstr_ci(cmd, "STLS") && line.len == 0) {
+	if (strv_eq_cstr_ci(cmd, "STLS")) {
 		if (s->state == POP3_STATE_AUTHORIZATION)
 			return pop3_cmd_stls(s);
 		pop3_reply(s, "-ERR", "Command not valid in this state: STLS");
@@ -170,7 +179,7 @@ static bool pop3_run(struct pop3_session *s, struct strv line)
 	}
 	c = pop3_find(cmd);
 	if (c == NULL) {
-		if (strv_has_ctl(cmd) || cmd.len > 40)
+		if (!pop3_printable(cmd) || cmd.len > 40)
 			pop3_reply(s, "-ERR", "Unknown command");
 		else
 			pop3_reply(s, "-ERR", "Unknown command: %.*s",

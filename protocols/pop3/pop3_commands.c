@@ -44,7 +44,7 @@ static struct pop3_msg *pop3_msg_arg(struct pop3_session *s, struct strv arg)
 	uint32_t n;
 
 	if (arg.len == 0 || strv_to_u32(arg, &n) < 0) {
-		if (arg.len > 20 || strv_has_ctl(arg))
+		if (arg.len > 20 || !pop3_printable(arg))
 			pop3_reply(s, "-ERR", "Invalid message number");
 		else
 			pop3_reply(s, "-ERR", "Invalid message number: %.*s",

@@ -81,6 +81,9 @@ struct pop3_session {
 void pop3_reply(struct pop3_session *s, const char *status, const char *fmt,
 		...) __attribute__((format(printf, 3, 4)));
 
+/* True when v is printable ASCII without spaces: safe to echo back. */
+bool pop3_printable(struct strv v);
+
 /* True when USER/PASS and AUTH PLAIN/LOGIN may be used on this
    connection now (auth.plaintext, TLS, loopback). */
 bool pop3_plaintext_allowed(const struct pop3_session *s);
