@@ -175,7 +175,7 @@ class Curl(unittest.TestCase):
             self.assertEqual(self.curl(d, "3"), MSG_CRLF)
             # a custom command: UIDL through curl's -X
             uidl = self.curl(d, "", "-X", "UIDL")
-            self.assertRegex(uidl.decode(), r"^(\d+ [0-9A-F]{16}\r\n){%d}$" % len(MESSAGES))
+            self.assertRegex(uidl.decode(), r"^(\d+ [0-9a-f]{16}\r\n){%d}$" % len(MESSAGES))
             # AUTH PLAIN is what curl chose (SASL is advertised)
             self.assertRegex(d.read_log(), r"mech=PLAIN")
 
