@@ -494,6 +494,32 @@ class Pop3PlaintextPolicy(unittest.TestCase):
             c.expect(r"^\+OK")
 
 
+class Pop3AuthTempfail(unittest.TestCase):
+    def test_auth_outage_is_sys_temp(self):
+        """A backend outage is [SYS/TEMP], never a wrong password (RFC 3206)."""
+        d = pop3_daemon(start=False)
+        try:
+            script = os.path.join(d.dir, "checkpw-down")
+            with open(script, "w") as f:
+                f.write("#!/bin/sh\nexit 111\n")  # qmail: temporary failure
+            os.chmod(script, 0o755)
+            d.config["auth"]["backend"] = "checkpassword " + script
+            d.write_config()
+            d.start()
+            c = d.pop3()
+            c.readline()
+            for i in range(4):  # not counted as failed logins
+                c.cmd("USER alice")
+                c.expect(r"^\+OK")
+                c.cmd("PASS secret")
+                c.expect(r"^-ERR \[SYS/TEMP\] ")
+            c.cmd("CAPA")
+            c.expect(r"^\+OK")
+            d.stop()
+        finally:
+            d.cleanup()
+
+
 class Pop3EmptyMaildrop(unittest.TestCase):
     def test_empty(self):
         with pop3_daemon() as d:
