@@ -71,6 +71,9 @@ bool pop3_maildrop_open(struct pop3_session *s, const char *user,
 	int ret;
 
 	conn_set_user(s->conn, user);
+	if (mail_root == NULL || mail_root[0] == '\0')
+		return pop3_maildrop_fail(s, "SYS/PERM", "root",
+					  "No mail location for this user");
 	maildir_settings_init(&set);
 	set.fsync = s->ctx->set.fsync;
 	if (maildir_open(mail_root, &set, true, &s->store, &error) < 0)
