@@ -159,7 +159,9 @@ int mailbox_update_flags(struct mailbox *box, const uint32_t *uids, size_t n,
 			 uint32_t keywords, const char **error_r);
 
 /* Expunges the messages (unlink, then the UIDs leave the list). The
- * snapshot keeps them until the next sync reports them. */
+ * snapshot keeps them until the next sync reports them. A message whose
+ * file cannot be removed keeps its UID and the call fails
+ * (MAILDIR_ERROR_TEMP) after expunging the others. */
 int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 		    const char **error_r);
 

@@ -129,7 +129,7 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 {
 	struct uidlist_lock *lock;
 	struct buf path;
-	bool *drop = NULL, any = false;
+	bool *drop = NULL, *gone = NULL, any = false, failed = false;
 	size_t nrec;
 	int ret = -1;
 
@@ -139,6 +139,9 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 		return -1;
 	if (mailbox_uidlist_refresh(box, true, error_r) < 0)
 		goto out;
+	/* gone[i]: uids[i]'s file no longer exists (we or someone else
+	 * removed it); only those UIDs may leave the list */
+	gone = xcalloc(n, sizeof(*gone));
 	buf_init(&path, PATH_MAX);
 	for (size_t i = 0; i < n; i++) {
 		long idx = mailbox_find_uid(box, uids[i]);
@@ -150,16 +153,22 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 		for (int attempt = 0; attempt < 3; attempt++) {
 			buf_reset(&path);
 			mailbox_rec_path(box, rec, &path);
-			if (unlink(path.data) == 0)
+			if (unlink(path.data) == 0) {
+				gone[i] = true;
 				break;
+			}
 			if (errno != ENOENT) {
 				log_error(
 					"event=expunge path=%s error=\"unlink: %s\"",
 					path.data, strerror(errno));
+				failed = true;
 				break;
 			}
-			if (mailbox_rec_relocate(box, rec) < 0)
+			/* renamed by another process, or expunged by it */
+			if (mailbox_rec_relocate(box, rec) < 0) {
+				gone[i] = true;
 				break;
+			}
 		}
 	}
 	buf_free(&path);
@@ -176,7 +185,7 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		long r = uidlist_find_uid(box->uidlist, uids[i]);
 
-		if (r >= 0 && mailbox_find_uid(box, uids[i]) >= 0) {
+		if (r >= 0 && gone[i]) {
 			drop[r] = true;
 			any = true;
 		}
@@ -187,9 +196,15 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 			goto out;
 	}
 	box->scan_valid = false;
+	if (failed) {
+		maildir_fail(box->store, MAILDIR_ERROR_TEMP,
+			     "cannot delete a message", error_r);
+		goto out;
+	}
 	ret = 0;
 out:
 	free(drop);
+	free(gone);
 	uidlist_lock_release(&lock);
 	return ret;
 }

@@ -331,6 +331,43 @@ static void test_external_changes(void **state)
 	mailbox_free(&box);
 }
 
+/* An expunge whose unlink fails (not "already gone") keeps the UID: the
+ * file would otherwise come back under a new UID (a POP3 client would
+ * download it again). */
+static void test_expunge_unlink_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct mailbox *box = open_box(f, "INBOX"), *again;
+	char path[PATH_MAX + 128];
+	struct mailbox_msg msg;
+	const char *error = NULL;
+	uint32_t uid[2];
+
+	uid[0] = append_text(box, "Subject: a\n\na\n", 0, 0);
+	uid[1] = append_text(box, "Subject: b\n\nb\n", 0, 0);
+	assert_int_equal(mailbox_sync(box, NULL, &error), 0);
+	/* a directory where the file was: unlink() fails with EISDIR */
+	mailbox_get(box, 0, &msg);
+	snprintf(path, sizeof(path), "%s/cur/%s", f->root, msg.filename);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(mailbox_expunge(box, uid, 2, &error), -1);
+	assert_non_null(error);
+	assert_int_equal(maildir_last_error(f->store), MAILDIR_ERROR_TEMP);
+	assert_int_equal(rmdir(path), 0);
+	write_file(path, "Subject: a\n\na\n");
+	/* uid[0] kept its UID; uid[1] was expunged as asked */
+	again = open_box(f, "INBOX");
+	assert_int_equal(mailbox_count(again), 1);
+	mailbox_get(again, 0, &msg);
+	assert_int_equal(msg.uid, uid[0]);
+	assert_int_equal(mailbox_expunge(again, uid, 1, &error), 0);
+	assert_int_equal(mailbox_sync(again, NULL, &error), 0);
+	assert_int_equal(mailbox_count(again), 0);
+	mailbox_free(&again);
+	mailbox_free(&box);
+}
+
 static void test_damaged_uidlist(void **state)
 {
 	struct fixture *f = *state;
@@ -609,6 +646,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_external_changes, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_expunge_unlink_failure,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_uidlist, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_msg_stream, setup,
