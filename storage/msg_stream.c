@@ -14,15 +14,14 @@
 
 /* Where we are; copied to compute sizes without moving the stream. */
 struct stream_state {
-	off_t file_off;	  /* next byte to read from the file */
-	char prev;	  /* last input byte */
-	bool in_body;	  /* past the empty line */
-	bool line_empty;  /* nothing but CR seen on this line yet */
-	uint64_t out_pos; /* converted bytes of the part produced so far */
-	uint64_t lines;	  /* body lines completed */
-	char seq[2];	  /* converted bytes of the current input byte */
-	unsigned seq_len, seq_pos;
-	bool seq_in_body; /* region of seq */
+	off_t file_off;	      /* next byte to read from the file */
+	char prev;	      /* last input byte consumed */
+	bool in_body;	      /* past the empty line */
+	unsigned line_bytes;  /* bytes on this line so far, saturating at 2 */
+	bool pending_lf;      /* a bare LF's CR went out, its LF not yet */
+	bool pending_in_body; /* region of that LF */
+	uint64_t out_pos;     /* converted bytes of the part produced so far */
+	uint64_t lines;	      /* body lines completed */
 	bool eof;
 };
 
@@ -44,7 +43,7 @@ struct msg_stream *msg_stream_new_fd(int fd, enum msg_part part)
 	s->part = part;
 	s->length = UINT64_MAX;
 	s->max_lines = UINT64_MAX;
-	s->st.line_empty = true;
+	s->st.prev = '\n';
 	return s;
 }
 
@@ -85,26 +84,23 @@ void msg_stream_free(struct msg_stream **sp)
 	*sp = NULL;
 }
 
-/* The next file byte at st->file_off; 0 at EOF, -1 on error. */
-static int next_byte(struct msg_stream *s, struct stream_state *st, char *c_r)
+/* Makes the read-ahead cover st->file_off. Returns the bytes available
+   there (0 at the end of the file) or -1 on a read error. */
+static ssize_t fill(struct msg_stream *s, const struct stream_state *st)
 {
-	if (st->file_off < s->buf_off ||
-	    st->file_off >= s->buf_off + (off_t)s->buf_len) {
-		ssize_t n;
+	ssize_t n;
 
-		do {
-			n = pread(s->fd, s->buf, sizeof(s->buf), st->file_off);
-		} while (n < 0 && errno == EINTR);
-		if (n < 0)
-			return -1;
-		s->buf_off = st->file_off;
-		s->buf_len = (size_t)n;
-		if (n == 0)
-			return 0;
-	}
-	*c_r = s->buf[st->file_off - s->buf_off];
-	st->file_off++;
-	return 1;
+	if (st->file_off >= s->buf_off &&
+	    st->file_off < s->buf_off + (off_t)s->buf_len)
+		return s->buf_off + (off_t)s->buf_len - st->file_off;
+	do {
+		n = pread(s->fd, s->buf, sizeof(s->buf), st->file_off);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	s->buf_off = st->file_off;
+	s->buf_len = (size_t)n;
+	return n;
 }
 
 /* True when the part is over before the next input byte. */
@@ -117,37 +113,6 @@ static bool part_done(const struct msg_stream *s, const struct stream_state *st)
 	if (s->length != UINT64_MAX && st->out_pos >= s->offset + s->length)
 		return true;
 	return false;
-}
-
-/* Turns the next input byte into st->seq (bare LF -> CRLF). */
-static int convert_next(struct msg_stream *s, struct stream_state *st)
-{
-	char c;
-	int ret = next_byte(s, st, &c);
-
-	if (ret <= 0)
-		return ret;
-	st->seq_pos = 0;
-	st->seq_in_body = st->in_body;
-	if (c == '\n' && st->prev != '\r') {
-		st->seq[0] = '\r';
-		st->seq[1] = '\n';
-		st->seq_len = 2;
-	} else {
-		st->seq[0] = c;
-		st->seq_len = 1;
-	}
-	st->prev = c;
-	if (c == '\n') {
-		if (st->in_body)
-			st->lines++;
-		else if (st->line_empty)
-			st->in_body = true; /* the empty line ends the header */
-		st->line_empty = true;
-	} else if (c != '\r') {
-		st->line_empty = false;
-	}
-	return 1;
 }
 
 static bool region_wanted(const struct msg_stream *s, bool in_body)
@@ -163,47 +128,127 @@ static bool region_wanted(const struct msg_stream *s, bool in_body)
 	return true;
 }
 
-/* The engine: fills out (NULL: only counts) with up to size bytes. */
+/*
+ * Emits converted bytes data[0..len) of one region into out[*n..size)
+ * (out NULL: only counts), honouring the byte range. Returns how many of
+ * them were taken (all when skipped by region or range offset).
+ */
+static size_t emit(const struct msg_stream *s, struct stream_state *st,
+		   bool in_body, const char *data, size_t len, char *out,
+		   size_t size, size_t *n)
+{
+	size_t taken = 0;
+
+	if (!region_wanted(s, in_body))
+		return len;
+	if (st->out_pos < s->offset) {
+		uint64_t skip = s->offset - st->out_pos;
+
+		taken = skip < len ? (size_t)skip : len;
+		st->out_pos += taken;
+	}
+	while (taken < len && *n < size) {
+		size_t k = len - taken;
+
+		if (size - *n < k)
+			k = size - *n;
+		if (s->length != UINT64_MAX &&
+		    s->offset + s->length - st->out_pos < k)
+			k = (size_t)(s->offset + s->length - st->out_pos);
+		if (k == 0) {
+			st->eof = true; /* the range is complete */
+			break;
+		}
+		if (out != NULL)
+			memcpy(out + *n, data + taken, k);
+		*n += k;
+		taken += k;
+		st->out_pos += k;
+	}
+	return taken;
+}
+
+/* Line accounting after an input LF. A line is empty when nothing but
+   its line end (LF or CRLF) is on it: "\r\r\n" holds a lone CR. */
+static void end_line(struct stream_state *st)
+{
+	bool empty = st->line_bytes == 0 ||
+		     (st->line_bytes == 1 && st->prev == '\r');
+
+	if (st->in_body)
+		st->lines++;
+	else if (empty)
+		st->in_body = true; /* the empty line ends the header */
+	st->line_bytes = 0;
+	st->prev = '\n';
+}
+
+/*
+ * The engine: fills out (NULL: only counts) with up to size converted
+ * bytes. It works on runs of input between line ends, so it copies with
+ * memcpy and stops (resumably) at any output byte: a bare LF whose CR
+ * went out last waits in pending_lf.
+ */
 static ssize_t produce(struct msg_stream *s, struct stream_state *st, char *out,
 		       size_t size, const char **error_r)
 {
 	size_t n = 0;
 
 	while (n < size && !st->eof) {
-		if (st->seq_pos == st->seq_len) {
-			int ret;
-
-			if (part_done(s, st)) {
-				st->eof = true;
+		if (st->pending_lf) {
+			if (emit(s, st, st->pending_in_body, "\n", 1, out, size,
+				 &n) == 0)
 				break;
-			}
-			ret = convert_next(s, st);
-			if (ret < 0) {
-				log_error("event=msg_read error=\"pread: %s\"",
-					  strerror(errno));
-				*error_r = "cannot read the message";
-				return -1;
-			}
-			if (ret == 0) {
-				st->eof = true;
-				break;
-			}
+			st->pending_lf = false;
 			continue;
 		}
-		char c = st->seq[st->seq_pos++];
-
-		if (!region_wanted(s, st->seq_in_body))
-			continue;
-		if (s->length != UINT64_MAX &&
-		    st->out_pos >= s->offset + s->length) {
+		if (part_done(s, st)) {
 			st->eof = true;
 			break;
 		}
-		if (st->out_pos++ < s->offset)
+		ssize_t avail = fill(s, st);
+
+		if (avail < 0) {
+			log_error("event=msg_read error=\"pread: %s\"",
+				  strerror(errno));
+			*error_r = "cannot read the message";
+			return -1;
+		}
+		if (avail == 0) {
+			st->eof = true;
+			break;
+		}
+		const char *p = s->buf + (st->file_off - s->buf_off);
+		const char *nl = memchr(p, '\n', (size_t)avail);
+		size_t run = nl != NULL ? (size_t)(nl - p) : (size_t)avail;
+
+		if (run > 0) {
+			size_t k =
+				emit(s, st, st->in_body, p, run, out, size, &n);
+
+			if (k > 0) {
+				st->line_bytes =
+					st->line_bytes + k >= 2
+						? 2
+						: st->line_bytes + (unsigned)k;
+				st->prev = p[k - 1];
+			}
+			st->file_off += (off_t)k;
 			continue;
-		if (out != NULL)
-			out[n] = c;
-		n++;
+		}
+		/* at an LF: a CRLF stays, a bare LF becomes CRLF */
+		bool region = st->in_body;
+
+		if (st->prev != '\r') {
+			if (emit(s, st, region, "\r", 1, out, size, &n) == 0)
+				break;
+			st->pending_lf = true;
+			st->pending_in_body = region;
+		} else if (emit(s, st, region, "\n", 1, out, size, &n) == 0) {
+			break;
+		}
+		st->file_off++;
+		end_line(st);
 	}
 	return (ssize_t)n;
 }
@@ -222,7 +267,7 @@ int msg_stream_size(struct msg_stream *s, uint64_t *size_r,
 	ssize_t n;
 
 	memset(&st, 0, sizeof(st));
-	st.line_empty = true;
+	st.prev = '\n';
 	do {
 		n = produce(s, &st, NULL, 1u << 30, error_r);
 		if (n < 0)

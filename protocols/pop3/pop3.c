@@ -89,7 +89,6 @@ static void *pop3_open(struct conn *conn, void *ctx)
 	s->conn = conn;
 	s->ctx = ctx;
 	s->state = POP3_STATE_AUTHORIZATION;
-	s->fd = -1;
 	buf_init(&s->chunk, BUF_UNLIMITED);
 	/* no APOP timestamp: the auth helper cannot hand out plaintext
 	   passwords, so APOP is not offered (RFC 1939 7) */

@@ -156,8 +156,8 @@ static bool pop3_send_start(struct pop3_session *s, struct pop3_msg *m,
 {
 	const char *error;
 
-	if (mailbox_msg_open(s->box, m->idx, &s->fd, &error) < 0) {
-		s->fd = -1;
+	if (msg_stream_open(s->box, m->idx, MSG_PART_WHOLE, &s->msg, &error) <
+	    0) {
 		if (maildir_last_error(s->store) == MAILDIR_ERROR_EXPUNGED) {
 			pop3_reply(
 				s, "-ERR",
@@ -171,7 +171,10 @@ static bool pop3_send_start(struct pop3_session *s, struct pop3_msg *m,
 		pop3_reply(s, "-ERR", "[SYS/TEMP] %s", error);
 		return false;
 	}
-	pop3_stream_init(&s->stream, top, lines);
+	/* RFC 1939 7: TOP sends the header, the blank line, `lines` lines */
+	if (top)
+		msg_stream_set_body_lines(s->msg, lines);
+	pop3_stream_init(&s->stream);
 	s->job = POP3_JOB_SEND;
 	return true;
 }
@@ -216,9 +219,7 @@ bool pop3_cmd_top(struct pop3_session *s, struct strv args)
 
 void pop3_job_send_abort(struct pop3_session *s)
 {
-	if (s->fd >= 0)
-		close(s->fd);
-	s->fd = -1;
+	msg_stream_free(&s->msg);
 	if (s->job == POP3_JOB_SEND)
 		s->job = POP3_JOB_NONE;
 }
@@ -230,24 +231,22 @@ bool pop3_job_send_run(struct pop3_session *s)
 	static char in[POP3_READ_CHUNK];
 
 	while (!conn_output_full(s->conn)) {
-		ssize_t n = read(s->fd, in, sizeof(in));
+		const char *error;
+		ssize_t n = msg_stream_read(s->msg, in, sizeof(in), &error);
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n < 0) {
 			conn_log_error(s->conn,
 				       "event=msg_read_failed error=\"%s\"",
-				       strerror(errno));
+				       error);
 			pop3_job_send_abort(s);
 			/* the +OK is out: the only honest end is a hang-up */
 			conn_close(s->conn, "message read error");
 			return false;
 		}
 		buf_reset(&s->chunk);
-		if (n > 0)
-			(void)pop3_stream_feed(&s->stream, in, (size_t)n,
-					       &s->chunk);
-		if (n == 0 || pop3_stream_done(&s->stream)) {
+		pop3_stream_feed(&s->stream, in, (size_t)n, &s->chunk);
+		/* a short read is the end of the message */
+		if ((size_t)n < sizeof(in)) {
 			pop3_stream_finish(&s->stream, &s->chunk);
 			conn_write(s->conn, s->chunk.data, s->chunk.len);
 			pop3_job_send_abort(s);

@@ -6,6 +6,7 @@
 
 #include "lib/buf.h"
 #include "protocols/pop3/pop3_stream.h"
+#include "storage/msg_stream.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -71,9 +72,9 @@ struct pop3_session {
 
 	/* jobs */
 	unsigned job_pos;	   /* LOAD: snapshot index; LIST/UIDL: msg */
-	int fd;			   /* SEND: the message file, or -1 */
-	struct pop3_stream stream; /* SEND */
-	struct buf chunk;	   /* SEND: converted bytes */
+	struct msg_stream *msg;	   /* SEND: the message, CRLF-converted */
+	struct pop3_stream stream; /* SEND: dot-stuffing */
+	struct buf chunk;	   /* SEND: framed bytes */
 };
 
 /* Writes a whole response line: status "+OK"/"-ERR", then text; CRLF is

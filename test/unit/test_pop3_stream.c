@@ -1,35 +1,51 @@
 // links: mp_server mp_storage mp_auth mp_lib
-/* Unit tests for protocols/pop3/pop3_stream: CRLF conversion, dot-stuffing,
-   TOP line limits; every input whole, byte by byte and split at every
-   offset gives the same bytes. */
+/* The POP3 message pipeline: storage/msg_stream (CRLF conversion, TOP line
+   limits) then protocols/pop3/pop3_stream (dot-stuffing, termination).
+   Every message is read whole, byte by byte and split at every pair of
+   output offsets, and must give the same bytes. */
 #include "protocols/pop3/pop3_stream.h"
+#include "storage/msg_stream.h"
 
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
-/* Feeds in as pieces split at the offsets in cuts (ascending, < len). */
+/* Reads the message in pieces ending at the output offsets in cuts
+   (ascending), then in large pieces, framing each piece. */
 static void run_split(const char *in, size_t len, bool top, uint64_t lines,
 		      const size_t *cuts, size_t n_cuts, struct buf *out)
 {
+	int fd = memfd_create("message", 0);
+	struct msg_stream *ms;
 	struct pop3_stream st;
+	const char *error;
 	size_t pos = 0;
 
-	pop3_stream_init(&st, top, lines);
-	for (size_t i = 0; i <= n_cuts && !pop3_stream_done(&st); i++) {
-		size_t end = i < n_cuts ? cuts[i] : len;
-		size_t used = pop3_stream_feed(&st, in + pos, end - pos, out);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, in, len), (ssize_t)len);
+	ms = msg_stream_new_fd(fd, MSG_PART_WHOLE);
+	if (top)
+		msg_stream_set_body_lines(ms, lines);
+	pop3_stream_init(&st);
+	for (size_t i = 0;; i++) {
+		char piece[4096];
+		size_t want = i < n_cuts ? cuts[i] - pos : sizeof(piece);
+		ssize_t n = msg_stream_read(ms, piece, want, &error);
 
-		assert_true(used <= end - pos);
-		if (used < end - pos)
-			assert_true(pop3_stream_done(&st));
-		pos = end;
+		assert_true(n >= 0 && (size_t)n <= want);
+		pop3_stream_feed(&st, piece, (size_t)n, out);
+		pos += (size_t)n;
+		if (i >= n_cuts && (size_t)n < want)
+			break;
 	}
 	pop3_stream_finish(&st, out);
+	msg_stream_free(&ms);
 }
 
 static void check(const char *in, bool top, uint64_t lines, const char *want)
@@ -154,18 +170,23 @@ static void test_top_crlf_blank_line(void **state)
 static void test_size_equals_vsize(void **state)
 {
 	(void)state;
-	/* without stuffing and ".\r\n" the octets are the vsize */
+	/* without stuffing and ".\r\n" the octets are the vsize, and
+	   msg_stream_size() says so before a byte is sent */
 	const char *in = "A: b\nC: d\r\n\nbody\nx\r\n";
 	size_t vsize = strlen(in) + 3; /* three bare LFs */
+	int fd = memfd_create("message", 0);
+	struct msg_stream *ms;
+	const char *error;
+	uint64_t size;
 	struct buf out;
-	struct pop3_stream st;
 
+	assert_int_equal(write(fd, in, strlen(in)), (ssize_t)strlen(in));
+	ms = msg_stream_new_fd(fd, MSG_PART_WHOLE);
+	assert_int_equal(msg_stream_size(ms, &size, &error), 0);
+	assert_int_equal(size, vsize);
+	msg_stream_free(&ms);
 	buf_init(&out, BUF_UNLIMITED);
-	pop3_stream_init(&st, false, 0);
-	assert_int_equal(pop3_stream_feed(&st, in, strlen(in), &out),
-			 strlen(in));
-	assert_int_equal(out.len, vsize);
-	pop3_stream_finish(&st, &out);
+	run_split(in, strlen(in), false, 0, NULL, 0, &out);
 	assert_int_equal(out.len, vsize + 3);
 	buf_free(&out);
 }
