@@ -9,12 +9,20 @@
  *   test_storage_tool append ROOT FOLDER N      append N messages
  *   test_storage_tool flags ROOT FOLDER        toggle \Seen on every message
  *   test_storage_tool expunge ROOT FOLDER N    expunge the first N messages
+ *   test_storage_tool watch ROOT FOLDER SECONDS
+ *	like a session with the folder open: prints "ready <uid>..." once,
+ *	then for every change event syncs and prints "event <mask>",
+ *	"expunged <uid>", "added <uid>", "flags <uid>" (flushed), until
+ *	SECONDS have passed
  *
  * fsync is on unless MERPATI_TEST_FSYNC=no.
  */
 #include "storage/mailbox.h"
 #include "storage/maildir.h"
 #include "storage/msg_stream.h"
+#include "storage/watch.h"
+
+#include <ev.h>
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -225,6 +233,77 @@ static int tool_expunge(const char *root, const char *name, unsigned n)
 	return 0;
 }
 
+struct tool_watch {
+	struct mailbox *box;
+};
+
+static void tool_watch_cb(struct mailbox_watch *watch, unsigned events,
+			  void *context)
+{
+	struct tool_watch *tw = context;
+	const struct mailbox_changes *ch;
+	const char *error;
+
+	(void)watch;
+	printf("event %u\n", events);
+	if (mailbox_sync(tw->box, &ch, &error) < 0) {
+		printf("sync failed %s\n", error);
+	} else {
+		for (size_t i = 0; i < ch->expunged_count; i++)
+			printf("expunged %u\n", ch->expunged_uids[i]);
+		for (unsigned i = 0; i < ch->new_count; i++) {
+			struct mailbox_msg msg;
+
+			mailbox_get(tw->box, ch->first_new + i, &msg);
+			printf("added %u\n", msg.uid);
+		}
+		for (size_t i = 0; i < ch->flags_changed_count; i++)
+			printf("flags %u\n", ch->flags_changed_uids[i]);
+	}
+	fflush(stdout);
+}
+
+static void tool_watch_stop(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static int tool_watch(const char *root, const char *folder, unsigned seconds)
+{
+	struct maildir *store = tool_store(root);
+	struct ev_loop *loop = ev_default_loop(0);
+	struct tool_watch tw = {0};
+	struct mailbox_watch *watch;
+	const char *error;
+	ev_timer stop;
+
+	if (store == NULL ||
+	    mailbox_open(store, folder, 0, &tw.box, &error) < 0) {
+		fprintf(stderr, "open %s: %s\n", folder,
+			store ? error : "no store");
+		return 1;
+	}
+	watch = mailbox_watch_new(loop, tw.box, 1, tool_watch_cb, &tw);
+	printf("ready");
+	for (unsigned i = 0; i < mailbox_count(tw.box); i++) {
+		struct mailbox_msg msg;
+
+		mailbox_get(tw.box, i, &msg);
+		printf(" %u", msg.uid);
+	}
+	printf("\n");
+	fflush(stdout);
+	ev_timer_init(&stop, tool_watch_stop, seconds, 0.);
+	ev_timer_start(loop, &stop);
+	ev_run(loop, 0);
+	mailbox_watch_free(&watch);
+	mailbox_free(&tw.box);
+	maildir_free(&store);
+	return 0;
+}
+
 static void test_tool_smoke(void **state)
 {
 	char root[] = "/tmp/merpati-tool-XXXXXX", cmd[128];
@@ -254,6 +333,8 @@ int main(int argc, char **argv)
 		return tool_flags(argv[2], argv[3]);
 	if (argc == 5 && strcmp(argv[1], "expunge") == 0)
 		return tool_expunge(argv[2], argv[3], (unsigned)atoi(argv[4]));
+	if (argc == 5 && strcmp(argv[1], "watch") == 0)
+		return tool_watch(argv[2], argv[3], (unsigned)atoi(argv[4]));
 	if (argc > 1) {
 		fprintf(stderr, "usage: see the comment at the top of %s\n",
 			__FILE__);
