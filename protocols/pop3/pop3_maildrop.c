@@ -62,6 +62,9 @@ static bool pop3_login_delay_ok(struct pop3_session *s, time_t now)
 	return last == 0 || now < last || now - last >= (time_t)delay;
 }
 
+/* Seconds a login or QUIT may wait for the folder's UID list lock. */
+#define POP3_LOCK_WAIT_SECS 5
+
 bool pop3_maildrop_open(struct pop3_session *s, const char *user,
 			const char *mail_root)
 {
@@ -76,6 +79,10 @@ bool pop3_maildrop_open(struct pop3_session *s, const char *user,
 					  "No mail location for this user");
 	maildir_settings_init(&set);
 	set.fsync = s->ctx->set.fsync;
+	/* storage calls are synchronous: waiting for another process's
+	   folder lock holds up this worker's loop, so give up early and let
+	   the client retry ([SYS/TEMP]) rather than stall every session */
+	set.lock_timeout_secs = POP3_LOCK_WAIT_SECS;
 	if (maildir_open(mail_root, &set, true, &s->store, &error) < 0)
 		return pop3_maildrop_fail(s, "SYS/TEMP", "open", error);
 	ret = pop3_lock_acquire(mail_root, &s->lock, &error);
