@@ -187,6 +187,11 @@ static int mutf7_decode_run(const char *in, size_t start, size_t end,
 			high = unit;
 		} else if (unit >= 0xdc00 && unit <= 0xdfff) {
 			goto bad_surrogate;
+		} else if (unit == 0) {
+			/* the name goes on as a C string: "a&AAA-" must not
+			   become "a" */
+			*error_r = "mailbox name contains a NUL character";
+			return -1;
 		} else if (mutf7_is_direct(unit)) {
 			*error_r =
 				"needlessly encoded character in mailbox name";

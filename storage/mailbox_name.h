@@ -44,7 +44,8 @@ int mailbox_name_utf8_to_mutf7(const char *in, size_t len, struct buf *out,
 /*
  * Appends the UTF-8 form of the modified UTF-7 string in (len bytes).
  * Strict: refuses bad base64, non-zero padding bits, broken surrogates,
- * needless encoding of printable ASCII and "&" not written as "&-".
+ * an encoded NUL, needless encoding of printable ASCII and "&" not written
+ * as "&-".
  * Returns 0, or -1 with a reason (out is then unchanged).
  */
 int mailbox_name_mutf7_to_utf8(const char *in, size_t len, struct buf *out,

@@ -77,6 +77,7 @@ static void test_mutf7_invalid(void **state)
 	assert_bad_mutf7("&2D0-");	/* lone high surrogate */
 	assert_bad_mutf7("&3gA-");	/* lone low surrogate */
 	assert_bad_mutf7("&AO/-");	/* '/' is not modified base64 */
+	assert_bad_mutf7("a&AAA-");	/* U+0000: names are C strings */
 	assert_bad_mutf7("a\tb");	/* control byte */
 	assert_bad_mutf7("\xc3\xa4");	/* 8-bit byte */
 }
@@ -168,7 +169,7 @@ static void test_name_dirs(void **state)
 	const char *error;
 	static const char *const bad_dirs[] = {
 		".",   "..",  "...",	"..x",	".a..b",
-		".a.", "cur", ".&AGE-", ".a/b",
+		".a.", "cur", ".&AGE-", ".a/b", ".a&AAA-",
 	};
 
 	(void)state;
