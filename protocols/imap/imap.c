@@ -103,7 +103,7 @@ static int imap_split(struct imap_session *s, struct strv line,
 	while (i < line.len && imap_tag_char((unsigned char)line.p[i]))
 		i++;
 	s->tag = (struct strv){line.p, i};
-	if (i == 0 || (i < line.len && line.p[i] != ' ')) {
+	if (i == 0 || i > IMAP_TAG_MAX || (i < line.len && line.p[i] != ' ')) {
 		s->tag = STRV_LIT("*");
 		*error_r = "Missing or invalid tag";
 		return -1;

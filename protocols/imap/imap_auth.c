@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IMAP_TAG_MAX 128
-
 struct imap_auth {
 	struct auth_client_request *req;
 	char tag[IMAP_TAG_MAX + 1]; /* the command's tag: the line is gone */

@@ -17,6 +17,10 @@ enum imap_state {
 	IMAP_STATE_LOGOUT,
 };
 
+/* Longest tag accepted: replies must echo it whole, and a command that
+   consumes its line keeps a copy (imap_auth.c). */
+#define IMAP_TAG_MAX 128
+
 /* Bit masks of the states a command is valid in. */
 #define IMAP_IN_NOAUTH (1u << IMAP_STATE_NOT_AUTHENTICATED)
 #define IMAP_IN_AUTH (1u << IMAP_STATE_AUTHENTICATED)
