@@ -4,6 +4,7 @@
 #include "lib/xalloc.h"
 #include "protocols/imap/imap.h"
 #include "protocols/pop3/pop3.h"
+#include "server/auth_glue.h"
 #include "server/conn_server.h"
 #include "server/privdrop.h"
 #include "server/tls.h"
@@ -157,13 +158,13 @@ static void worker_setup_protocols(const struct worker_params *p)
 	const struct config *c = p->config;
 	struct imap_settings iset = {
 		.timeout = c->imap_timeout,
-		.plaintext = (int)c->auth_plaintext,
+		.plaintext = auth_glue_plaintext(c->auth_plaintext),
 		.auth = worker.auth,
 		.max_failures = c->auth_max_failures,
 	};
 	struct pop3_settings pset = {
 		.timeout = c->pop3_timeout,
-		.plaintext = (int)c->auth_plaintext,
+		.plaintext = auth_glue_plaintext(c->auth_plaintext),
 		.after_download = (int)c->pop3_after_download,
 		.login_delay = c->pop3_login_delay,
 		.fsync = c->mail_fsync,

@@ -3,7 +3,6 @@
 #include "lib/xalloc.h"
 #include "protocols/imap/imap_auth.h"
 #include "protocols/imap/imap_private.h"
-#include "server/config.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -25,15 +24,9 @@ void imap_context_free(struct imap_context **ctx)
 
 bool imap_plaintext_allowed(const struct imap_session *s)
 {
-	switch ((enum config_plaintext)s->ctx->set.plaintext) {
-	case CONFIG_PLAINTEXT_ALWAYS:
-		return true;
-	case CONFIG_PLAINTEXT_TLS_OR_LOOPBACK:
-		return conn_is_tls(s->conn) || conn_is_loopback(s->conn);
-	case CONFIG_PLAINTEXT_TLS:
-		break;
-	}
-	return conn_is_tls(s->conn);
+	return auth_plaintext_allowed(s->ctx->set.plaintext,
+				      conn_is_tls(s->conn),
+				      conn_is_loopback(s->conn));
 }
 
 void imap_capabilities(struct imap_session *s, struct buf *out)

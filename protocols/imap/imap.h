@@ -8,6 +8,7 @@
 #ifndef MERPATI_IMAP_H
 #define MERPATI_IMAP_H
 
+#include "auth/auth.h"
 #include "server/conn.h"
 
 /* Longest command line accepted (RFC 7162 3.2.6 asks for at least 8192). */
@@ -18,9 +19,9 @@ struct auth_client;
 struct imap_settings {
 	/* seconds idle after login (>= 30 min, RFC 3501 5.4) */
 	unsigned timeout;
-	int plaintext; /* enum config_plaintext: when LOGIN is allowed */
-	struct auth_client *auth; /* the worker's auth client (borrowed) */
-	unsigned max_failures;	  /* failed logins before hanging up */
+	enum auth_plaintext plaintext; /* where LOGIN/PLAIN are allowed */
+	struct auth_client *auth;      /* the worker's auth client (borrowed) */
+	unsigned max_failures;	       /* failed logins before hanging up */
 };
 
 struct imap_context;

@@ -75,11 +75,9 @@ void pop3_reply(struct pop3_session *s, const char *status, const char *fmt,
 
 bool pop3_plaintext_allowed(const struct pop3_session *s)
 {
-	/* enum config_plaintext and enum auth_plaintext list the same
-	   policies in the same order */
-	return auth_plaintext_allowed(
-		(enum auth_plaintext)s->ctx->set.plaintext,
-		conn_is_tls(s->conn), conn_is_loopback(s->conn));
+	return auth_plaintext_allowed(s->ctx->set.plaintext,
+				      conn_is_tls(s->conn),
+				      conn_is_loopback(s->conn));
 }
 
 static void *pop3_open(struct conn *conn, void *ctx)

@@ -16,6 +16,7 @@
 #ifndef MERPATI_POP3_H
 #define MERPATI_POP3_H
 
+#include "auth/auth.h"
 #include "server/conn.h"
 
 #include <stdbool.h>
@@ -27,9 +28,9 @@
 struct auth_client;
 
 struct pop3_settings {
-	unsigned timeout;     /* seconds idle after login (>= 10 min) */
-	int plaintext;	      /* enum config_plaintext */
-	int after_download;   /* enum config_after_download */
+	unsigned timeout; /* seconds idle after login (>= 10 min) */
+	enum auth_plaintext plaintext; /* where USER/PASS, PLAIN are allowed */
+	int after_download;	       /* enum config_after_download */
 	unsigned login_delay; /* seconds between logins of a user; 0: none */
 	struct auth_client *auth; /* the worker's auth client (borrowed) */
 	bool fsync;		  /* mail.fsync, for the storage layer */
