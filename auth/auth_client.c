@@ -248,31 +248,14 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct auth_client *c = w->data;
 	struct auth_proto_msg m;
+	const char *reason;
 	int ret;
 
 	(void)loop;
 	(void)revents;
-	for (;;) {
-		size_t avail;
-		char *dst = buf_reserve(&c->in, 16384, &avail);
-		ssize_t n;
-
-		if (dst == NULL) {
-			client_disconnect(c, "input overflow");
-			return;
-		}
-		n = read(c->fd, dst, avail);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			client_disconnect(
-				c, n == 0 ? "helper closed the connection"
-					  : strerror(errno));
-			return;
-		}
-		buf_commit(&c->in, (size_t)n);
+	if (auth_proto_read(c->fd, &c->in, &reason) < 0) {
+		client_disconnect(c, reason);
+		return;
 	}
 	while (c->fd >= 0 && (ret = auth_proto_parse(&c->in, &m)) == 1) {
 		size_t len = m.frame_len;

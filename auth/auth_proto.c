@@ -1,7 +1,9 @@
 #include "auth/auth_proto.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 int auth_proto_append(struct buf *out, const char *const *fields, size_t n)
 {
@@ -53,4 +55,29 @@ int auth_proto_parse(struct buf *in, struct auth_proto_msg *msg_r)
 	}
 	msg_r->frame_len = 4 + len;
 	return 1;
+}
+
+int auth_proto_read(int fd, struct buf *in, const char **error_r)
+{
+	for (;;) {
+		size_t avail;
+		char *dst = buf_reserve(in, 16384, &avail);
+		ssize_t n;
+
+		if (dst == NULL) {
+			*error_r = "input overflow";
+			return -1;
+		}
+		n = read(fd, dst, avail);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (n <= 0) {
+			*error_r = n == 0 ? "peer closed the connection"
+					  : strerror(errno);
+			return -1;
+		}
+		buf_commit(in, (size_t)n);
+	}
 }

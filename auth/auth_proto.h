@@ -41,6 +41,14 @@ struct auth_proto_msg {
 int auth_proto_append(struct buf *out, const char *const *fields, size_t n);
 
 /*
+ * Reads everything the non-blocking socket fd has into in. Returns 0 (the
+ * peer is still there; complete frames may now wait in in), or -1 when
+ * the peer closed the connection, on a read error, or when in is full,
+ * with the reason for the log in *error_r.
+ */
+int auth_proto_read(int fd, struct buf *in, const char **error_r);
+
+/*
  * Parses the frame at the front of in. Returns 1 with *msg_r filled (the
  * fields point into in: buf_consume(in, msg->frame_len) after use), 0 when
  * the frame is incomplete, -1 when it is malformed (the peer is broken).

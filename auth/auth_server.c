@@ -463,29 +463,14 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct server_conn *conn = w->data;
 	struct auth_proto_msg m;
+	const char *reason;
 	int ret;
 
 	(void)loop;
 	(void)revents;
-	for (;;) {
-		size_t avail;
-		char *dst = buf_reserve(&conn->in, 16384, &avail);
-		ssize_t n;
-
-		if (dst == NULL) {
-			conn_destroy(conn);
-			return;
-		}
-		n = read(conn->fd, dst, avail);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			conn_destroy(conn);
-			return;
-		}
-		buf_commit(&conn->in, (size_t)n);
+	if (auth_proto_read(conn->fd, &conn->in, &reason) < 0) {
+		conn_destroy(conn);
+		return;
 	}
 	while ((ret = auth_proto_parse(&conn->in, &m)) == 1) {
 		size_t len = m.frame_len;
