@@ -5,6 +5,7 @@ or flags messages, and its next sync reports exactly those UIDs."""
 import os
 import pwd
 import queue
+import shutil
 import subprocess
 import threading
 import unittest
@@ -20,13 +21,17 @@ class Watcher:
 
     def __init__(self, d, seconds=30):
         pw = pwd.getpwnam(d.user)
+        # the build tree may not be reachable for the mail owner (a clone
+        # under /root): run a copy from the daemon's own directory
+        tool = os.path.join(d.dir, "test_storage_tool")
+        shutil.copy(TOOL, tool)
 
         def drop():
             os.setgid(pw.pw_gid)
             os.setuid(pw.pw_uid)
 
         self.proc = subprocess.Popen(
-            [TOOL, "watch", os.path.join(d.mail, "alice"), "INBOX", str(seconds)],
+            [tool, "watch", os.path.join(d.mail, "alice"), "INBOX", str(seconds)],
             stdout=subprocess.PIPE, text=True, preexec_fn=drop,
             env=dict(os.environ, MERPATI_TEST_FSYNC="no"))
         self.lines = queue.Queue()
