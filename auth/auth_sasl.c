@@ -261,7 +261,7 @@ static enum auth_sasl_status scram_client_first(struct auth_sasl *sasl,
 						struct buf *challenge,
 						const char **error_r)
 {
-	const char *p = data, *end = data + len, *v, *bare;
+	const char *p, *end, *v, *bare;
 	size_t vlen;
 	char *authzid = NULL;
 	const char *error;
@@ -271,6 +271,8 @@ static enum auth_sasl_status scram_client_first(struct auth_sasl *sasl,
 		(void)challenge;
 		return AUTH_SASL_CONTINUE;
 	}
+	p = data;
+	end = data + len; /* not before: NULL + 0 is undefined */
 	if (has_nul(data, len))
 		return fail(sasl, "Invalid SCRAM message", error_r);
 	/* gs2-header = gs2-cbind-flag "," [ authzid ] "," */

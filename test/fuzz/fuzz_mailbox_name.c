@@ -55,6 +55,7 @@ static void check_mutf7_roundtrip(const char *in, size_t len)
 						      enc.len - PREFIX_LEN,
 						      &dec, &error) < 0);
 		FUZZ_CHECK(dec.len == 0);
+		buf_free(&dec);
 		buf_free(&enc);
 		return;
 	}

@@ -99,7 +99,10 @@ static struct out convert(const char *msg, size_t len, size_t *hdr_len_r)
 	bool header_done = false;
 	char prev = '\n';
 
+	size_t avail;
+
 	buf_init(&b, BUF_UNLIMITED);
+	(void)buf_reserve(&b, 1, &avail); /* data non-NULL even when empty */
 	*hdr_len_r = SIZE_MAX;
 	for (size_t i = 0; i < len; i++) {
 		if (msg[i] == '\n') {
