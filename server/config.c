@@ -10,7 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONFIG_LINE_MAX 4096
+#define CONFIG_SCAN_LINE_MAX 4096
+/* inih reads a longer line in pieces and parses each as a line of its own
+   (a value cut short, a tail taken as a key): refuse it instead. */
+#define CONFIG_LINE_MAX (INI_MAX_LINE - 2)
 
 enum config_type {
 	CONFIG_STRING,
@@ -213,6 +216,14 @@ static int set_value(struct config_parse *p, const struct config_key *k,
 
 	switch (k->type) {
 	case CONFIG_STRING:
+		/* config_print() must be able to write it back */
+		if (strlen(k->name) + 3 + strlen(v) > CONFIG_LINE_MAX) {
+			snprintf(
+				msg, sizeof(msg),
+				"%s.%s: value too long (\"%s = value\" must fit in %d bytes)",
+				k->section, k->name, k->name, CONFIG_LINE_MAX);
+			return set_error(p, xstrdup(msg));
+		}
 		free(*(char **)field);
 		*(char **)field = xstrdup(v);
 		return 1;
@@ -325,24 +336,35 @@ static int config_validate(const struct config *c, char **error_r)
 	return 0;
 }
 
-/* inih reports sections only through their keys: find empty unknown ones.
-   Returns the line of the first unknown section, or 0. */
-static int config_scan_sections(FILE *f, char *name, size_t size)
+/* inih reports sections only through their keys: find empty unknown ones;
+   and lines too long for it. Returns the line of the first problem with
+   the reason in why, or 0. */
+static int config_scan_lines(FILE *f, char *why, size_t size)
 {
-	char line[CONFIG_LINE_MAX];
+	char line[CONFIG_SCAN_LINE_MAX];
 	int lineno = 0;
 
 	while (fgets(line, sizeof(line), f) != NULL) {
 		char *p = line, *end;
+		size_t len = strlen(line);
 
 		lineno++;
+		if (len > 0 && line[len - 1] == '\n')
+			len--;
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		if (len > CONFIG_LINE_MAX) {
+			snprintf(why, size, "line too long (at most %d bytes)",
+				 CONFIG_LINE_MAX);
+			return lineno;
+		}
 		while (*p == ' ' || *p == '\t')
 			p++;
 		if (*p != '[' || (end = strchr(p, ']')) == NULL)
 			continue;
 		*end = '\0';
 		if (!section_known(p + 1)) {
-			snprintf(name, size, "%s", p + 1);
+			snprintf(why, size, "unknown section [%s]", p + 1);
 			return lineno;
 		}
 	}
@@ -365,13 +387,12 @@ struct config *config_load(const char *path, char **error_r)
 		*error_r = xstrdup(msg);
 		return NULL;
 	}
-	char section[64];
-	line = config_scan_sections(f, section, sizeof(section));
+	char why[128];
+	line = config_scan_lines(f, why, sizeof(why));
 	if (line > 0) {
 		char msg[1024];
 
-		snprintf(msg, sizeof(msg), "%s:%d: unknown section [%s]", path,
-			 line, section);
+		snprintf(msg, sizeof(msg), "%s:%d: %s", path, line, why);
 		*error_r = xstrdup(msg);
 		fclose(f);
 		return NULL;

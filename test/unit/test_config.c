@@ -135,6 +135,29 @@ static void test_errors(void **state)
 	expect_error("key = before section\n", 1, "unknown section []");
 }
 
+/* libinih splits lines over 198 bytes and parses the pieces as lines. */
+static void test_long_lines(void **state)
+{
+	char text[600], value[300];
+	char *error = NULL;
+	struct config *c;
+
+	(void)state;
+	memset(value, 'u', sizeof(value));
+	snprintf(text, sizeof(text), "[server]\nuser=%.194s\n", value);
+	expect_error(text, 2, "line too long (at most 198 bytes)");
+	snprintf(text, sizeof(text), "[server]\nuser=%.192s\n", value);
+	expect_error(text, 2, "server.user: value too long");
+	/* "user = " + 191 bytes is the longest value printed back whole */
+	snprintf(text, sizeof(text), "[server]\nuser=%.191s\n", value);
+	c = load(text, &error);
+	assert_non_null(c);
+	assert_int_equal(strlen(c->user), 191);
+	config_free(&c);
+	snprintf(text, sizeof(text), "[listen]\nimap = %.250s\n", value);
+	expect_error(text, 2, "line too long");
+}
+
 static void test_whole_file_checks(void **state)
 {
 	char *error = NULL;
@@ -197,6 +220,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values_and_comments),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_whole_file_checks),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_print_round_trip),
