@@ -3,6 +3,7 @@
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stddef.h>
@@ -176,6 +177,11 @@ static void strip_comment(char *value)
 			break;
 		}
 	}
+	/* the same blanks as libinih strips (isspace()), or "a\v # c" would
+	   keep a '\v' that config_print() cannot write back */
+	for (size_t n = strlen(value);
+	     n > 0 && isspace((unsigned char)value[n - 1]);)
+		value[--n] = '\0';
 	str_trim(value);
 }
 
