@@ -171,7 +171,9 @@ static int set_error(struct config_parse *p, char *msg)
 static void strip_comment(char *value)
 {
 	for (char *p = value; *p != '\0'; p++) {
-		if (*p == '#' &&
+		/* ';' too: libinih takes it only after a blank, so "k =;x"
+		   would print as "k = ;x", which reads back as "" */
+		if ((*p == '#' || *p == ';') &&
 		    (p == value || p[-1] == ' ' || p[-1] == '\t')) {
 			*p = '\0';
 			break;
