@@ -12,9 +12,11 @@
 #include <string.h>
 
 #define CONFIG_SCAN_LINE_MAX 4096
-/* inih reads a longer line in pieces and parses each as a line of its own
-   (a value cut short, a tail taken as a key): refuse it instead. */
-#define CONFIG_LINE_MAX (INI_MAX_LINE - 2)
+/* libinih reads a line longer than its buffer in pieces and parses each as
+   a line of its own (a value cut short, a tail taken as a key). Its buffer
+   is set to CONFIG_SCAN_LINE_MAX at run time (config_load()); a longer
+   line is refused. */
+#define CONFIG_LINE_MAX (CONFIG_SCAN_LINE_MAX - 2)
 
 enum config_type {
 	CONFIG_STRING,
@@ -409,6 +411,11 @@ struct config *config_load(const char *path, char **error_r)
 	p.config->path = xstrdup(path);
 	/* Debian's libinih takes these at run time */
 	ini_inline_comment_prefixes = ";";
+	/* lines up to CONFIG_SCAN_LINE_MAX, not the built-in 200 bytes */
+	ini_use_stack = false;
+	ini_allow_realloc = true;
+	ini_initial_alloc = CONFIG_SCAN_LINE_MAX;
+	ini_max_line = CONFIG_SCAN_LINE_MAX;
 	ini_stop_on_first_error = true;
 	ini_allow_multiline = false;
 	line = ini_parse_file(f, config_ini_handler, &p);

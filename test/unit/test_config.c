@@ -138,24 +138,38 @@ static void test_errors(void **state)
 /* libinih splits lines over 198 bytes and parses the pieces as lines. */
 static void test_long_lines(void **state)
 {
-	char text[600], value[300];
+	char text[9000], value[8000];
 	char *error = NULL;
 	struct config *c;
 
 	(void)state;
 	memset(value, 'u', sizeof(value));
-	snprintf(text, sizeof(text), "[server]\nuser=%.194s\n", value);
-	expect_error(text, 2, "line too long (at most 198 bytes)");
-	snprintf(text, sizeof(text), "[server]\nuser=%.192s\n", value);
+	snprintf(text, sizeof(text), "[server]\nuser=%.4090s\n", value);
+	expect_error(text, 2, "line too long (at most 4094 bytes)");
+	snprintf(text, sizeof(text), "[server]\nuser=%.4088s\n", value);
 	expect_error(text, 2, "server.user: value too long");
-	/* "user = " + 191 bytes is the longest value printed back whole */
-	snprintf(text, sizeof(text), "[server]\nuser=%.191s\n", value);
+	/* "user = " + 4087 bytes is the longest value printed back whole */
+	snprintf(text, sizeof(text), "[server]\nuser=%.4087s\n", value);
 	c = load(text, &error);
 	assert_non_null(c);
-	assert_int_equal(strlen(c->user), 191);
+	assert_int_equal(strlen(c->user), 4087);
 	config_free(&c);
-	snprintf(text, sizeof(text), "[listen]\nimap = %.250s\n", value);
+	snprintf(text, sizeof(text), "[listen]\nimap = %.7000s\n", value);
 	expect_error(text, 2, "line too long");
+	/* a long listen list well past libinih's built-in 200 bytes */
+	snprintf(text, sizeof(text), "[listen]\nimap =");
+	for (int i = 0; i < 40; i++)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 " 127.0.0.%d:143", i + 1);
+	strcat(text, "\n[server]\nworkers = 2\n");
+	c = load(text, &error);
+	assert_non_null(c);
+	assert_true(strlen(c->listen[CONFIG_LISTEN_IMAP]) > 500);
+	assert_string_equal(c->listen[CONFIG_LISTEN_IMAP] +
+				    strlen(c->listen[CONFIG_LISTEN_IMAP]) - 14,
+			    "127.0.0.40:143");
+	assert_int_equal(c->workers, 2);
+	config_free(&c);
 }
 
 static void test_whole_file_checks(void **state)
