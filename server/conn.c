@@ -303,10 +303,12 @@ static void conn_settle(struct conn *c)
 		return;
 	if (c->dead && !c->closing)
 		conn_close(c, "connection lost");
-	if (c->eof && !c->closing && c->tls_state != CONN_TLS_HANDSHAKE) {
-		/* answer what was pipelined before the peer closed, then go */
-		if (conn_can_process(c) && c->opened && c->in.len > 0)
-			c->handler->process(c->session);
+	/* The peer closed its side: answer what it pipelined before (process
+	   ran above), and close only once nothing is pending: not while a
+	   login is being checked (paused), a reply is being produced
+	   (blocked) or more work is scheduled (kick). */
+	if (c->eof && !c->closing && c->tls_state != CONN_TLS_HANDSHAKE &&
+	    !c->paused && !c->output_blocked && !ev_is_active(&c->kick)) {
 		conn_close(c, "peer closed");
 		(void)conn_flush(c);
 	}

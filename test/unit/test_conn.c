@@ -33,7 +33,8 @@ struct fake {
 	int process_calls;
 	size_t produce; /* bytes still to produce (backpressure test) */
 	size_t produced;
-	bool echo; /* answer every line with "ok <line>" */
+	bool echo;     /* answer every line with "ok <line>" */
+	bool pause_on; /* the line "wait" pauses input, as a login does */
 	bool freed;
 };
 
@@ -78,6 +79,11 @@ static void fake_process(void *session)
 			conn_printf(f->conn, "ok %s\r\n", f->lines[f->n_lines]);
 		f->n_lines++;
 		conn_consume_line(f->conn);
+		if (f->pause_on &&
+		    strcmp(f->lines[f->n_lines - 1], "wait") == 0) {
+			conn_pause_input(f->conn, true);
+			break;
+		}
 	}
 }
 
@@ -275,6 +281,32 @@ static void test_pipelined_then_half_close(void **state)
 	finish();
 }
 
+/* A client that half-closes while its login is being checked still gets
+   every answer: the connection finishes the pipelined work first. */
+static void test_half_close_while_paused(void **state)
+{
+	char buf[256];
+	size_t n = 0;
+
+	(void)state;
+	start(65536);
+	fake.echo = true;
+	fake.pause_on = true;
+	send_all("wait\r\nafter\r\n", 13);
+	shutdown(peer, SHUT_WR);
+	spin(10);
+	assert_false(fake.freed); /* paused: not done yet */
+	assert_int_equal(fake.n_lines, 1);
+	conn_pause_input(fake.conn, false); /* the "login" answer came */
+	spin(10);
+	assert_true(fake.freed);
+	for (int i = 0; i < 10; i++)
+		n += recv_some(buf + n, sizeof(buf) - n);
+	assert_int_equal(n, 19);
+	assert_memory_equal(buf, "ok wait\r\nok after\r\n", 19);
+	finish();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_backpressure),
 		cmocka_unit_test(test_close_flushes_output),
 		cmocka_unit_test(test_pipelined_then_half_close),
+		cmocka_unit_test(test_half_close_while_paused),
 	};
 
 	log_init("test_conn", LOG_TARGET_STDERR, LOG_LEVEL_WARN);
