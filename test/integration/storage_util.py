@@ -36,6 +36,11 @@ class MailEnv:
         self.uid, self.gid = pw.pw_uid, pw.pw_gid
         if os.geteuid() == 0:
             os.chown(self.dir, self.uid, self.gid)
+        # a copy of the storage tool the mail owner can run even when the
+        # build tree is out of its reach (a clone under /root)
+        self.tool = os.path.join(self.dir, "test_storage_tool")
+        shutil.copy(TOOL, self.tool)
+        os.chmod(self.tool, 0o755)
         self.conf = os.path.join(self.dir, "merpati.conf")
         with open(self.conf, "w") as f:
             f.write(f"""[server]

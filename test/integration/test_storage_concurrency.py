@@ -8,7 +8,7 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from storage_util import (MailEnv, TOOL, check_sizes, fail, message_files,
+from storage_util import (MailEnv, check_sizes, fail, message_files,
                           read_uidlist)
 
 WORKERS = 4
@@ -39,7 +39,7 @@ def main():
         folder = env.folder_dir(USER)
         stop = os.path.join(env.dir, "stop")
         mutator = subprocess.Popen(
-            [TOOL, "mutate", env.root(USER), "INBOX", stop, "42"],
+            [env.tool, "mutate", env.root(USER), "INBOX", stop, "42"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             preexec_fn=env.as_mail_user(),
             env=dict(os.environ, MERPATI_TEST_FSYNC="no"))

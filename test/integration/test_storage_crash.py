@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 
-from storage_util import (MailEnv, MERPATI, TOOL, check_sizes, fail,
+from storage_util import (MailEnv, MERPATI, check_sizes, fail,
                           message_files, read_uidlist)
 
 ROUNDS = int(os.environ.get("ROUNDS", "200"))
@@ -41,7 +41,7 @@ def start_op(env, op, seq):
     args = {"append": ["append", env.root(USER), "INBOX", "20"],
             "flags": ["flags", env.root(USER), "INBOX"],
             "expunge": ["expunge", env.root(USER), "INBOX", "3"]}[op]
-    return subprocess.Popen([TOOL] + args, stdout=subprocess.DEVNULL,
+    return subprocess.Popen([env.tool] + args, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL,
                             preexec_fn=env.as_mail_user(), env=tool_env)
 

@@ -9,7 +9,7 @@ import os
 import shutil
 import subprocess
 
-from storage_util import MailEnv, TOOL, fail
+from storage_util import MailEnv, fail
 
 DOVEADM = shutil.which("doveadm") or fail("doveadm is not installed")
 IGNORED_FLAGS = {"\\Recent"}
@@ -165,7 +165,7 @@ def part_b(env):
             fail(f"B: deliver -m: {p.stderr!r}")
     root = env.root(user)
     tool = lambda *a: subprocess.run(  # noqa: E731
-        [TOOL] + list(a), check=True, capture_output=True,
+        [env.tool] + list(a), check=True, capture_output=True,
         preexec_fn=env.as_mail_user(),
         env=dict(os.environ, MERPATI_TEST_FSYNC="no"))
     tool("flags", root, "INBOX")         # \Seen on all
