@@ -25,7 +25,7 @@ struct auth_pool {
 	ev_async async; /* a job finished */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct auth_pool_queue todo, finished;
+	struct auth_pool_queue queued, finished;
 	unsigned pending;
 	bool stopping;
 	pthread_t *threads;
@@ -61,11 +61,11 @@ static void *worker_main(void *arg)
 
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
-		while (!pool->stopping && pool->todo.head == NULL)
+		while (!pool->stopping && pool->queued.head == NULL)
 			pthread_cond_wait(&pool->cond, &pool->lock);
 		if (pool->stopping)
 			break;
-		job = queue_pop(&pool->todo);
+		job = queue_pop(&pool->queued);
 		pthread_mutex_unlock(&pool->lock);
 		job->work(job->context);
 		pthread_mutex_lock(&pool->lock);
@@ -148,7 +148,7 @@ void auth_pool_free(struct auth_pool **poolp)
 	pthread_mutex_unlock(&pool->lock);
 	for (unsigned i = 0; i < pool->n_threads; i++)
 		pthread_join(pool->threads[i], NULL);
-	while ((job = queue_pop(&pool->todo)) != NULL ||
+	while ((job = queue_pop(&pool->queued)) != NULL ||
 	       (job = queue_pop(&pool->finished)) != NULL) {
 		if (job->discard != NULL)
 			job->discard(job->context);
@@ -171,7 +171,7 @@ void auth_pool_submit(struct auth_pool *pool, auth_pool_fn *work,
 	job->discard = discard;
 	job->context = context;
 	pthread_mutex_lock(&pool->lock);
-	queue_push(&pool->todo, job);
+	queue_push(&pool->queued, job);
 	pool->pending++;
 	pthread_cond_signal(&pool->cond);
 	pthread_mutex_unlock(&pool->lock);

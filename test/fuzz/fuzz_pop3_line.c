@@ -12,6 +12,7 @@
  * printable; the connection is gone once the client has left.
  */
 #include "fuzz.h"
+#include "fuzz_conn.h"
 
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -27,8 +28,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define ROUNDS 4
-
 static struct ev_loop *loop;
 static struct pop3_context *ctx;
 
@@ -36,7 +35,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct pop3_settings set = {
 		.timeout = 600,
-		.plaintext = 2, /* CONFIG_PLAINTEXT_ALWAYS */
+		.plaintext = AUTH_PLAINTEXT_ALWAYS,
 		.after_download = 0,
 		.login_delay = 0,
 		.auth = NULL,
@@ -50,27 +49,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	loop = ev_default_loop(0);
 	ctx = pop3_context_new(&set);
 	return 0;
-}
-
-static void drain(int peer, struct buf *out)
-{
-	for (;;) {
-		size_t avail;
-		char *dst = buf_reserve(out, 65536, &avail);
-		ssize_t n = recv(peer, dst, avail, MSG_DONTWAIT);
-
-		if (n <= 0)
-			return;
-		buf_commit(out, (size_t)n);
-	}
-}
-
-static void spin(int peer, struct buf *out, int rounds)
-{
-	for (int i = 0; i < rounds; i++) {
-		ev_run(loop, EVRUN_NOWAIT);
-		drain(peer, out);
-	}
 }
 
 static void check_output(const struct buf *out)
@@ -107,54 +85,13 @@ static void check_output(const struct buf *out)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sockaddr_storage ss = {0};
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-	struct conn_limits limits = {
-		.input_max = 256 * 1024,
-		.output_high = 256 * 1024,
-		.output_low = 64 * 1024,
-		.login_timeout = 60,
-	};
-	unsigned seed;
-	size_t pos = 0;
 	struct buf out;
-	int sv[2];
 
 	if (size == 0)
 		return 0;
-	seed = data[0];
-	data++;
-	size--;
-	FUZZ_CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
-	fcntl(sv[0], F_SETFL, O_NONBLOCK);
-	fcntl(sv[1], F_SETFL, O_NONBLOCK);
-	sin->sin_family = AF_INET;
-	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	conn_new(loop, sv[0], &ss, &pop3_conn_handler, ctx, NULL, false,
-		 &limits);
-	buf_init(&out, BUF_UNLIMITED);
-	spin(sv[1], &out, 1);
-	while (pos < size && conn_count() > 0) {
-		size_t n = seed % 64 + 1;
-		ssize_t sent;
-
-		seed = seed * 1103515245u + 12345u;
-		if (seed % 7 == 0)
-			n = size;
-		if (n > size - pos)
-			n = size - pos;
-		sent = send(sv[1], data + pos, n, MSG_NOSIGNAL);
-		if (sent < 0)
-			break;
-		pos += (size_t)sent;
-		spin(sv[1], &out, ROUNDS);
-	}
-	shutdown(sv[1], SHUT_WR);
-	for (int i = 0; i < 20 && conn_count() > 0; i++)
-		spin(sv[1], &out, 1);
-	FUZZ_CHECK(conn_count() == 0);
-	drain(sv[1], &out);
-	close(sv[1]);
+	/* the first byte seeds the piece sizes; the rest is the client's */
+	fuzz_conn_run(loop, &pop3_conn_handler, ctx, data[0], data + 1,
+		      size - 1, &out);
 	check_output(&out);
 	buf_free(&out);
 	return 0;
