@@ -98,6 +98,8 @@ static void login_ok(struct imap_session *s, const struct auth_client_reply *r)
 	s->state = IMAP_STATE_AUTHENTICATED;
 	s->auth->failures = 0;
 	conn_set_user(s->conn, s->user);
+	/* RFC 3501 5.4: the autologout timer is at least 30 minutes */
+	conn_set_timeout(s->conn, s->ctx->set.timeout);
 	conn_log_info(s->conn, "event=login user=%s mech=%s mail_root=%s",
 		      s->user, s->auth->mech, s->mail_root);
 	buf_init(&caps, 4096);
