@@ -110,16 +110,9 @@ class ImapBasics(unittest.TestCase):
         self.assertRegex(c.readline(), r"^\* OK ")
 
     def test_gnutls_cli_imaps(self):
-        gnutls_cli = shutil.which("gnutls-cli")
-        self.assertIsNotNone(gnutls_cli, "gnutls-cli missing: apt-get install gnutls-bin")
-        out = subprocess.run(
-            [gnutls_cli, "--x509cafile", CERT, "--port", str(self.d.ports["imaps"]),
-             "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3", "localhost"],
-            input=b"a1 CAPABILITY\r\na2 LOGOUT\r\n", capture_output=True, timeout=30)
-        text = out.stdout.decode("utf-8", "replace") + out.stderr.decode("utf-8", "replace")
+        rc, text = gnutls_cli(self.d.ports["imaps"], "NORMAL:-VERS-ALL:+VERS-TLS1.3")
         self.assertIn("TLS1.3", text)
         self.assertIn("* CAPABILITY IMAP4rev1", text)
-        self.assertIn("a2 OK LOGOUT completed", text)
 
     def test_overlong_line_rejected_and_others_served(self):
         c = self.d.imap()
@@ -139,6 +132,33 @@ class ImapBasics(unittest.TestCase):
         for ch in "a1 NOOP\r\n":
             c.send(ch)
         self.assertEqual(c.readline(), "a1 OK NOOP completed")
+
+
+def gnutls_cli(port, priority):
+    """gnutls-cli's transcript of a CAPABILITY over implicit TLS."""
+    exe = shutil.which("gnutls-cli")
+    assert exe, "gnutls-cli missing: apt-get install gnutls-bin"
+    out = subprocess.run([exe, "--x509cafile", CERT, "--port", str(port),
+                          "--priority", priority, "localhost"],
+                         input=b"a1 CAPABILITY\r\n", capture_output=True, timeout=30)
+    return out.returncode, (out.stdout + out.stderr).decode("utf-8", "replace")
+
+
+class TlsVersions(unittest.TestCase):
+    TLS11 = "NORMAL:-VERS-ALL:+VERS-TLS1.1"
+
+    def test_tls11_refused_by_default(self):
+        # control: this client does speak TLS 1.1 to a server that allows it
+        allow = {"tls": {"priorities": "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:+VERS-TLS1.1"}}
+        with Daemon(sections=allow) as d:
+            rc, text = gnutls_cli(d.ports["imaps"], self.TLS11)
+            self.assertIn("TLS1.1", text)
+            self.assertIn("* CAPABILITY IMAP4rev1", text)
+        with Daemon() as d:
+            rc, text = gnutls_cli(d.ports["imaps"], self.TLS11)
+            self.assertNotEqual(rc, 0)
+            self.assertNotIn("* CAPABILITY", text)
+            d.wait_log(r"event=tls_failed")
 
 
 class Ipv6Listener(unittest.TestCase):
