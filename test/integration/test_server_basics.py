@@ -110,9 +110,11 @@ class ImapBasics(unittest.TestCase):
         self.assertRegex(c.readline(), r"^\* OK ")
 
     def test_gnutls_cli_imaps(self):
-        rc, text = gnutls_cli(self.d.ports["imaps"], "NORMAL:-VERS-ALL:+VERS-TLS1.3")
+        rc, text = gnutls_cli(self.d.ports["imaps"], "NORMAL:-VERS-ALL:+VERS-TLS1.3",
+                              b"a1 CAPABILITY\r\na2 LOGOUT\r\n")
         self.assertIn("TLS1.3", text)
         self.assertIn("* CAPABILITY IMAP4rev1", text)
+        self.assertIn("a2 OK LOGOUT completed", text)
 
     def test_overlong_line_rejected_and_others_served(self):
         c = self.d.imap()
@@ -134,13 +136,13 @@ class ImapBasics(unittest.TestCase):
         self.assertEqual(c.readline(), "a1 OK NOOP completed")
 
 
-def gnutls_cli(port, priority):
-    """gnutls-cli's transcript of a CAPABILITY over implicit TLS."""
+def gnutls_cli(port, priority, commands=b"a1 CAPABILITY\r\n"):
+    """gnutls-cli's transcript of commands over implicit TLS."""
     exe = shutil.which("gnutls-cli")
     assert exe, "gnutls-cli missing: apt-get install gnutls-bin"
     out = subprocess.run([exe, "--x509cafile", CERT, "--port", str(port),
                           "--priority", priority, "localhost"],
-                         input=b"a1 CAPABILITY\r\n", capture_output=True, timeout=30)
+                         input=commands, capture_output=True, timeout=30)
     return out.returncode, (out.stdout + out.stderr).decode("utf-8", "replace")
 
 
