@@ -67,9 +67,16 @@ void maildir_keywords_parse(struct maildir_keywords *kw, const char *data,
 		    strv_to_u64((struct strv){p, (size_t)(sp - p)},
 				MAILDIR_KEYWORDS_MAX - 1, &idx) == 0 &&
 		    keyword_is_atom(sp + 1, (size_t)(eol - sp - 1)) &&
-		    kw->names[idx] == NULL)
-			kw->names[idx] =
-				xstrndup(sp + 1, (size_t)(eol - sp - 1));
+		    kw->names[idx] == NULL) {
+			char *name = xstrndup(sp + 1, (size_t)(eol - sp - 1));
+
+			/* a name listed again keeps its first letter, the one
+			   lookups find (the later letter stays nameless) */
+			if (maildir_keywords_lookup(kw, name) < 0)
+				kw->names[idx] = name;
+			else
+				free(name);
+		}
 		p = eol + 1;
 	}
 }

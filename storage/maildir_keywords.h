@@ -36,7 +36,8 @@ int maildir_keywords_lookup(const struct maildir_keywords *kw,
 			    const char *name);
 
 /* Index of name, adding it when missing; -1 when all 26 are taken or the
- * name is not an IMAP atom (no spaces, controls, ()[]{%*"\). */
+ * name is not an IMAP atom (RFC 3501: no spaces, controls, 8-bit, or
+ * any of ( ) { % * " \ ]). */
 int maildir_keywords_add(struct maildir_keywords *kw, const char *name);
 
 /* The name for index, or NULL. */

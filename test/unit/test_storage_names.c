@@ -285,6 +285,14 @@ static void test_keywords(void **state)
 		assert_int_equal(maildir_keywords_add(kw, name), i);
 	}
 	assert_int_equal(maildir_keywords_add(kw, "one-too-many"), -1);
+	/* a name listed twice keeps its first letter: the second letter
+	   would show a keyword that lookup and STORE never reach */
+	static const char dup[] = "0 a\n2 a\n3 A\n4 b\n";
+	maildir_keywords_parse(kw, dup, sizeof(dup) - 1);
+	assert_string_equal(maildir_keywords_name(kw, 0), "a");
+	assert_null(maildir_keywords_name(kw, 2));
+	assert_null(maildir_keywords_name(kw, 3));
+	assert_int_equal(maildir_keywords_lookup(kw, "b"), 4);
 	maildir_keywords_free(&kw);
 	assert_null(kw);
 }
