@@ -269,10 +269,11 @@ static int entry_name_cmp(const void *a, const void *b)
 {
 	const struct scan_entry *const *ea = a, *const *eb = b;
 
-	return strcmp((*ea)->name, (*eb)->name);
+	return maildir_filename_time_cmp((*ea)->name, (*eb)->name);
 }
 
-/* Under the lock: new files get UIDs, in name (= delivery time) order. */
+/* Under the lock: new files get UIDs in delivery-time order (as Dovecot
+   sorts them, so both servers number a shared Maildir alike). */
 static bool assign_uids(struct mailbox *box, struct scan *scan)
 {
 	struct scan_entry **fresh = xcalloc(scan->count + 1, sizeof(*fresh));

@@ -119,3 +119,41 @@ void maildir_flags_describe(struct buf *out, unsigned flags, uint32_t keywords,
 	if (out->len == start)
 		buf_append(out, "-", 1);
 }
+
+/* The decimal number at *p (advanced past it); false when there is none
+   or it is absurdly long. */
+static bool filename_number(const char **p, uint64_t *value_r)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*p = s;
+	*value_r = v;
+	return true;
+}
+
+int maildir_filename_time_cmp(const char *a, const char *b)
+{
+	const char *pa = a, *pb = b;
+	uint64_t va, vb;
+
+	if (!filename_number(&pa, &va) || !filename_number(&pb, &vb))
+		return strcmp(a, b);
+	if (va != vb)
+		return va < vb ? -1 : 1;
+	if (strncmp(pa, ".M", 2) == 0 && strncmp(pb, ".M", 2) == 0) {
+		pa += 2;
+		pb += 2;
+		if (filename_number(&pa, &va) && filename_number(&pb, &vb) &&
+		    va != vb)
+			return va < vb ? -1 : 1;
+	}
+	return strcmp(a, b);
+}

@@ -53,6 +53,14 @@ int maildir_filename_parse(const char *name, struct maildir_filename *r);
 /* Length of the base part of name (up to the first ':'). */
 size_t maildir_filename_base_len(const char *name);
 
+/*
+ * Orders file names by delivery time as Dovecot does (new files get UIDs in
+ * this order): the leading seconds, then the ".M" microseconds, compared as
+ * numbers (neither is zero-padded), then the names byte by byte. Returns
+ * <0, 0 or >0 like strcmp().
+ */
+int maildir_filename_time_cmp(const char *a, const char *b);
+
 /* Appends "<base>:2,<flags><keywords>" to out. */
 void maildir_filename_format(struct buf *out, struct strv base, unsigned flags,
 			     uint32_t keywords);

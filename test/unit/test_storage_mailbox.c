@@ -368,6 +368,32 @@ static void test_expunge_unlink_failure(void **state)
 	mailbox_free(&box);
 }
 
+/* Files an MTA drops in the same second get UIDs by their microseconds as
+ * numbers: "M99999" was delivered before "M100000". */
+static void test_new_files_uid_order(void **state)
+{
+	struct fixture *f = *state;
+	struct mailbox *box = open_box(f, "INBOX");
+	const struct mailbox_changes *ch;
+	char path[PATH_MAX + 128];
+	struct mailbox_msg msg;
+	const char *error;
+
+	snprintf(path, sizeof(path), "%s/new/1700000000.M100000P9.host",
+		 f->root);
+	write_file(path, "Subject: second\n\nb\n");
+	snprintf(path, sizeof(path), "%s/new/1700000000.M99999P9.host",
+		 f->root);
+	write_file(path, "Subject: first\n\nb\n");
+	assert_int_equal(mailbox_sync(box, &ch, &error), 0);
+	assert_int_equal(ch->new_count, 2);
+	mailbox_get(box, 0, &msg);
+	assert_string_equal(msg.filename, "1700000000.M99999P9.host:2,");
+	mailbox_get(box, 1, &msg);
+	assert_string_equal(msg.filename, "1700000000.M100000P9.host:2,");
+	mailbox_free(&box);
+}
+
 static void test_damaged_uidlist(void **state)
 {
 	struct fixture *f = *state;
@@ -648,6 +674,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_expunge_unlink_failure,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_new_files_uid_order, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_uidlist, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_msg_stream, setup,

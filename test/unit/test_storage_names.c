@@ -264,6 +264,24 @@ static void test_filename_format(void **state)
 	buf_free(&out);
 }
 
+/* New files get UIDs in delivery-time order, compared as Dovecot does:
+   seconds, then microseconds, as numbers (they are not zero-padded). */
+static void test_filename_time_order(void **state)
+{
+	(void)state;
+	assert_true(maildir_filename_time_cmp("1700000000.M99999P1.h",
+					      "1700000000.M100000P1.h") < 0);
+	assert_true(maildir_filename_time_cmp("999999999.M1P1.h",
+					      "1000000000.M0P1.h") < 0);
+	assert_true(maildir_filename_time_cmp("1700000000.M5P2.h",
+					      "1700000000.M5P1.h") > 0);
+	assert_int_equal(maildir_filename_time_cmp("1.M2P3.h", "1.M2P3.h"), 0);
+	/* names of another shape fall back to byte order */
+	assert_true(maildir_filename_time_cmp("abc", "abd") < 0);
+	assert_true(maildir_filename_time_cmp("1700000000.P1.h",
+					      "1700000000.M1P1.h") > 0);
+}
+
 static void test_keywords(void **state)
 {
 	struct maildir_keywords *kw = maildir_keywords_new();
@@ -306,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_name_validate),
 		cmocka_unit_test(test_name_dirs),
 		cmocka_unit_test(test_filename_parse),
+		cmocka_unit_test(test_filename_time_order),
 		cmocka_unit_test(test_filename_format),
 		cmocka_unit_test(test_keywords),
 	};
