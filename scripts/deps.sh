@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Installs Debian 12 packages: `deps.sh build` for building and running,
 # `deps.sh test` for that plus everything the test suite drives.
+# `deps.sh list build|test` prints a list, one package a line, installing
+# nothing (test/integration/harness.py hides what is not in the build list).
 set -euo pipefail
 build=(build-essential cmake pkg-config libgnutls28-dev gnutls-bin libev-dev
 	libinih-dev libcrypt-dev libpam0g-dev zlib1g-dev)
 test=(libcmocka-dev python3 clang clang-format libclang-rt-14-dev curl
 	fetchmail getmail6 isync dovecot-imapd dovecot-pop3d time procps)
+if [ "${1:-}" = list ]; then
+	case "${2:-}" in
+	build) printf '%s\n' "${build[@]}" ;;
+	test) printf '%s\n' "${test[@]}" ;;
+	*) echo "usage: deps.sh list build|test" >&2 && exit 64 ;;
+	esac
+	exit 0
+fi
 want=("${build[@]}")
 [ "${1:-build}" = test ] && want+=("${test[@]}")
 missing=()

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds and runs the whole suite through ctest.
+# Builds and runs the whole suite through ctest (-DMERPATI_TESTS=ON: a
+# missing test package stops the configure instead of skipping the suite).
 #   scripts/test.sh            normal build in build/
 #   scripts/test.sh asan       AddressSanitizer + UBSan build in build-asan/
 set -euo pipefail
@@ -9,11 +10,11 @@ jobs=$(nproc)
 case "$mode" in
 normal)
 	dir=build
-	cmake -S . -B "$dir" -DMERPATI_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B "$dir" -DMERPATI_WERROR=ON -DMERPATI_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 	;;
 asan)
 	dir=build-asan
-	cmake -S . -B "$dir" -DMERPATI_WERROR=ON -DMERPATI_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake -S . -B "$dir" -DMERPATI_WERROR=ON -DMERPATI_TESTS=ON -DMERPATI_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1:strict_string_checks=1
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	;;

@@ -13,6 +13,7 @@ period or logged a crash (sanitizer report, worker death).
 Environment (set by ctest): MERPATID, MERPATI (binaries), MERPATI_SRC.
 """
 
+import glob
 import os
 import pwd
 import re
@@ -49,6 +50,88 @@ def free_port(family=socket.AF_INET, host="127.0.0.1"):
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+BIN_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
+
+
+def deps_list(kind):
+    """The packages `scripts/deps.sh` installs for `kind` ("build" or "test")."""
+    out = subprocess.run(["bash", os.path.join(SRC, "scripts", "deps.sh"), "list", kind],
+                         check=True, capture_output=True, text=True).stdout
+    return out.split()
+
+
+def _installed_packages():
+    """{name: (base, [[alternative, ...], ...])} of installed packages, and
+    {virtual name: [providers]}; base is Essential or Priority required."""
+    fmt = "${db:Status-Abbrev}\t${Package}\t${Essential}\t${Priority}\t${Depends}\t${Pre-Depends}\t${Provides}\n"
+    out = subprocess.run(["dpkg-query", "-W", "-f=" + fmt], check=True,
+                         capture_output=True, text=True).stdout
+    strip = lambda item: re.sub(r"[ (:].*", "", item.strip())
+    packages, provides = {}, {}
+    for line in out.splitlines():
+        status, name, essential, priority, depends, pre, provided = line.split("\t")
+        if not status.startswith("ii"):
+            continue
+        alts = [[strip(a) for a in d.split("|")] for d in (depends + "," + pre).split(",") if d.strip()]
+        packages[name] = (essential == "yes" or priority == "required", alts)
+        for p in provided.split(","):
+            if strip(p):
+                provides.setdefault(strip(p), []).append(name)
+    return packages, provides
+
+
+def build_only_packages():
+    """The installed packages a fresh Debian machine has after `deps.sh
+    build`: the build list, the base system (Essential and required
+    packages) and everything they depend on (every installed alternative)."""
+    packages, provides = _installed_packages()
+    todo = deps_list("build") + [n for n, (base, _) in packages.items() if base]
+    seen = set()
+    while todo:
+        name = todo.pop()
+        for p in ([name] if name in packages else []) + provides.get(name, []):
+            if p not in seen:
+                seen.add(p)
+                todo.extend(a for alt in packages[p][1] for a in alt)
+    return seen
+
+
+def build_only_env(workdir):
+    """An environment that sees only what build_only_packages() install.
+
+    PATH is a directory of links to those packages' programs (a program no
+    package owns, such as a pyenv shim or /usr/local, is left out) and
+    PKG_CONFIG_LIBDIR one of links to their .pc files. Returns (env, cmake
+    arguments that keep CMake from searching the real program directories,
+    names of the test packages so hidden)."""
+    allowed = build_only_packages()
+    pc_dirs = subprocess.run(["pkg-config", "--variable", "pc_path", "pkg-config"], check=True,
+                             capture_output=True, text=True).stdout.strip().split(":")
+    owned = set()
+    for name in allowed:
+        for lst in glob.glob("/var/lib/dpkg/info/%s.list" % name) + \
+                glob.glob("/var/lib/dpkg/info/%s:*.list" % name):
+            with open(lst, encoding="utf-8", errors="replace") as f:
+                for path in f.read().splitlines():
+                    if path.startswith(BIN_DIRS) or path.endswith(".pc"):
+                        owned.add(os.path.realpath(path))
+    bindir, pcdir = os.path.join(workdir, "bin"), os.path.join(workdir, "pkgconfig")
+    os.makedirs(bindir)
+    os.makedirs(pcdir)
+    for src_dirs, dest in ((BIN_DIRS, bindir), (pc_dirs, pcdir)):
+        for d in src_dirs:
+            for entry in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+                path = os.path.join(d, entry)
+                link = os.path.join(dest, entry)
+                if os.path.realpath(path) in owned and not os.path.lexists(link):
+                    os.symlink(path, link)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYENV", "VIRTUAL_ENV"))}
+    env.update(PATH=bindir, PKG_CONFIG_LIBDIR=pcdir, PKG_CONFIG_PATH="")
+    ignore = ";".join(list(BIN_DIRS) + [p for p in os.environ.get("PATH", "").split(":") if p])
+    hidden = sorted(p for p in deps_list("test") if p not in allowed)
+    return env, ["-DCMAKE_IGNORE_PATH=" + ignore], hidden
 
 
 def mail_user():
