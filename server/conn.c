@@ -31,6 +31,7 @@ struct conn {
 	int fd;
 	ev_io rio, wio;
 	ev_timer idle;	 /* idle timeout, restarted by input */
+	ev_timer login;	 /* absolute deadline from accept until login */
 	ev_timer kick;	 /* zero-delay: process/flush soon */
 	ev_timer linger; /* bounds the final flush after close */
 	struct buf in, out;
@@ -115,6 +116,7 @@ static void conn_destroy(struct conn *c)
 	ev_io_stop(c->loop, &c->rio);
 	ev_io_stop(c->loop, &c->wio);
 	ev_timer_stop(c->loop, &c->idle);
+	ev_timer_stop(c->loop, &c->login);
 	ev_timer_stop(c->loop, &c->kick);
 	ev_timer_stop(c->loop, &c->linger);
 	if (c->tls != NULL && c->tls_state == CONN_TLS_ACTIVE)
@@ -138,6 +140,19 @@ static void conn_destroy(struct conn *c)
 
 /* --- low-level I/O --- */
 
+/* The socket failed (what: "recv", "send", ...): nothing more can be sent.
+   One disconnect line per connection: none when conn_close() logged one. */
+static void conn_fail(struct conn *c, const char *what, const char *error)
+{
+	if (!c->closing)
+		conn_log_info(c, "event=disconnect reason=%s error=\"%s\"",
+			      what, error);
+	else
+		conn_log_debug(c, "event=%s_failed error=\"%s\"", what, error);
+	c->closing = true;
+	c->dead = true;
+}
+
 /* Sends what can be sent. Returns 0 (maybe partial), -1 on a fatal error. */
 static int conn_flush(struct conn *c)
 {
@@ -158,10 +173,8 @@ static int conn_flush(struct conn *c)
 			}
 			c->tls_send_again = false;
 			if (n < 0) {
-				conn_log_info(
-					c,
-					"event=disconnect reason=tls_send error=\"%s\"",
-					gnutls_strerror((int)n));
+				conn_fail(c, "tls_send",
+					  gnutls_strerror((int)n));
 				return -1;
 			}
 		} else {
@@ -171,10 +184,7 @@ static int conn_flush(struct conn *c)
 				return 0;
 			}
 			if (n < 0) {
-				conn_log_info(
-					c,
-					"event=disconnect reason=send error=\"%s\"",
-					strerror(errno));
+				conn_fail(c, "send", strerror(errno));
 				return -1;
 			}
 		}
@@ -185,7 +195,7 @@ static int conn_flush(struct conn *c)
 }
 
 /* Reads what is there into the input buffer. Returns bytes read, 0 when
-   nothing is available, -1 on EOF or error. */
+   nothing is available (c->eof tells EOF), -1 on an error (conn_fail()). */
 static ssize_t conn_read_some(struct conn *c)
 {
 	size_t total = 0;
@@ -204,10 +214,8 @@ static ssize_t conn_read_some(struct conn *c)
 			if (n == GNUTLS_E_REHANDSHAKE)
 				continue;
 			if (n < 0) {
-				conn_log_info(
-					c,
-					"event=disconnect reason=tls_recv error=\"%s\"",
-					gnutls_strerror((int)n));
+				conn_fail(c, "tls_recv",
+					  gnutls_strerror((int)n));
 				return -1;
 			}
 		} else {
@@ -215,10 +223,7 @@ static ssize_t conn_read_some(struct conn *c)
 			if (n < 0 && (errno == EAGAIN || errno == EINTR))
 				break;
 			if (n < 0) {
-				conn_log_info(
-					c,
-					"event=disconnect reason=recv error=\"%s\"",
-					strerror(errno));
+				conn_fail(c, "recv", strerror(errno));
 				return -1;
 			}
 		}
@@ -414,10 +419,7 @@ static void conn_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	n = conn_read_some(c);
-	if (n < 0) {
-		c->dead = true;
-		conn_close(c, "read error");
-	} else if (n > 0) {
+	if (n > 0) {
 		ev_timer_again(c->loop, &c->idle);
 		conn_skip_input(c);
 	}
@@ -446,21 +448,42 @@ static void conn_kick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	conn_leave(c);
 }
 
+static void conn_timeout(struct conn *c, const char *reason)
+{
+	conn_enter(c);
+	if (!c->closing) {
+		if (c->opened && c->handler->bye != NULL &&
+		    c->tls_state != CONN_TLS_HANDSHAKE)
+			c->handler->bye(c->session, CONN_BYE_TIMEOUT);
+		conn_close(c, reason);
+	}
+	conn_leave(c);
+}
+
 static void conn_idle_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct conn *c = w->data;
 
 	(void)loop;
 	(void)revents;
-	conn_enter(c);
-	if (!c->closing) {
+	if (!c->closing)
 		conn_log_info(c, "event=timeout seconds=%u", c->timeout);
-		if (c->opened && c->handler->bye != NULL &&
-		    c->tls_state != CONN_TLS_HANDSHAKE)
-			c->handler->bye(c->session, CONN_BYE_TIMEOUT);
-		conn_close(c, "idle timeout");
-	}
-	conn_leave(c);
+	conn_timeout(c, "idle timeout");
+}
+
+/* Input resets the idle timer: a client sending NOOP every second would
+   hold an unauthenticated slot for ever (slowloris). Before login the
+   connection also has this absolute deadline from accept. */
+static void conn_login_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct conn *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	if (!c->closing)
+		conn_log_info(c, "event=timeout seconds=%u deadline=login",
+			      c->limits.login_timeout);
+	conn_timeout(c, "no login in time");
 }
 
 static void conn_linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -469,8 +492,8 @@ static void conn_linger_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
 	(void)loop;
 	(void)revents;
-	conn_log_info(c, "event=disconnect reason=linger unsent=%zu",
-		      c->out.len);
+	/* conn_close() logged the disconnect */
+	conn_log_info(c, "event=linger_expired unsent=%zu", c->out.len);
 	conn_destroy(c);
 }
 
@@ -498,12 +521,15 @@ struct conn *conn_new(struct ev_loop *loop, int fd,
 	ev_io_init(&c->rio, conn_rio_cb, fd, EV_READ);
 	ev_io_init(&c->wio, conn_wio_cb, fd, EV_WRITE);
 	ev_init(&c->idle, conn_idle_cb);
+	ev_timer_init(&c->login, conn_login_cb, (double)limits->login_timeout,
+		      0.);
 	ev_timer_init(&c->kick, conn_kick_cb, 0., 0.);
 	ev_init(&c->linger, conn_linger_cb);
-	c->rio.data = c->wio.data = c->idle.data = c->kick.data =
-		c->linger.data = c;
+	c->rio.data = c->wio.data = c->idle.data = c->login.data =
+		c->kick.data = c->linger.data = c;
 	ev_timer_set(&c->idle, 0., c->timeout);
 	ev_timer_again(loop, &c->idle);
+	ev_timer_start(loop, &c->login);
 
 	c->next = conn_list;
 	if (conn_list != NULL)
@@ -683,6 +709,7 @@ uint64_t conn_id(const struct conn *c)
 
 void conn_set_timeout(struct conn *c, unsigned seconds)
 {
+	ev_timer_stop(c->loop, &c->login);
 	c->timeout = seconds;
 	if (c->tls_state == CONN_TLS_HANDSHAKE)
 		return;

@@ -45,7 +45,7 @@ struct ev_loop;
 /* Why a connection is being ended by the server. */
 enum conn_bye {
 	CONN_BYE_SHUTDOWN, /* SIGTERM: the server is stopping */
-	CONN_BYE_TIMEOUT,  /* the idle timer ran out */
+	CONN_BYE_TIMEOUT,  /* the idle timer or the login deadline ran out */
 };
 
 struct conn_handler {
@@ -67,10 +67,12 @@ struct conn_handler {
 
 /* Limits of one connection, set from the configuration. */
 struct conn_limits {
-	size_t input_max;	/* input buffer bytes (longest line + slack) */
-	size_t output_high;	/* stop producing and reading above this */
-	size_t output_low;	/* resume producers below this */
-	unsigned login_timeout; /* seconds of idleness before login */
+	size_t input_max;   /* input buffer bytes (longest line + slack) */
+	size_t output_high; /* stop producing and reading above this */
+	size_t output_low;  /* resume producers below this */
+	/* seconds from accept to login: an absolute deadline (input does
+	   not extend it), and the idle timeout until conn_set_timeout() */
+	unsigned login_timeout;
 };
 
 /* The session's event loop. */
@@ -153,7 +155,9 @@ unsigned conn_peer_port(const struct conn *conn);
 /* A unique, increasing id of this connection within the process. */
 uint64_t conn_id(const struct conn *conn);
 
-/* Sets the idle timeout in seconds (reset by every byte received). */
+/* Sets the idle timeout in seconds (reset by every byte received). The
+   front-end calls it once the user is logged in: it also ends the login
+   deadline (conn_limits.login_timeout from accept). */
 void conn_set_timeout(struct conn *conn, unsigned seconds);
 
 /* Sets the user name shown in this connection's log lines. */
