@@ -42,6 +42,7 @@ struct server_req {
 	bool has_pending_response;
 	struct auth_request *areq;    /* while SREQ_BUSY */
 	struct auth_user *scram_user; /* from the SCRAM lookup */
+	int penalty_ticket;	      /* auth_penalty_begin()'s, -1 when none */
 	ev_timer delay;
 	struct server_req *prev, *next;
 };
@@ -113,9 +114,32 @@ static void conn_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 /* --- requests --- */
 
+/* The name the client tried (what penalty buckets are keyed by). */
+static const char *req_user(const struct server_req *req)
+{
+	if (req->user == NULL && req->sasl != NULL)
+		return auth_sasl_user(req->sasl);
+	return req->user;
+}
+
+static void sreq_penalty_end(struct server_req *req,
+			     enum auth_penalty_outcome outcome)
+{
+	struct auth_server *server = req->conn->server;
+
+	auth_penalty_end(server->penalty, req->penalty_ticket, req_user(req),
+			 outcome, ev_now(server->loop));
+	req->penalty_ticket = -1;
+}
+
 static void sreq_free(struct server_req *req)
 {
 	struct server_conn *conn = req->conn;
+
+	/* Dropped while a check runs: it counts as a failure (the check was
+	   spent); while it waited for its turn or for the client: nothing. */
+	sreq_penalty_end(req, req->state == SREQ_BUSY ? AUTH_PENALTY_FAILED
+						      : AUTH_PENALTY_ABANDONED);
 
 	if (req->prev != NULL)
 		req->prev->next = req->next;
@@ -169,7 +193,7 @@ static void reply_ok(struct server_req *req, const struct auth_user *user)
 	const char *f[4 + SERVER_OVERRIDES_MAX];
 	size_t n = 0;
 
-	auth_penalty_success(req->conn->server->penalty, req->ip);
+	sreq_penalty_end(req, AUTH_PENALTY_SUCCEEDED);
 	log_info("event=auth_ok service=%s ip=%s user=%s mech=%s backend=%s",
 		 req->service, req->ip, user->name, req_mech(req),
 		 user->backend != NULL ? user->backend : "-");
@@ -188,14 +212,11 @@ static void reply_fail(struct server_req *req, enum auth_result result,
 		       const char *client_reason, const char *log_reason)
 {
 	struct auth_server *server = req->conn->server;
-	const char *user = req->user;
+	const char *user = req_user(req);
 	const char *f[3];
 
-	if (user == NULL && req->sasl != NULL)
-		user = auth_sasl_user(req->sasl);
 	if (result == AUTH_RESULT_FAIL) {
-		auth_penalty_failure(server->penalty, req->ip,
-				     ev_now(server->loop));
+		sreq_penalty_end(req, AUTH_PENALTY_FAILED);
 		log_info(
 			"event=auth_failed service=%s ip=%s user=%s mech=%s reason=\"%s\" failures=%u",
 			req->service, req->ip, log_user(user), req_mech(req),
@@ -203,6 +224,8 @@ static void reply_fail(struct server_req *req, enum auth_result result,
 			auth_penalty_failures(server->penalty, req->ip,
 					      ev_now(server->loop)));
 	} else {
+		/* an outage tells the client nothing about the password */
+		sreq_penalty_end(req, AUTH_PENALTY_ABANDONED);
 		log_warn(
 			"event=auth_tempfail service=%s ip=%s user=%s mech=%s reason=\"%s\"",
 			req->service, req->ip, log_user(user), req_mech(req),
@@ -371,6 +394,7 @@ static struct server_req *sreq_new(struct server_conn *conn, const char *id,
 	req->service = xstrdup(service);
 	req->ip = xstrdup(ip);
 	req->secured = strcmp(secured, "1") == 0;
+	req->penalty_ticket = -1;
 	ev_timer_init(&req->delay, delay_cb, 0, 0);
 	req->delay.data = req;
 	req->next = conn->reqs;
@@ -380,13 +404,20 @@ static struct server_req *sreq_new(struct server_conn *conn, const char *id,
 	return req;
 }
 
-/* Starts now, or after the address's penalty. */
+/* Starts now, or after the address's penalty; refuses when the address
+   has queued attempts for more than AUTH_PENALTY_QUEUE_MAX seconds. */
 static void sreq_schedule(struct server_req *req)
 {
 	struct auth_server *server = req->conn->server;
-	double d = auth_penalty_delay(server->penalty, req->ip,
-				      ev_now(server->loop));
+	double d;
 
+	if (auth_penalty_begin(server->penalty, req->ip, ev_now(server->loop),
+			       &d, &req->penalty_ticket) < 0) {
+		reply_fail(req, AUTH_RESULT_TEMPFAIL,
+			   "Too many login attempts, try again later",
+			   "too many attempts in flight from this address");
+		return;
+	}
 	if (d <= 0) {
 		sreq_start(req);
 		return;

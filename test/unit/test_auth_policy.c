@@ -92,46 +92,158 @@ static void test_mail_root(void **state)
 	assert_null(auth_mail_root_expand("relative/%u", "bob", NULL, &error));
 }
 
+/* Begins and ends one attempt that fails now; returns its delay. */
+static double fail_once(struct auth_penalty *p, const char *ip,
+			const char *user, double now)
+{
+	double delay;
+	int ticket;
+
+	assert_int_equal(auth_penalty_begin(p, ip, now, &delay, &ticket), 0);
+	auth_penalty_end(p, ticket, user, AUTH_PENALTY_FAILED, now + delay);
+	return delay;
+}
+
 static void test_penalty(void **state)
 {
 	struct auth_penalty *p = auth_penalty_new(8);
 	struct auth_penalty *off = auth_penalty_new(0);
+	double delay;
+	int ticket;
 
 	(void)state;
-	assert_true(auth_penalty_delay(p, "192.0.2.1", 100) == 0);
-	auth_penalty_failure(p, "192.0.2.1", 100);
-	assert_true(auth_penalty_delay(p, "192.0.2.1", 100) == 1);
-	auth_penalty_failure(p, "192.0.2.1", 101);
-	assert_true(auth_penalty_delay(p, "192.0.2.1", 101) == 2);
-	auth_penalty_failure(p, "192.0.2.1", 102);
-	auth_penalty_failure(p, "192.0.2.1", 103);
-	assert_true(auth_penalty_delay(p, "192.0.2.1", 103) == 8);
-	for (int i = 0; i < 40; i++)
-		auth_penalty_failure(p, "192.0.2.1", 104);
-	assert_true(auth_penalty_delay(p, "192.0.2.1", 104) == 8); /* capped */
+	/* sequential failures: 1, 2, 4, 8, 8 seconds after the last start */
+	assert_true(fail_once(p, "192.0.2.1", "u", 100) == 0);
+	assert_true(fail_once(p, "192.0.2.1", "u", 100) == 1);
+	assert_true(fail_once(p, "192.0.2.1", "u", 101) == 2);
+	assert_true(fail_once(p, "192.0.2.1", "u", 103) == 4);
+	assert_true(fail_once(p, "192.0.2.1", "u", 107) == 8);
+	assert_true(fail_once(p, "192.0.2.1", "u", 115) == 8); /* capped */
+	assert_int_equal(auth_penalty_failures(p, "192.0.2.1", 123), 6);
+	/* waiting out the delay costs nothing extra */
+	assert_true(fail_once(p, "192.0.2.1", "u", 200) == 0);
 	/* other addresses are not affected */
-	assert_true(auth_penalty_delay(p, "192.0.2.2", 104) == 0);
-	/* success resets */
-	auth_penalty_success(p, "192.0.2.1");
-	assert_true(auth_penalty_delay(p, "192.0.2.1", 105) == 0);
+	assert_true(fail_once(p, "192.0.2.2", "u", 200) == 0);
 	/* forgotten after a quiet while */
-	auth_penalty_failure(p, "192.0.2.3", 100);
-	assert_int_equal(auth_penalty_failures(p, "192.0.2.3", 100), 1);
-	assert_true(auth_penalty_delay(p, "192.0.2.3", 100000) == 0);
-	/* the table stays bounded */
-	for (int i = 0; i < 10000; i++) {
-		char ip[32];
-
-		snprintf(ip, sizeof(ip), "10.0.%d.%d", i / 256, i % 256);
-		auth_penalty_failure(p, ip, 200 + i);
-	}
-	assert_int_equal(auth_penalty_failures(p, "10.0.39.15", 10200), 1);
-	/* disabled */
-	auth_penalty_failure(off, "192.0.2.1", 1);
-	assert_true(auth_penalty_delay(off, "192.0.2.1", 1) == 0);
+	assert_int_equal(auth_penalty_failures(p, "192.0.2.2", 200), 1);
+	assert_int_equal(auth_penalty_failures(p, "192.0.2.2", 100000), 0);
+	assert_true(fail_once(p, "192.0.2.2", "u", 100000) == 0);
+	/* IPv6 counts by /64 */
+	assert_true(fail_once(p, "2001:db8::1", "u", 300) == 0);
+	assert_true(fail_once(p, "2001:db8::2:3", "u", 300) == 1);
+	assert_true(fail_once(p, "2001:db8:0:1::1", "u", 300) == 0);
+	/* unknown address, disabled penalty: never delayed, nothing to end */
+	assert_int_equal(auth_penalty_begin(p, "", 1, &delay, &ticket), 0);
+	assert_int_equal(ticket, -1);
+	for (int i = 0; i < 10; i++)
+		assert_true(fail_once(off, "192.0.2.1", "u", 1) == 0);
+	assert_int_equal(auth_penalty_bound(8, 60), 10);
+	assert_int_equal(auth_penalty_bound(15, 60), 8);
+	assert_int_equal(auth_penalty_bound(8, 20), 5);
 	auth_penalty_free(&p);
 	auth_penalty_free(&off);
 	assert_null(p);
+}
+
+/* 20 attempts at once from one address queue one behind the other. */
+static void test_penalty_in_flight(void **state)
+{
+	struct auth_penalty *p = auth_penalty_new(8);
+	double delays[20], expect = 0, step = 1;
+	int tickets[20], started = 0;
+
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		if (auth_penalty_begin(p, "192.0.2.9", 10, &delays[i],
+				       &tickets[i]) < 0)
+			break;
+		started++;
+	}
+	/* 0, 1, 3, 7, 15, 23, ... 55: the rest would wait over a minute */
+	assert_int_equal(started, 10);
+	for (int i = 0; i < started; i++) {
+		assert_true(delays[i] == expect);
+		expect += step;
+		step = step * 2 > 8 ? 8 : step * 2;
+	}
+	/* in any minute: no more than the documented bound */
+	assert_true((unsigned)started <= auth_penalty_bound(8, 60));
+	for (int i = 0; i < started; i++)
+		auth_penalty_end(p, tickets[i], "victim", AUTH_PENALTY_FAILED,
+				 10 + delays[i]);
+	assert_int_equal(auth_penalty_failures(p, "192.0.2.9", 70), 10);
+	/* abandoned attempts (never checked) add no failure */
+	assert_int_equal(auth_penalty_begin(p, "192.0.2.9", 200, &delays[0],
+					    &tickets[0]),
+			 0);
+	auth_penalty_end(p, tickets[0], NULL, AUTH_PENALTY_ABANDONED, 201);
+	assert_int_equal(auth_penalty_failures(p, "192.0.2.9", 201), 10);
+	auth_penalty_free(&p);
+}
+
+/* A success clears its own user's failures only. */
+static void test_penalty_success_per_user(void **state)
+{
+	struct auth_penalty *p = auth_penalty_new(8);
+	double delay;
+	int ticket;
+
+	(void)state;
+	fail_once(p, "192.0.2.5", "bob", 10);
+	fail_once(p, "192.0.2.5", "bob", 11);
+	fail_once(p, "192.0.2.5", "bob", 13);
+	fail_once(p, "192.0.2.5", "alice", 17);
+	assert_int_equal(
+		auth_penalty_begin(p, "192.0.2.5", 30, &delay, &ticket), 0);
+	auth_penalty_end(p, ticket, "alice", AUTH_PENALTY_SUCCEEDED, 30);
+	/* alice's failure is gone, bob's three stay */
+	assert_int_equal(auth_penalty_failures(p, "192.0.2.5", 31), 3);
+	assert_int_equal(
+		auth_penalty_begin(p, "192.0.2.5", 31, &delay, &ticket), 0);
+	assert_true(delay == 3); /* 4 s after the last start (30) */
+	auth_penalty_end(p, ticket, "bob", AUTH_PENALTY_SUCCEEDED, 34);
+	assert_int_equal(auth_penalty_failures(p, "192.0.2.5", 34), 0);
+	assert_true(fail_once(p, "192.0.2.5", "bob", 35) == 0);
+	auth_penalty_free(&p);
+}
+
+/* An attempt that fails now; its delay, or -1 when it was refused. */
+static double try_fail(struct auth_penalty *p, const char *ip, double now)
+{
+	double delay;
+	int ticket;
+
+	if (auth_penalty_begin(p, ip, now, &delay, &ticket) < 0)
+		return -1;
+	auth_penalty_end(p, ticket, "victim", AUTH_PENALTY_FAILED, now + delay);
+	return delay;
+}
+
+/* Address churn neither evicts an entry under penalty nor escapes it. */
+static void test_penalty_churn(void **state)
+{
+	struct auth_penalty *p = auth_penalty_new(8);
+	char ip[32];
+	int refused = 0;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		fail_once(p, "198.51.100.7", "victim", 40); /* starts 40..47 */
+	for (int i = 0; i < 3 * AUTH_PENALTY_SLOTS; i++) {
+		snprintf(ip, sizeof(ip), "10.%d.%d.%d", i / 65536,
+			 i / 256 % 256, i % 256);
+		if (try_fail(p, ip, 50) < 0)
+			refused++;
+	}
+	/* once the table is full, newcomers share one entry and queue */
+	assert_true(refused > AUTH_PENALTY_SLOTS);
+	assert_int_equal(auth_penalty_failures(p, "198.51.100.7", 50), 4);
+	assert_true(try_fail(p, "198.51.100.7", 50) == 5); /* 47 + 8 */
+	assert_true(try_fail(p, "203.0.113.1", 51) != 0);
+	assert_true(try_fail(p, "203.0.113.2", 51) != 0);
+	/* once entries are forgotten, new addresses get their own again */
+	assert_true(try_fail(p, "203.0.113.3", 10000) == 0);
+	auth_penalty_free(&p);
 }
 
 int main(void)
@@ -141,6 +253,9 @@ int main(void)
 		cmocka_unit_test(test_plaintext_policy),
 		cmocka_unit_test(test_mail_root),
 		cmocka_unit_test(test_penalty),
+		cmocka_unit_test(test_penalty_in_flight),
+		cmocka_unit_test(test_penalty_success_per_user),
+		cmocka_unit_test(test_penalty_churn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
