@@ -96,11 +96,9 @@ struct auth_settings {
 	unsigned workers;		/* hashing/PAM threads, >= 1 */
 	unsigned penalty_max;		/* seconds; 0 disables the penalty */
 	unsigned checkpassword_timeout; /* seconds */
-	const char *mail_root;	 /* template: %u user, %n local part, %d domain,
+	const char *mail_root; /* template: %u user, %n local part, %d domain,
 				  %h home, %% a '%'; "~/" is the home */
-	uid_t peer_uid;		 /* besides root, who may use the helper */
-	const char *socket_name; /* abstract unix socket name, without the
-				    leading NUL ("merpati-auth-<pid>") */
+	uid_t peer_uid;	       /* besides root, who may use the helper */
 };
 
 struct auth;

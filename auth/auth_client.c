@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define CLIENT_RETRY_INTERVAL 0.1
@@ -35,10 +34,14 @@ struct auth_client_request {
 
 struct auth_client {
 	struct ev_loop *loop;
-	char *socket_name;
-	int fd;
+	int channel_fd;	  /* the channel's client end (borrowed) */
+	uid_t master_uid; /* who made the channel: the helper must be them */
+	const char *channel_error; /* the channel is unusable: why */
+	int fd;			   /* our end of the current connection */
+	bool helper_checked;	   /* the helper's credentials were seen */
 	ev_io rio, wio;
 	ev_timer retry;
+	ev_timer hello;	    /* bounds the wait for the helper's first bytes */
 	double retry_until; /* give up connecting after this (0: not trying) */
 	struct buf in, out;
 	struct auth_client_request *reqs;
@@ -48,6 +51,7 @@ struct auth_client {
 };
 
 static void client_disconnect(struct auth_client *c, const char *why);
+static int client_check_helper(struct auth_client *c, const char **why_r);
 
 bool auth_client_mech_is_plaintext(const char *mech)
 {
@@ -206,6 +210,7 @@ static void handle_reply(struct auth_client *c, const struct auth_proto_msg *m)
 	uint32_t id;
 
 	if (strcmp(m->f[0], "HELLO") == 0) {
+		ev_timer_stop(c->loop, &c->hello);
 		free(c->mechs);
 		c->mechs = xstrdup(m->n >= 3 ? m->f[2] : CLIENT_DEFAULT_MECHS);
 		return;
@@ -253,6 +258,17 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 
 	(void)loop;
 	(void)revents;
+	if (!c->helper_checked) {
+		ret = client_check_helper(c, &reason);
+		if (ret == 0)
+			return;
+		if (ret < 0) {
+			log_error("event=auth_helper_rejected error=\"%s\"",
+				  reason);
+			client_disconnect(c, reason);
+			return;
+		}
+	}
 	if (auth_proto_read(c->fd, &c->in, &reason) < 0) {
 		client_disconnect(c, reason);
 		return;
@@ -274,33 +290,135 @@ static void read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		client_disconnect(c, "malformed frame from helper");
 }
 
-static int client_connect(struct auth_client *c)
+/*
+ * The helper's first bytes: SO_PASSCRED makes the kernel attach the
+ * sender's credentials, which must be the channel maker's uid (root when
+ * the master runs as root). Returns 1 (checked), 0 (nothing yet) or -1
+ * with a reason.
+ */
+static int client_check_helper(struct auth_client *c, const char **why_r)
 {
-	struct sockaddr_un sun;
-	size_t len = strlen(c->socket_name);
-	int fd;
+	static char why[96];
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (len > sizeof(sun.sun_path) - 1)
-		len = sizeof(sun.sun_path) - 1;
-	memcpy(sun.sun_path + 1, c->socket_name, len);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun,
-		    (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
-				len)) < 0) {
-		close(fd);
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(struct ucred))];
+	} control;
+
+	char byte;
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = &control,
+			     .msg_controllen = sizeof(control)};
+	struct cmsghdr *cm;
+	struct ucred cred;
+	int off = 0;
+	ssize_t n = recvmsg(c->fd, &msg, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n < 0 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		*why_r =
+			n == 0 ? "peer closed the connection" : strerror(errno);
 		return -1;
 	}
-	c->fd = fd;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_CREDENTIALS &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(cred)))
+			break;
+	}
+	if (cm == NULL) {
+		*why_r = "no credentials on the helper's reply";
+		return -1;
+	}
+	memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+	if (cred.uid != c->master_uid) {
+		snprintf(why, sizeof(why),
+			 "helper pid %ld runs as uid %ld, not %ld",
+			 (long)cred.pid, (long)cred.uid, (long)c->master_uid);
+		*why_r = why;
+		return -1;
+	}
+	(void)setsockopt(c->fd, SOL_SOCKET, SO_PASSCRED, &off, sizeof(off));
+	c->helper_checked = true;
+	return 1;
+}
+
+/* Hands fd to whichever helper reads the channel. */
+static int channel_send(int channel_fd, int fd)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int))];
+	} control;
+
+	char byte = 'C';
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = &control,
+			     .msg_controllen = sizeof(control)};
+	struct cmsghdr *cm;
+
+	memset(&control, 0, sizeof(control));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(channel_fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) == 1 ? 0
+									   : -1;
+}
+
+/*
+ * A connection is a fresh socketpair: we keep one end and send the other
+ * down the channel. No name is involved, so no one else can listen in.
+ */
+static int client_connect(struct auth_client *c)
+{
+	int sv[2], one = 1, saved;
+
+	if (c->channel_error != NULL) {
+		errno = EPERM;
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+		       sv) < 0)
+		return -1;
+	if (setsockopt(sv[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0 ||
+	    channel_send(c->channel_fd, sv[1]) < 0) {
+		saved = errno;
+		close(sv[0]);
+		close(sv[1]);
+		errno = saved;
+		return -1;
+	}
+	close(sv[1]);
+	c->fd = sv[0];
+	c->helper_checked = false;
 	buf_reset(&c->in);
-	ev_io_init(&c->rio, read_cb, fd, EV_READ);
-	ev_io_init(&c->wio, write_cb, fd, EV_WRITE);
+	ev_io_init(&c->rio, read_cb, c->fd, EV_READ);
+	ev_io_init(&c->wio, write_cb, c->fd, EV_WRITE);
 	c->rio.data = c->wio.data = c;
 	ev_io_start(c->loop, &c->rio);
+	ev_timer_set(&c->hello, AUTH_CLIENT_CONNECT_GRACE, 0);
+	ev_timer_start(c->loop, &c->hello);
 	return 0;
+}
+
+static void hello_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct auth_client *c = w->data;
+
+	(void)loop;
+	(void)revents;
+	log_error(
+		"event=auth_unavailable error=\"no auth helper answered within %.0f seconds\"",
+		AUTH_CLIENT_CONNECT_GRACE);
+	client_disconnect(c, "no answer from the auth helper");
 }
 
 static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -316,8 +434,9 @@ static void retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	if (ev_now(loop) >= c->retry_until) {
 		c->retry_until = 0;
 		buf_reset(&c->out);
-		log_error("event=auth_unavailable socket=%s error=\"%s\"",
-			  c->socket_name, strerror(errno));
+		log_error("event=auth_unavailable error=\"%s\"",
+			  c->channel_error != NULL ? c->channel_error
+						   : strerror(errno));
 		fail_all(c,
 			 "Temporary authentication failure, try again later");
 		return;
@@ -348,8 +467,8 @@ static void client_disconnect(struct auth_client *c, const char *why)
 {
 	if (c->fd < 0)
 		return;
-	log_warn("event=auth_disconnected socket=%s error=\"%s\"",
-		 c->socket_name, why);
+	log_warn("event=auth_disconnected error=\"%s\"", why);
+	ev_timer_stop(c->loop, &c->hello);
 	ev_io_stop(c->loop, &c->rio);
 	ev_io_stop(c->loop, &c->wio);
 	close(c->fd);
@@ -362,19 +481,47 @@ static void client_disconnect(struct auth_client *c, const char *why)
 	fail_all(c, "Temporary authentication failure, try again later");
 }
 
-struct auth_client *auth_client_new(struct ev_loop *loop,
-				    const char *socket_name)
+/* SO_PEERCRED of the channel names its maker, the master: root, or our
+   own uid when nothing runs as root. */
+static void client_check_channel(struct auth_client *c)
+{
+	static char why[96];
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(c->channel_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) <
+	    0) {
+		snprintf(why, sizeof(why), "auth channel: SO_PEERCRED: %s",
+			 strerror(errno));
+		c->channel_error = why;
+	} else if (cred.uid != 0 && cred.uid != geteuid()) {
+		snprintf(why, sizeof(why),
+			 "auth channel made by uid %ld, not root",
+			 (long)cred.uid);
+		c->channel_error = why;
+	} else {
+		c->master_uid = cred.uid;
+	}
+	if (c->channel_error != NULL)
+		log_error("event=auth_unavailable error=\"%s\"",
+			  c->channel_error);
+}
+
+struct auth_client *auth_client_new(struct ev_loop *loop, int channel_fd)
 {
 	struct auth_client *c = xcalloc(1, sizeof(*c));
 
 	c->loop = loop;
-	c->socket_name = xstrdup(socket_name);
+	c->channel_fd = channel_fd;
 	c->fd = -1;
 	c->next_id = 1;
 	buf_init(&c->in, AUTH_PROTO_BUF_MAX);
 	buf_init(&c->out, AUTH_PROTO_BUF_MAX);
 	ev_timer_init(&c->retry, retry_cb, CLIENT_RETRY_INTERVAL, 0);
 	c->retry.data = c;
+	ev_timer_init(&c->hello, hello_cb, AUTH_CLIENT_CONNECT_GRACE, 0);
+	c->hello.data = c;
+	client_check_channel(c);
 	/* Connect early so the mechanism list is known for CAPABILITY. */
 	(void)client_connect(c);
 	return c;
@@ -394,6 +541,7 @@ void auth_client_free(struct auth_client **cp)
 		free(r);
 	}
 	ev_timer_stop(c->loop, &c->retry);
+	ev_timer_stop(c->loop, &c->hello);
 	if (c->fd >= 0) {
 		ev_io_stop(c->loop, &c->rio);
 		ev_io_stop(c->loop, &c->wio);
@@ -402,7 +550,6 @@ void auth_client_free(struct auth_client **cp)
 	buf_free_secret(&c->in);
 	buf_free_secret(&c->out);
 	free(c->mechs);
-	free(c->socket_name);
 	free(c);
 }
 

@@ -1,12 +1,14 @@
 /*
  * auth_client: how a serving process (an IMAP or POP3 worker) logs users
- * in. It talks to the auth helper (auth_server.h) over a unix socket and
- * never blocks its loop: every request answers through a callback on the
- * loop, never from inside the call that started it.
+ * in. It talks to the auth helper (auth_server.h) over a connection it
+ * hands down the master's channel, and never blocks its loop: every request
+ * answers through a callback on the loop, never from inside the call that
+ * started it.
  *
- * One client per worker process, created after the worker dropped root:
+ * One client per worker process, created after the worker dropped root,
+ * on the channel's client end inherited from the master:
  *
- *   struct auth_client *ac = auth_client_new(loop, set.socket_name);
+ *   struct auth_client *ac = auth_client_new(loop, channel_fd);
  *
  * Plain passwords (IMAP LOGIN, POP3 USER + PASS):
  *
@@ -41,8 +43,10 @@
  * the connection after auth.max_failures of them.
  *
  * If the helper dies, requests in flight get TEMPFAIL; the next request
- * reconnects (retrying for up to AUTH_CLIENT_CONNECT_GRACE seconds while the
- * master restarts the helper, then TEMPFAIL).
+ * reconnects: its connection waits in the channel for the helper the master
+ * starts next, for up to AUTH_CLIENT_CONNECT_GRACE seconds, then TEMPFAIL.
+ * A connection whose first bytes do not come from the channel maker's uid
+ * (root) is dropped.
  */
 #ifndef MERPATI_AUTH_CLIENT_H
 #define MERPATI_AUTH_CLIENT_H
@@ -54,7 +58,7 @@ struct ev_loop;
 struct auth_client;
 struct auth_client_request;
 
-/* Seconds to keep trying to reach a (restarting) helper. */
+/* Seconds to wait for a (restarting) helper to answer. */
 #define AUTH_CLIENT_CONNECT_GRACE 5.0
 /* Seconds after which an unanswered request is a TEMPFAIL. */
 #define AUTH_CLIENT_REQUEST_TIMEOUT 120.0
@@ -88,10 +92,14 @@ struct auth_client_info {
 	bool secured;	     /* TLS (for the log) */
 };
 
-/* A client for the helper listening on socket_name (see auth_server.h).
-   Connects lazily; never fails. */
-struct auth_client *auth_client_new(struct ev_loop *loop,
-				    const char *socket_name);
+/*
+ * A client on the channel's client end channel_fd (auth_server_channel();
+ * borrowed: keep it open while the client lives). The channel's maker
+ * (SO_PEERCRED) must be root or our own uid, else every request fails
+ * with TEMPFAIL and the reason is logged. Connects at once and again
+ * when needed; never fails.
+ */
+struct auth_client *auth_client_new(struct ev_loop *loop, int channel_fd);
 
 /* Frees the client; pending requests are dropped without callbacks. Not
    from inside one of its callbacks. Takes NULL, leaves NULL. */

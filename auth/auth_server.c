@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <ev.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -17,11 +18,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
 #define SERVER_OVERRIDES_MAX 64
+/* descriptors read from one channel message (one is valid) */
+#define AUTH_SERVER_FDS_MAX 8
+#define AUTH_SERVER_ACCEPT_BATCH 64
 
 enum sreq_state {
 	SREQ_DELAYED, /* penalty timer running */
@@ -61,8 +64,8 @@ struct auth_server {
 	struct auth_settings set;
 	struct auth *auth;
 	struct auth_penalty *penalty;
-	int listen_fd;
-	ev_io listen_io;
+	int channel_fd; /* the helper's end of the channel (auth_server.h) */
+	ev_io channel_io;
 	struct server_conn *conns;
 };
 
@@ -541,24 +544,63 @@ static void conn_destroy(struct server_conn *conn)
 	free(conn);
 }
 
-static void listen_cb(struct ev_loop *loop, ev_io *w, int revents)
+/* True when pid is the helper's parent (the master), the helper itself (an
+   in-process server), or another child of the master (a worker). */
+static bool peer_pid_is_ours(pid_t pid)
 {
-	struct auth_server *server = w->data;
-	struct server_conn *conn;
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-	const char *hello[3] = {"HELLO", "0", auth_mechanisms(server->auth)};
+	char path[64], stat[512], *p;
+	long ppid = -1;
+	ssize_t n;
 	int fd;
 
-	(void)revents;
-	fd = accept4(server->listen_fd, NULL, NULL,
-		     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (pid == getpid() || pid == getppid())
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
-	    (cred.uid != 0 && cred.uid != server->set.peer_uid)) {
+		return false;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	stat[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold anything but ')' ends
+	   at the last one */
+	p = strrchr(stat, ')');
+	if (p == NULL || sscanf(p + 1, " %*c %ld", &ppid) != 1)
+		return false;
+	return ppid == (long)getppid();
+}
+
+/* SO_PEERCRED of a handed-in connection: the process that made the
+   socketpair, which must be root or server.user, and one of ours. */
+static bool conn_peer_allowed(const struct auth_server *server, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		log_warn("event=auth_helper_refused error=\"SO_PEERCRED: %s\"",
+			 strerror(errno));
+		return false;
+	}
+	if ((cred.uid != 0 && cred.uid != server->set.peer_uid) ||
+	    !peer_pid_is_ours(cred.pid)) {
 		log_warn("event=auth_helper_refused pid=%ld uid=%ld",
 			 (long)cred.pid, (long)cred.uid);
+		return false;
+	}
+	return true;
+}
+
+static void conn_start(struct auth_server *server, int fd)
+{
+	struct server_conn *conn;
+	const char *hello[3] = {"HELLO", "0", auth_mechanisms(server->auth)};
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+	    !conn_peer_allowed(server, fd)) {
 		close(fd);
 		return;
 	}
@@ -570,7 +612,7 @@ static void listen_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ev_io_init(&conn->rio, conn_read_cb, fd, EV_READ);
 	ev_io_init(&conn->wio, conn_write_cb, fd, EV_WRITE);
 	conn->rio.data = conn->wio.data = conn;
-	ev_io_start(loop, &conn->rio);
+	ev_io_start(server->loop, &conn->rio);
 	conn->next = server->conns;
 	if (server->conns != NULL)
 		server->conns->prev = conn;
@@ -578,27 +620,99 @@ static void listen_cb(struct ev_loop *loop, ev_io *w, int revents)
 	conn_send(conn, hello, 3);
 }
 
+/*
+ * Receives one handed-in connection from the channel. Returns 1 when a
+ * message was taken (whatever it carried), 0 when none is waiting, -1 when
+ * every sender is gone.
+ */
+static int channel_receive(struct auth_server *server)
+{
+	union {
+		struct cmsghdr h;
+		char space[CMSG_SPACE(sizeof(int) * AUTH_SERVER_FDS_MAX)];
+	} control;
+
+	char byte;
+	struct iovec iov = {&byte, 1};
+	struct msghdr msg = {.msg_iov = &iov,
+			     .msg_iovlen = 1,
+			     .msg_control = &control,
+			     .msg_controllen = sizeof(control)};
+	struct cmsghdr *cm;
+	int fds[AUTH_SERVER_FDS_MAX];
+	size_t nfds = 0;
+	ssize_t n;
+
+	n = recvmsg(server->channel_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+			       ? 0
+			       : -1;
+	if (n == 0 && msg.msg_controllen == 0)
+		return -1;
+	for (cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+		size_t k;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		k = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < k && nfds < AUTH_SERVER_FDS_MAX; i++)
+			memcpy(&fds[nfds++], CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(int));
+	}
+	/* exactly one connection per message; anything else is dropped */
+	if (nfds != 1 || (msg.msg_flags & MSG_CTRUNC) != 0) {
+		log_warn(
+			"event=auth_helper_refused error=\"channel message with %zu descriptors\"",
+			nfds);
+		for (size_t i = 0; i < nfds; i++)
+			close(fds[i]);
+		return 1;
+	}
+	conn_start(server, fds[0]);
+	return 1;
+}
+
+static void channel_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct auth_server *server = w->data;
+
+	(void)revents;
+	for (int i = 0; i < AUTH_SERVER_ACCEPT_BATCH; i++) {
+		int ret = channel_receive(server);
+
+		if (ret == 0)
+			return;
+		if (ret < 0) {
+			/* every sender closed the channel: nothing more will
+			   come (the master is gone) */
+			ev_io_stop(loop, w);
+			return;
+		}
+	}
+}
+
 /* --- set-up --- */
 
 struct auth_server *auth_server_new(struct ev_loop *loop,
 				    const struct auth_settings *set,
-				    int listen_fd, const char **error_r)
+				    int channel_fd, const char **error_r)
 {
 	struct auth_server *server = xcalloc(1, sizeof(*server));
 
 	server->loop = loop;
 	server->set = *set;
-	server->listen_fd = listen_fd;
+	server->channel_fd = channel_fd;
 	server->auth = auth_new(loop, set, error_r);
 	if (server->auth == NULL) {
-		close(listen_fd);
+		close(channel_fd);
 		free(server);
 		return NULL;
 	}
 	server->penalty = auth_penalty_new(set->penalty_max);
-	ev_io_init(&server->listen_io, listen_cb, listen_fd, EV_READ);
-	server->listen_io.data = server;
-	ev_io_start(loop, &server->listen_io);
+	ev_io_init(&server->channel_io, channel_cb, channel_fd, EV_READ);
+	server->channel_io.data = server;
+	ev_io_start(loop, &server->channel_io);
 	return server;
 }
 
@@ -611,64 +725,30 @@ void auth_server_free(struct auth_server **serverp)
 	*serverp = NULL;
 	while (server->conns != NULL)
 		conn_destroy(server->conns);
-	ev_io_stop(server->loop, &server->listen_io);
-	close(server->listen_fd);
+	ev_io_stop(server->loop, &server->channel_io);
+	close(server->channel_fd);
 	auth_free(&server->auth);
 	auth_penalty_free(&server->penalty);
 	free(server);
 }
 
-static socklen_t socket_addr(const char *name, struct sockaddr_un *sun)
+int auth_server_channel(int *client_fd_r, int *server_fd_r,
+			const char **error_r)
 {
-	size_t len = strlen(name);
+	int sv[2];
 
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	if (len > sizeof(sun->sun_path) - 1)
-		len = sizeof(sun->sun_path) - 1;
-	/* Abstract namespace: a leading NUL, no file, gone with the fd. */
-	memcpy(sun->sun_path + 1, name, len);
-	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
-}
-
-int auth_server_listen(const char *socket_name, const char **error_r)
-{
-	struct sockaddr_un sun;
-	socklen_t len = socket_addr(socket_name, &sun);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-
-	if (fd < 0) {
-		*error_r = "auth helper: socket() failed";
+	/* SEQPACKET: one message per handed-in connection, never merged or
+	   split, so a helper that dies mid-read leaves the rest intact */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		*error_r = "auth channel: socketpair() failed";
 		return -1;
 	}
-	/* An old helper may still be on its way out (SIGHUP restart). */
-	for (int tries = 0; bind(fd, (struct sockaddr *)&sun, len) < 0;
-	     tries++) {
-		struct timespec ts = {0, 10 * 1000 * 1000};
-
-		if (errno != EADDRINUSE || tries >= 300) {
-			*error_r = errno == EADDRINUSE
-					   ? "auth helper: socket name in use"
-					   : "auth helper: bind() failed";
-			close(fd);
-			return -1;
-		}
-		nanosleep(&ts, NULL);
-	}
-	if (listen(fd, 1024) < 0) {
-		*error_r = "auth helper: listen() failed";
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-const char *auth_server_default_socket_name(void)
-{
-	static char name[64];
-
-	snprintf(name, sizeof(name), "merpati-auth-%ld", (long)getpid());
-	return name;
+	/* only the client end sends, only the server end receives */
+	(void)shutdown(sv[0], SHUT_RD);
+	(void)shutdown(sv[1], SHUT_WR);
+	*client_fd_r = sv[0];
+	*server_fd_r = sv[1];
+	return 0;
 }
 
 static void reset_signals(void)
@@ -711,29 +791,28 @@ helper_main(const struct auth_settings *set, int fd, pid_t parent)
 		log_error("event=auth_helper_error error=\"%s\"", error);
 		_exit(1);
 	}
-	log_info(
-		"event=auth_helper_started socket=%s backend=\"%s\" workers=%u",
-		set->socket_name, set->backend, set->workers);
+	log_info("event=auth_helper_started backend=\"%s\" workers=%u",
+		 set->backend, set->workers);
 	ev_run(loop, 0);
 	auth_server_free(&server);
 	_exit(0);
 }
 
-int auth_server_spawn(const struct auth_settings *set, pid_t *pid_r,
-		      const char **error_r)
+int auth_server_spawn(const struct auth_settings *set, int channel_fd,
+		      pid_t *pid_r, const char **error_r)
 {
 	pid_t parent = getpid(), pid;
 	int fd;
 
 	if (auth_settings_check(set, error_r) < 0)
 		return -1;
-	if (set->socket_name == NULL || set->socket_name[0] == '\0') {
-		*error_r = "auth helper: no socket name";
+	/* the helper's own copy: auth_server_new() takes it over, the
+	   caller keeps channel_fd for the next helper */
+	fd = fcntl(channel_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0) {
+		*error_r = "auth helper: bad channel descriptor";
 		return -1;
 	}
-	fd = auth_server_listen(set->socket_name, error_r);
-	if (fd < 0)
-		return -1;
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
-int auth_glue_settings(const struct config *config, const char *socket_name,
-		       struct auth_settings *set_r, const char **error_r)
+int auth_glue_settings(const struct config *config, struct auth_settings *set_r,
+		       const char **error_r)
 {
 	uid_t uid = getuid();
 	gid_t gid;
@@ -24,7 +24,6 @@ int auth_glue_settings(const struct config *config, const char *socket_name,
 	set_r->checkpassword_timeout = config->auth_checkpassword_timeout;
 	set_r->mail_root = config->mail_root;
 	set_r->peer_uid = uid;
-	set_r->socket_name = socket_name;
 	return auth_settings_check(set_r, error_r);
 }
 
@@ -41,12 +40,12 @@ enum auth_plaintext auth_glue_plaintext(enum config_plaintext policy)
 	return AUTH_PLAINTEXT_TLS;
 }
 
-int auth_glue_spawn(const struct config *config, const char *socket_name,
-		    pid_t *pid_r, const char **error_r)
+int auth_glue_spawn(const struct config *config, int channel_fd, pid_t *pid_r,
+		    const char **error_r)
 {
 	struct auth_settings set;
 
-	if (auth_glue_settings(config, socket_name, &set, error_r) < 0)
+	if (auth_glue_settings(config, &set, error_r) < 0)
 		return -1;
-	return auth_server_spawn(&set, pid_r, error_r);
+	return auth_server_spawn(&set, channel_fd, pid_r, error_r);
 }

@@ -212,7 +212,7 @@ int cli_user(int argc, char **argv)
 		return 78;
 	}
 	log_init("merpati", LOG_TARGET_STDERR, LOG_LEVEL_WARN);
-	if (auth_glue_settings(config, "merpati-cli", &set, &error) < 0) {
+	if (auth_glue_settings(config, &set, &error) < 0) {
 		fprintf(stderr, "merpati user: %s\n", error);
 		config_free(&config);
 		return 78;

@@ -1,5 +1,6 @@
 #include "server/master.h"
 
+#include "auth/auth_server.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "server/auth_glue.h"
@@ -18,6 +19,8 @@
 
 #define MASTER_STOP_SECONDS 5
 #define MASTER_MAX_WORKERS 64
+/* a failed or crash-looping auth helper is retried after 1, 2, 4 ... s */
+#define MASTER_AUTH_BACKOFF_MAX 30
 
 struct worker_slot {
 	pid_t pid;
@@ -25,7 +28,7 @@ struct worker_slot {
 	unsigned fast_deaths; /* consecutive deaths within a second of start */
 };
 
-static volatile sig_atomic_t got_chld, got_hup, got_term;
+static volatile sig_atomic_t got_chld, got_hup, got_term, got_alrm;
 
 static struct {
 	struct config *config;
@@ -34,10 +37,11 @@ static struct {
 	struct worker_slot workers[MASTER_MAX_WORKERS];
 	pid_t *retired; /* old generations, retiring after a reload */
 	size_t n_retired;
-	char auth_socket[64];
-	pid_t auth_pid; /* the auth helper */
+	int auth_channel[2]; /* auth_server_channel(): client, server end */
+	pid_t auth_pid;	     /* the auth helper; 0 while none runs */
 	time_t auth_started;
-	unsigned auth_fast_deaths;
+	unsigned auth_backoff; /* seconds of the last scheduled retry */
+	bool auth_retry;       /* a retry is scheduled (SIGALRM) */
 } master;
 
 static void master_signal(int signo)
@@ -46,6 +50,8 @@ static void master_signal(int signo)
 		got_chld = 1;
 	else if (signo == SIGHUP)
 		got_hup = 1;
+	else if (signo == SIGALRM)
+		got_alrm = 1;
 	else
 		got_term = 1;
 }
@@ -63,10 +69,15 @@ static int master_spawn_worker(unsigned index)
 		struct worker_params p = {
 			.config = master.config,
 			.listeners = master.listeners,
-			.auth_socket = master.auth_socket,
+			.auth_channel = master.auth_channel[0],
 			.index = index,
 		};
 
+		/* the helper's end: a worker must never read other workers'
+		   connections to the helper */
+		close(master.auth_channel[1]);
+		alarm(0);
+		signal(SIGALRM, SIG_DFL);
 		signal(SIGCHLD, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
@@ -93,14 +104,45 @@ static int master_check_tls(const struct config *c, char **error_r)
 
 static int master_spawn_auth(const struct config *c, const char **error_r)
 {
-	if (auth_glue_spawn(c, master.auth_socket, &master.auth_pid, error_r) <
-	    0) {
+	if (auth_glue_spawn(c, master.auth_channel[1], &master.auth_pid,
+			    error_r) < 0) {
 		master.auth_pid = 0;
 		return -1;
 	}
 	master.auth_started = time(NULL);
+	if (master.auth_retry) {
+		master.auth_retry = false;
+		alarm(0);
+	}
 	log_info("event=auth_helper_started pid=%ld", (long)master.auth_pid);
 	return 0;
+}
+
+/* Tries again later (SIGALRM), waiting twice as long as last time. */
+static void master_schedule_auth(void)
+{
+	unsigned d = master.auth_backoff == 0 ? 1 : master.auth_backoff * 2;
+
+	if (d > MASTER_AUTH_BACKOFF_MAX)
+		d = MASTER_AUTH_BACKOFF_MAX;
+	master.auth_backoff = d;
+	master.auth_retry = true;
+	log_warn("event=auth_helper_retry seconds=%u", d);
+	alarm(d);
+}
+
+/* SIGALRM: the scheduled retry. */
+static void master_retry_auth(void)
+{
+	const char *error;
+
+	if (!master.auth_retry || master.auth_pid > 0)
+		return;
+	master.auth_retry = false;
+	if (master_spawn_auth(master.config, &error) < 0) {
+		log_error("event=auth_helper_failed reason=\"%s\"", error);
+		master_schedule_auth();
+	}
 }
 
 /* Stops the auth helper and waits for it (it exits at once on SIGTERM). */
@@ -143,9 +185,11 @@ static void master_reload(void)
 	if (master_spawn_auth(fresh, &aerror) < 0) {
 		log_error("event=reload_failed reason=\"auth: %s\" keeping=old",
 			  aerror);
-		if (master_spawn_auth(master.config, &aerror) < 0)
+		if (master_spawn_auth(master.config, &aerror) < 0) {
 			log_error("event=auth_helper_failed reason=\"%s\"",
 				  aerror);
+			master_schedule_auth();
+		}
 		config_free(&fresh);
 		return;
 	}
@@ -201,18 +245,16 @@ static void master_auth_died(const char *how, bool stopping)
 		return;
 	log_error("event=auth_helper_died %s", how);
 	if (time(NULL) - master.auth_started <= 1) {
-		if (++master.auth_fast_deaths >= 5) {
-			log_error(
-				"event=auth_helper_failing reason=\"died 5 times right after start\" action=stop");
-			got_term = 1;
-			return;
-		}
-		sleep(1); /* do not spin on a crashing helper */
-	} else {
-		master.auth_fast_deaths = 0;
+		/* do not spin on a helper that crashes at start: retry
+		   later, with a growing delay; sessions go on meanwhile */
+		master_schedule_auth();
+		return;
 	}
-	if (master_spawn_auth(master.config, &error) < 0)
+	master.auth_backoff = 0;
+	if (master_spawn_auth(master.config, &error) < 0) {
 		log_error("event=auth_helper_failed reason=\"%s\"", error);
+		master_schedule_auth();
+	}
 }
 
 static void master_reap(bool stopping)
@@ -286,6 +328,7 @@ static void master_stop(void)
 	struct timespec deadline, now;
 
 	log_info("event=stopping");
+	alarm(0);
 	master_signal_all(SIGTERM);
 	master_stop_auth();
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -314,8 +357,6 @@ int master_run(struct config *config, const char *config_path)
 
 	master.config = config;
 	master.config_path = config_path;
-	snprintf(master.auth_socket, sizeof(master.auth_socket),
-		 "merpati-auth-%ld", (long)getpid());
 	tls_global_init();
 	if (master_check_tls(config, &error) < 0) {
 		fprintf(stderr, "merpatid: %s\n", error);
@@ -341,8 +382,10 @@ int master_run(struct config *config, const char *config_path)
 	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
 	sigaddset(&block, SIGCHLD);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGTERM);
@@ -351,7 +394,11 @@ int master_run(struct config *config, const char *config_path)
 
 	const char *aerror;
 
-	if (master_spawn_auth(config, &aerror) < 0) {
+	/* the one channel to the auth helper, kept across helper restarts
+	   and reloads: nothing to bind, so nothing anyone can take over */
+	if (auth_server_channel(&master.auth_channel[0],
+				&master.auth_channel[1], &aerror) < 0 ||
+	    master_spawn_auth(config, &aerror) < 0) {
 		fprintf(stderr, "merpatid: auth: %s\n", aerror);
 		log_error("event=start_failed reason=\"auth: %s\"", aerror);
 		listener_set_free(&master.listeners);
@@ -370,6 +417,10 @@ int master_run(struct config *config, const char *config_path)
 
 	while (!got_term) {
 		sigsuspend(&old);
+		if (got_alrm) {
+			got_alrm = 0;
+			master_retry_auth();
+		}
 		if (got_chld) {
 			got_chld = 0;
 			master_reap(false);
@@ -384,5 +435,7 @@ int master_run(struct config *config, const char *config_path)
 	listener_set_free(&master.listeners);
 	config_free(&master.config);
 	free(master.retired);
+	close(master.auth_channel[0]);
+	close(master.auth_channel[1]);
 	return status;
 }

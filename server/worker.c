@@ -230,7 +230,7 @@ void worker_main(const struct worker_params *p)
 		.output_low = CONN_OUTPUT_LOW,
 		.login_timeout = p->config->login_timeout,
 	};
-	worker.auth = auth_client_new(worker.loop, p->auth_socket);
+	worker.auth = auth_client_new(worker.loop, p->auth_channel);
 	worker_setup_protocols(p);
 	worker_setup_listeners(p);
 	ev_signal_init(&worker.sig_term, worker_signal_cb, SIGTERM);

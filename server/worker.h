@@ -17,8 +17,8 @@
 struct worker_params {
 	const struct config *config;
 	const struct listener_set *listeners;
-	const char *auth_socket; /* where the auth helper listens */
-	unsigned index;		 /* 0..workers-1, for logs */
+	int auth_channel; /* the auth channel's client end (auth_server.h) */
+	unsigned index;	  /* 0..workers-1, for logs */
 };
 
 /* Runs the worker; never returns (exits the process). */

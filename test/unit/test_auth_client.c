@@ -65,7 +65,8 @@ struct fixture {
 	struct ev_loop *loop;
 	struct auth_server *server;
 	struct auth_client *client;
-	char dir[64], users[128], script[128], name[64];
+	char dir[64], users[128], script[128];
+	int channel[2]; /* auth_server_channel(): client end, server end */
 	struct auth_settings set;
 	char backend[512];
 };
@@ -129,8 +130,6 @@ static int setup_with(void **state, bool checkpassword, unsigned penalty)
 	else
 		snprintf(fx->backend, sizeof(fx->backend), "passwd-file %s",
 			 fx->users);
-	snprintf(fx->name, sizeof(fx->name), "merpati-auth-test-%ld",
-		 (long)getpid());
 	fx->set = (struct auth_settings){
 		.backend = fx->backend,
 		.allow_plain_scheme = true,
@@ -139,14 +138,16 @@ static int setup_with(void **state, bool checkpassword, unsigned penalty)
 		.checkpassword_timeout = 1,
 		.mail_root = "/var/vmail/%d/%n",
 		.peer_uid = 0,
-		.socket_name = fx->name,
 	};
 	fx->loop = ev_loop_new(EVFLAG_AUTO);
-	fd = auth_server_listen(fx->name, &error);
+	assert_int_equal(
+		auth_server_channel(&fx->channel[0], &fx->channel[1], &error),
+		0);
+	fd = dup(fx->channel[1]);
 	assert_true(fd >= 0);
 	fx->server = auth_server_new(fx->loop, &fx->set, fd, &error);
 	assert_non_null(fx->server);
-	fx->client = auth_client_new(fx->loop, fx->name);
+	fx->client = auth_client_new(fx->loop, fx->channel[0]);
 	*state = fx;
 	return 0;
 }
@@ -168,6 +169,8 @@ static int teardown(void **state)
 
 	auth_client_free(&fx->client);
 	auth_server_free(&fx->server);
+	close(fx->channel[0]);
+	close(fx->channel[1]);
 	ev_loop_destroy(fx->loop);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
 	assert_int_equal(system(cmd), 0);
@@ -425,9 +428,8 @@ static void test_pam(void **state)
 	struct auth_client *cl;
 	struct auth_settings set = fx->set;
 	const char *error = NULL;
-	char name[80];
 	struct result res;
-	int fd;
+	int ch[2];
 
 	(void)state;
 	write_file(
@@ -439,24 +441,23 @@ static void test_pam(void **state)
 		   0644);
 	/* deny first, then permit: the chain tries both in order */
 	set.backend = "pam merpati-test-deny";
-	snprintf(name, sizeof(name), "%s-pam", fx->name);
-	set.socket_name = name;
-	fd = auth_server_listen(name, &error);
-	srv = auth_server_new(fx->loop, &set, fd, &error);
+	assert_int_equal(auth_server_channel(&ch[0], &ch[1], &error), 0);
+	srv = auth_server_new(fx->loop, &set, ch[1], &error);
 	assert_non_null(srv);
-	cl = auth_client_new(fx->loop, name);
+	cl = auth_client_new(fx->loop, ch[0]);
 	memset(&res, 0, sizeof(res));
 	(void)auth_client_verify(cl, &info, "root", "x", cb, &res);
 	wait_for(fx, &res.calls, 1, 10);
 	assert_int_equal(res.status, AUTH_CLIENT_FAIL);
 	auth_client_free(&cl);
 	auth_server_free(&srv);
+	close(ch[0]);
 
 	set.backend = "pam merpati-test-deny, pam merpati-test-permit";
-	fd = auth_server_listen(name, &error);
-	srv = auth_server_new(fx->loop, &set, fd, &error);
+	assert_int_equal(auth_server_channel(&ch[0], &ch[1], &error), 0);
+	srv = auth_server_new(fx->loop, &set, ch[1], &error);
 	assert_non_null(srv);
-	cl = auth_client_new(fx->loop, name);
+	cl = auth_client_new(fx->loop, ch[0]);
 	memset(&res, 0, sizeof(res));
 	(void)auth_client_verify(cl, &info, "root", "x", cb, &res);
 	wait_for(fx, &res.calls, 1, 10);
@@ -465,6 +466,7 @@ static void test_pam(void **state)
 	assert_string_equal(res.mail_root, "/var/vmail//root");
 	auth_client_free(&cl);
 	auth_server_free(&srv);
+	close(ch[0]);
 	unlink("/etc/pam.d/merpati-test-permit");
 	unlink("/etc/pam.d/merpati-test-deny");
 }
@@ -477,15 +479,15 @@ static void test_helper_restart(void **state)
 	struct auth_settings set = fx->set;
 	struct auth_client *cl;
 	const char *error = NULL;
-	char name[80];
 	struct result res = {0};
 	pid_t pid;
-	int status;
+	int status, ch[2];
 
-	snprintf(name, sizeof(name), "%s-fork", fx->name);
-	set.socket_name = name;
-	assert_int_equal(auth_server_spawn(&set, &pid, &error), 0);
-	cl = auth_client_new(fx->loop, name);
+	/* a channel of its own: the fixture's in-process server reads the
+	   other one */
+	assert_int_equal(auth_server_channel(&ch[0], &ch[1], &error), 0);
+	assert_int_equal(auth_server_spawn(&set, ch[1], &pid, &error), 0);
+	cl = auth_client_new(fx->loop, ch[0]);
 	(void)auth_client_verify(cl, &info, "alice@example.org", "secret", cb,
 				 &res);
 	wait_for(fx, &res.calls, 1, 10);
@@ -508,7 +510,7 @@ static void test_helper_restart(void **state)
 	}
 	assert_int_equal(many[7].status, AUTH_CLIENT_TEMPFAIL);
 
-	assert_int_equal(auth_server_spawn(&set, &pid, &error), 0);
+	assert_int_equal(auth_server_spawn(&set, ch[1], &pid, &error), 0);
 	memset(&res, 0, sizeof(res));
 	(void)auth_client_verify(cl, &info, "alice@example.org", "secret", cb,
 				 &res);
@@ -517,6 +519,8 @@ static void test_helper_restart(void **state)
 	auth_client_free(&cl);
 	kill(pid, SIGTERM);
 	waitpid(pid, &status, 0);
+	close(ch[0]);
+	close(ch[1]);
 }
 
 int main(void)
