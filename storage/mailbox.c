@@ -131,6 +131,27 @@ int mailbox_uidlist_save(struct mailbox *box, const char **error_r)
 	return 0;
 }
 
+void mailbox_uidlist_appended(struct mailbox *box, const char *base,
+			      uint32_t uid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!box->uidlist_loaded)
+		return;
+	if (uidlist_append(box->uidlist, base, strlen(base), NULL) != uid) {
+		/* should not happen: the file is the truth, re-read it */
+		uidlist_raise_next_uid(box->uidlist, uid + 1);
+		box->uidlist_sig.valid = false;
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/" UIDLIST_FILE, box->path);
+	if (stat(path, &st) == 0)
+		sig_of(&st, &box->uidlist_sig);
+	else
+		box->uidlist_sig.valid = false;
+}
+
 int mailbox_uidlist_refresh(struct mailbox *box, bool locked,
 			    const char **error_r)
 {

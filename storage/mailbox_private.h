@@ -68,6 +68,11 @@ int mailbox_lock(struct mailbox *box, struct uidlist_lock **lock_r,
 int mailbox_uidlist_refresh(struct mailbox *box, bool locked,
 			    const char **error_r);
 
+/* After uidlist_append_file() added base with uid to the file: the
+ * loaded list learns it too (it was current before the append). */
+void mailbox_uidlist_appended(struct mailbox *box, const char *base,
+			      uint32_t uid);
+
 /* Writes box->uidlist under the lock. */
 int mailbox_uidlist_save(struct mailbox *box, const char **error_r);
 

@@ -304,8 +304,28 @@ void mailbox_append_abort(struct mailbox_append **ctxp)
 static int append_assign(struct mailbox *box, const char *base, uint32_t *uid_r,
 			 const char **error_r)
 {
+	char path[PATH_MAX];
 	long r;
+	int ret;
 
+	/* Dovecot's way: a new record is appended to the list, so a delivery
+	 * costs the same in a folder of any size; the list is rewritten
+	 * whole only when it has to be (missing, damaged, expunges) */
+	snprintf(path, sizeof(path), "%s/" UIDLIST_FILE, box->path);
+	/* a session that holds the list keeps it current (cheap when
+	 * unchanged); deliver never reads it */
+	if (box->uidlist_loaded &&
+	    mailbox_uidlist_refresh(box, true, error_r) < 0)
+		return -1;
+	ret = uidlist_append_file(path, base, strlen(base), do_fsync(box),
+				  uid_r, error_r);
+	if (ret > 0) {
+		mailbox_uidlist_appended(box, base, *uid_r);
+		return 0;
+	}
+	if (ret < 0)
+		return maildir_fail(box->store, MAILDIR_ERROR_TEMP, *error_r,
+				    error_r);
 	if (mailbox_uidlist_refresh(box, true, error_r) < 0)
 		return -1;
 	r = uidlist_find(box->uidlist, base, strlen(base));

@@ -381,6 +381,130 @@ int uidlist_read(struct uidlist *list, const char *path, const char **error_r)
 	return ret < 0 ? -1 : 1;
 }
 
+#define PEEK_MAX 8192
+
+static int write_all(int fd, const char *data, size_t len);
+
+static ssize_t pread_all(int fd, char *buf, size_t len, off_t at)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, buf + got, len - got, at + (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -1 : (ssize_t)got;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* The header and the last record of an open list of size bytes. */
+static int peek_fd(int fd, off_t size, uint32_t *uidvalidity_r,
+		   uint32_t *next_uid_r)
+{
+	char buf[PEEK_MAX + 1];
+	struct uidlist tmp;
+	const char *error, *nl, *line;
+	size_t want = size < PEEK_MAX ? (size_t)size : PEEK_MAX;
+	ssize_t n;
+	uint64_t last = 0;
+
+	if (size <= 0 || (n = pread_all(fd, buf, want, 0)) != (ssize_t)want)
+		return -1;
+	nl = memchr(buf, '\n', want);
+	if (nl == NULL)
+		return -1;
+	memset(&tmp, 0, sizeof(tmp));
+	if (parse_header(&tmp, buf, (size_t)(nl - buf), &error) < 0 ||
+	    tmp.version != 3) {
+		free(tmp.hdr_extra);
+		return -1;
+	}
+	free(tmp.hdr_extra);
+	if ((off_t)(nl - buf) + 1 < size) {
+		/* the last line: it ends the file and is a whole record */
+		off_t at = size > PEEK_MAX ? size - PEEK_MAX : 0;
+
+		want = (size_t)(size - at);
+		if (pread_all(fd, buf, want, at) != (ssize_t)want ||
+		    buf[want - 1] != '\n')
+			return -1;
+		buf[want - 1] = '\0';
+		line = strrchr(buf, '\n');
+		if (line == NULL && at > 0)
+			return -1;
+		line = line == NULL ? buf : line + 1;
+		while (*line >= '0' && *line <= '9' && last <= UINT32_MAX)
+			last = last * 10 + (uint64_t)(*line++ - '0');
+		if (*line != ' ' || last == 0 || last >= UINT32_MAX)
+			return -1;
+	}
+	*uidvalidity_r = tmp.uidvalidity;
+	*next_uid_r = last >= tmp.next_uid ? (uint32_t)last + 1 : tmp.next_uid;
+	return 1;
+}
+
+int uidlist_peek(const char *path, uint32_t *uidvalidity_r,
+		 uint32_t *next_uid_r)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret;
+
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	ret = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+		      ? peek_fd(fd, st.st_size, uidvalidity_r, next_uid_r)
+		      : -1;
+	close(fd);
+	return ret;
+}
+
+int uidlist_append_file(const char *path, const char *base, size_t len,
+			bool do_fsync, uint32_t *uid_r, const char **error_r)
+{
+	struct buf line;
+	struct stat st;
+	uint32_t uidvalidity, next = 0;
+	int fd, ret = 0;
+
+	if (len == 0 || len > PEEK_MAX / 2 || memchr(base, '/', len) != NULL ||
+	    memchr(base, ':', len) != NULL || memchr(base, '\n', len) != NULL ||
+	    memchr(base, '\0', len) != NULL)
+		return 0;
+	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return 0;
+	buf_init(&line, BUF_UNLIMITED);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    peek_fd(fd, st.st_size, &uidvalidity, &next) < 0)
+		goto out;
+	if (next == 0 || next >= UINT32_MAX - 1)
+		goto out;
+	buf_printf(&line, "%u :%.*s\n", next, (int)len, base);
+	ret = -1;
+	if (write_all(fd, line.data, line.len) < 0 ||
+	    (do_fsync && fsync(fd) < 0)) {
+		log_error("event=uidlist_append path=%s error=\"write: %s\"",
+			  path, strerror(errno));
+		/* take a partial line back: readers refuse a torn list */
+		if (ftruncate(fd, st.st_size) < 0)
+			log_error(
+				"event=uidlist_append path=%s error=\"ftruncate: %s\"",
+				path, strerror(errno));
+		*error_r = "cannot write the UID list";
+		goto out;
+	}
+	*uid_r = next;
+	ret = 1;
+out:
+	buf_free(&line);
+	close(fd);
+	return ret;
+}
+
 void uidlist_serialize(const struct uidlist *list, struct buf *out)
 {
 	buf_printf(out, "3 V%u N%u", list->uidvalidity, list->next_uid);

@@ -60,6 +60,30 @@ int uidlist_parse(struct uidlist *list, const char *data, size_t len,
  */
 int uidlist_read(struct uidlist *list, const char *path, const char **error_r);
 
+/*
+ * Reads only the first and the last line of the file at path: its
+ * UIDVALIDITY and the next UID by the rule every reader applies (the
+ * larger of N and the last record's UID + 1, since Dovecot and Merpati
+ * append records without rewriting the header). O(1) in the list's size.
+ * Returns 1, 0 when the file does not exist, -1 when it cannot be read
+ * this way (damaged or version 1 header, a torn last line, a line over
+ * 8 KiB): read it whole then.
+ */
+int uidlist_peek(const char *path, uint32_t *uidvalidity_r,
+		 uint32_t *next_uid_r);
+
+/*
+ * Call it holding the lock. Appends the record "<uid> :<base>\n" for a
+ * file whose base name is new (made unique by the caller) with the next
+ * UID, as Dovecot does: the header's N is left as it is, so the cost does
+ * not depend on the list's size. fsyncs when do_fsync. Returns 1 with
+ * *uid_r, 0 when the file cannot be appended to (missing, damaged, not
+ * version 3, UID space exhausted: the caller rewrites it whole), or -1 on
+ * an I/O error (the file is left as it was).
+ */
+int uidlist_append_file(const char *path, const char *base, size_t len,
+			bool do_fsync, uint32_t *uid_r, const char **error_r);
+
 /* Appends the file text to out. */
 void uidlist_serialize(const struct uidlist *list, struct buf *out);
 

@@ -108,7 +108,10 @@ fsync = {"yes" if fsync else "no"}
 
 
 def read_uidlist(folder_dir):
-    """(header fields, {base: uid}) of dovecot-uidlist, checking it."""
+    """(header fields, {base: uid}) of dovecot-uidlist, checking it.
+    fields["next"] is the next UID by Dovecot's rule: records are appended
+    without rewriting the header, so it is the larger of N and the last
+    record's UID + 1."""
     with open(os.path.join(folder_dir, "dovecot-uidlist")) as f:
         lines = f.read().split("\n")
     if lines[-1] != "":
@@ -127,9 +130,8 @@ def read_uidlist(folder_dir):
             fail(f"uidlist UIDs not increasing at {line!r}")
         if base in mapping:
             fail(f"uidlist lists {base} twice")
-        if uid >= int(fields["N"]):
-            fail(f"uid {uid} >= N{fields['N']}")
         mapping[base], last = uid, uid
+    fields["next"] = str(max(int(fields["N"]), last + 1))
     return fields, mapping
 
 

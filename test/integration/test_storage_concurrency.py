@@ -93,11 +93,11 @@ def main():
         if len(present) < len(delivered) // 2 or not expunged:
             fail(f"expected most messages present and some expunged: "
                  f"{len(present)} present, {len(expunged)} expunged")
-        if int(fields["N"]) <= max(present.values()):
+        if int(fields["next"]) <= max(present.values()):
             fail("N not above every UID")
         print(f"storage concurrency: {len(delivered)} delivered, "
               f"{len(expunged)} expunged, {len(present)} present, "
-              f"next uid {fields['N']}: 1 passed, 0 failed")
+              f"next uid {fields['next']}: 1 passed, 0 failed")
     finally:
         env.cleanup()
 

@@ -96,8 +96,8 @@ def main():
             for base, uid in mapping.items():
                 uid_of[base] = uid
             max_uid = max([max_uid] + list(mapping.values()))
-            if int(fields["N"]) <= max_uid:
-                fail(f"round {rnd}: N{fields['N']} not above {max_uid}")
+            if int(fields["next"]) <= max_uid:
+                fail(f"round {rnd}: N{fields['next']} not above {max_uid}")
         tmp_left = len(os.listdir(os.path.join(folder, "tmp")))
         print(f"storage crash: {ROUNDS} rounds, killed mid-operation "
               f"{killed}, stale locks recovered {stale_locks}, "

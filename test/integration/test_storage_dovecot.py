@@ -2,14 +2,19 @@
 A. a Maildir Dovecot filled (deliveries, flags, keywords, folders,
    expunges) opens in Merpati with the same UIDVALIDITY, UID <-> message
    mapping, flags and keywords, and Dovecot still agrees afterwards;
+   Merpati appends its deliveries to the UID list (the header stays as it
+   was) and a header that lags behind the records still gives fresh UIDs,
+   to Merpati and to Dovecot after it;
 B. Dovecot reads a Maildir Merpati filled with the same UIDs, flags and
-   folders."""
+   folders; an expunge leaves the UID list at once.
+Both ways the flag letters in the file names and the keyword names in
+dovecot-keywords are compared with what each server reports."""
 import grp
 import os
 import shutil
 import subprocess
 
-from storage_util import MailEnv, fail
+from storage_util import MailEnv, fail, read_uidlist
 
 DOVEADM = shutil.which("doveadm") or fail("doveadm is not installed")
 IGNORED_FLAGS = {"\\Recent"}
@@ -80,6 +85,56 @@ userdb {{
         return {r["mailbox"] for r in self.table("mailbox", "list")}
 
 
+LETTERS = {"D": "\\Draft", "F": "\\Flagged", "R": "\\Answered",
+           "S": "\\Seen", "T": "\\Deleted"}
+
+
+def disk_flags(folder_dir):
+    """{base: frozenset(flag names)} from the file names' letters and the
+    keyword names in dovecot-keywords."""
+    names = {}
+    kw_path = os.path.join(folder_dir, "dovecot-keywords")
+    if os.path.exists(kw_path):
+        with open(kw_path) as f:
+            for line in f:
+                idx, _, name = line.rstrip("\n").partition(" ")
+                names[int(idx)] = name
+    out = {}
+    for sub in ("new", "cur"):
+        for name in os.listdir(os.path.join(folder_dir, sub)):
+            base, _, info = name.partition(":2,")
+            flags = set()
+            for c in info:
+                if c in LETTERS:
+                    flags.add(LETTERS[c])
+                elif "a" <= c <= "z":
+                    flags.add(names.get(ord(c) - ord("a"), f"kw:{c}"))
+                else:
+                    fail(f"unexpected flag letter {c!r} in {name}")
+            out[base] = frozenset(flags)
+    return out
+
+
+def compare_disk(what, folder_dir, messages):
+    """messages: {uid: (flags, base)} as a server reports them."""
+    compare(what, {base: flags for flags, base in messages.values()},
+            disk_flags(folder_dir))
+
+
+def uidlist_lines(folder_dir):
+    with open(os.path.join(folder_dir, "dovecot-uidlist")) as f:
+        return f.read().split("\n")
+
+
+def set_uidlist_header_n(folder_dir, n):
+    """Rewrites N in the header in place (as a list Dovecot appended to
+    without rewriting the header looks)."""
+    lines = uidlist_lines(folder_dir)
+    head = [f"N{n}" if h.startswith("N") else h for h in lines[0].split()]
+    with open(os.path.join(folder_dir, "dovecot-uidlist"), "w") as f:
+        f.write("\n".join([" ".join(head)] + lines[1:]))
+
+
 def merpati_messages(env, user, folder):
     return {uid: (frozenset(() if flags == "-" else flags.split(",")), base)
             for uid, flags, _size, base in env.ls(user, folder)}
@@ -132,21 +187,59 @@ def part_a(env):
                 (ms["uidvalidity"], ms["uidnext"], ms["messages"]))
         # Dovecot still agrees after Merpati synced (moved new/ to cur/)
         compare(f"A: {folder} after merpati", want, dc.messages(folder))
+        folder_dir = root if folder == "INBOX" else os.path.join(
+            root, ".Work.B&AOQ-r")
+        compare_disk(f"A: {folder} letters on disk", folder_dir, want)
         checked += len(want)
     if len(dc.messages("INBOX")) != 4:
         fail("A: expected 4 messages left in INBOX")
+    with open(os.path.join(root, "dovecot-keywords")) as f:
+        kw_names = {line.split(" ", 1)[1].rstrip("\n") for line in f}
+    if kw_names != {"$Junk", "foo", "$Label1"}:
+        fail(f"A: dovecot-keywords names {sorted(kw_names)}")
     with open(os.path.join(root, "subscriptions")) as f:
         if "Work\tB&AOQ-r\n" not in f.read():
             fail("A: subscriptions file not in Dovecot's format")
-    # Merpati delivers into the Dovecot folder: the next UID, Dovecot sees it
+    # Merpati delivers into the Dovecot folder: the next UID, Dovecot sees
+    # it; the record is appended, the header left as it was
+    head = uidlist_lines(root)[0]
     p = env.deliver(user, b"Subject: from merpati\n\nx\n")
     if p.returncode != 0:
         fail(f"A: deliver: {p.stderr!r}")
+    lines = uidlist_lines(root)
+    if lines[0] != head or not lines[-2].startswith("7 :"):
+        fail(f"A: delivery rewrote the UID list: {lines[0]!r} "
+             f"(was {head!r}), last {lines[-2]!r}")
     after = dc.messages("INBOX")
     if max(after) != 7:
         fail(f"A: merpati's delivery got UID {max(after)}, expected 7")
     compare("A: INBOX after a merpati delivery", after,
             merpati_messages(env, user, "INBOX"))
+    # The header lags: N equals the last record's UID. Both servers still
+    # give the next delivery a fresh UID.
+    set_uidlist_header_n(root, 7)
+    p = env.deliver(user, b"Subject: lagging header\n\nx\n")
+    if p.returncode != 0:
+        fail(f"A: deliver: {p.stderr!r}")
+    if max(merpati_messages(env, user, "INBOX")) != 8:
+        fail("A: merpati reused a UID under a lagging header")
+    set_uidlist_header_n(root, 8)
+    dc.run("save", "-m", "INBOX", stdin=b"Subject: dovecot lag\n\nx\n")
+    after = dc.messages("INBOX")
+    if sorted(after)[-2:] != [8, 9]:
+        fail(f"A: dovecot after a lagging header: UIDs {sorted(after)}")
+    set_uidlist_header_n(root, 5)
+    p = env.deliver(user, b"Subject: lagging more\n\nx\n")
+    if p.returncode != 0:
+        fail(f"A: deliver: {p.stderr!r}")
+    after = dc.messages("INBOX")
+    if max(after) != 10:
+        fail(f"A: merpati under a lagging header got {max(after)}")
+    compare("A: INBOX after lagging headers", after,
+            merpati_messages(env, user, "INBOX"))
+    _, mapping = read_uidlist(root)
+    if sorted(mapping.values()) != sorted(after):
+        fail(f"A: UID list {sorted(mapping.values())} vs {sorted(after)}")
     return checked
 
 
@@ -170,12 +263,36 @@ def part_b(env):
         env=dict(os.environ, MERPATI_TEST_FSYNC="no"))
     tool("flags", root, "INBOX")         # \Seen on all
     tool("expunge", root, "INBOX", "1")  # UID 1 goes
+    # the expunge reached the file at once, not at the next sync
+    _, mapping = read_uidlist(root)
+    if sorted(mapping.values()) != [2, 3, 4, 5]:
+        fail(f"B: UID list right after the expunge: {sorted(mapping.values())}")
     tool("flags", root, "Sub/F\u00f6lder")
+    tool("setflags", root, "INBOX", "3", "\\Flagged", "\\Answered",
+         "$Label1", "work")
+    tool("setflags", root, "INBOX", "4", "\\Deleted", "\\Draft",
+         "\\Seen", "work")
+    with open(os.path.join(root, "dovecot-keywords")) as f:
+        if f.read() != "0 $Label1\n1 work\n":
+            fail("B: dovecot-keywords not as expected")
     want = merpati_messages(env, user, "INBOX")
     if sorted(want) != [2, 3, 4, 5]:
         fail(f"B: merpati UIDs {sorted(want)}")
     dc = Dovecot(env, root)
     compare("B: INBOX messages", dc.messages("INBOX"), want)
+    compare_disk("B: INBOX letters on disk", root, want)
+    if want[3][0] != frozenset({"\\Flagged", "\\Answered", "$Label1",
+                                "work"}):
+        fail(f"B: UID 3 flags {sorted(want[3][0])}")
+    # Dovecot changes flags of Merpati's messages: Merpati reads them
+    dc.run("flags", "add", "\\Flagged newkw", "mailbox", "INBOX", "uid", "5")
+    dc.run("flags", "remove", "work", "mailbox", "INBOX", "uid", "3")
+    want = dc.messages("INBOX")
+    compare("B: INBOX after dovecot's flags", want,
+            merpati_messages(env, user, "INBOX"))
+    compare_disk("B: INBOX letters after dovecot's flags", root, want)
+    if "newkw" not in want[5][0]:
+        fail("B: dovecot's keyword did not arrive")
     compare("B: Sub/Földer messages", dc.messages("Sub/F\u00f6lder"),
             merpati_messages(env, user, "Sub/F\u00f6lder"))
     st, ms = dc.status("INBOX"), env.status(user)

@@ -9,6 +9,8 @@
  *   test_storage_tool append ROOT FOLDER N      append N messages
  *   test_storage_tool flags ROOT FOLDER        toggle \Seen on every message
  *   test_storage_tool expunge ROOT FOLDER N    expunge the first N messages
+ *   test_storage_tool setflags ROOT FOLDER UID FLAG...
+ *	replace the flags of UID with the IMAP flags and keywords given
  *   test_storage_tool watch ROOT FOLDER SECONDS
  *	like a session with the folder open: prints "ready <uid>..." once,
  *	then for every change event syncs and prints "event <mask>",
@@ -212,6 +214,56 @@ static int tool_flags(const char *root, const char *name)
 	return 0;
 }
 
+static int tool_setflags(const char *root, const char *name, uint32_t uid,
+			 char **args, int n)
+{
+	static const struct {
+		const char *name;
+		unsigned flag;
+	} std[] = {
+		{"\\Draft", MAILDIR_FLAG_DRAFT},
+		{"\\Flagged", MAILDIR_FLAG_FLAGGED},
+		{"\\Answered", MAILDIR_FLAG_REPLIED},
+		{"\\Seen", MAILDIR_FLAG_SEEN},
+		{"\\Deleted", MAILDIR_FLAG_DELETED},
+	};
+	struct maildir *store = tool_store(root);
+	struct mailbox *box = tool_box(store, name);
+	const char *error;
+	unsigned flags = 0;
+	uint32_t keywords = 0;
+
+	for (int i = 0; i < n; i++) {
+		bool found = false;
+
+		for (size_t k = 0; k < sizeof(std) / sizeof(std[0]); k++) {
+			if (strcmp(args[i], std[k].name) == 0) {
+				flags |= std[k].flag;
+				found = true;
+			}
+		}
+		if (!found) {
+			int idx = mailbox_keyword_index(box, args[i], true,
+							&error);
+
+			if (idx < 0) {
+				fprintf(stderr, "keyword %s: %s\n", args[i],
+					error);
+				return 1;
+			}
+			keywords |= 1u << idx;
+		}
+	}
+	if (mailbox_update_flags(box, &uid, 1, MAILBOX_FLAGS_REPLACE, flags,
+				 keywords, &error) < 0) {
+		fprintf(stderr, "setflags: %s\n", error);
+		return 1;
+	}
+	mailbox_free(&box);
+	maildir_free(&store);
+	return 0;
+}
+
 static int tool_expunge(const char *root, const char *name, unsigned n)
 {
 	struct maildir *store = tool_store(root);
@@ -334,6 +386,10 @@ int main(int argc, char **argv)
 		return tool_append(argv[2], argv[3], (unsigned)atoi(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "flags") == 0)
 		return tool_flags(argv[2], argv[3]);
+	if (argc >= 5 && strcmp(argv[1], "setflags") == 0)
+		return tool_setflags(argv[2], argv[3],
+				     (uint32_t)strtoul(argv[4], NULL, 10),
+				     argv + 5, argc - 5);
 	if (argc == 5 && strcmp(argv[1], "expunge") == 0)
 		return tool_expunge(argv[2], argv[3], (unsigned)atoi(argv[4]));
 	if (argc == 5 && strcmp(argv[1], "watch") == 0)

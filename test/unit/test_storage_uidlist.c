@@ -197,6 +197,134 @@ static void test_write_read(void **state)
 	uidlist_free(&back);
 }
 
+/* Dovecot appends records without rewriting the header: a last record
+ * whose UID equals N (or passes it) means the next UID is one above it. */
+static void test_next_uid_rule(void **state)
+{
+	struct uidlist *list = uidlist_new();
+
+	(void)state;
+	assert_parse_ok(list, "3 V7 N3\n1 :a\n3 :b\n");
+	assert_int_equal(uidlist_next_uid(list), 4);
+	assert_int_equal(uidlist_append(list, "c", 1, NULL), 4);
+	assert_parse_ok(list, "3 V7 N3\n1 :a\n2 :b\n");
+	assert_int_equal(uidlist_next_uid(list), 3);
+	assert_parse_ok(list, "3 V7 N3\n1 :a\n2 :b\n9 :c\n");
+	assert_int_equal(uidlist_next_uid(list), 10);
+	/* N above the last record stays: expunged UIDs are not reused */
+	assert_parse_ok(list, "3 V7 N20\n1 :a\n3 :b\n");
+	assert_int_equal(uidlist_next_uid(list), 20);
+	uidlist_free(&list);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/* The header and the last line only: the same next UID as a full read. */
+static void test_peek(void **state)
+{
+	char *dir = make_tmpdir(), path[256];
+	struct uidlist *list = uidlist_new();
+	const char *error;
+	uint32_t v = 0, n = 0;
+	static const char *const texts[] = {
+		"3 V7 N3\n1 :a\n3 :b\n",
+		"3 V7 N3 Gabc\n1 :a\n2 W12 :b\n",
+		"3 V7 N20\n1 :a\n3 :b\n",
+		"3 V7 N5\n",
+	};
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/%s", dir, UIDLIST_FILE);
+	assert_int_equal(uidlist_peek(path, &v, &n), 0);
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		write_text(path, texts[i]);
+		assert_int_equal(uidlist_peek(path, &v, &n), 1);
+		assert_int_equal(uidlist_read(list, path, &error), 1);
+		assert_int_equal(v, 7);
+		assert_int_equal(n, uidlist_next_uid(list));
+	}
+	/* a torn last line, version 1, garbage: read it whole instead */
+	write_text(path, "3 V7 N3\n1 :a\n3 :b");
+	assert_int_equal(uidlist_peek(path, &v, &n), -1);
+	write_text(path, "1 7 3\n1 a\n");
+	assert_int_equal(uidlist_peek(path, &v, &n), -1);
+	write_text(path, "3 V7 N3\n1 :a\nxx :b\n");
+	assert_int_equal(uidlist_peek(path, &v, &n), -1);
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+	uidlist_free(&list);
+}
+
+static void test_append_file(void **state)
+{
+	char *dir = make_tmpdir(), path[256];
+	struct uidlist *list = uidlist_new();
+	const char *error = NULL;
+	uint32_t uid = 0;
+	struct stat st;
+	off_t before;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/%s", dir, UIDLIST_FILE);
+	/* missing: the caller writes the list whole */
+	assert_int_equal(uidlist_append_file(path, "x", 1, false, &uid, &error),
+			 0);
+	/* the header lags (Dovecot appended UID 3 = N): a fresh UID */
+	write_text(path, "3 V7 N3 Gabc\n1 :a\n3 :b\n");
+	assert_int_equal(
+		uidlist_append_file(path, "c.1", 3, true, &uid, &error), 1);
+	assert_int_equal(uid, 4);
+	assert_int_equal(
+		uidlist_append_file(path, "d.2", 3, false, &uid, &error), 1);
+	assert_int_equal(uid, 5);
+	assert_int_equal(uidlist_read(list, path, &error), 1);
+	assert_int_equal(uidlist_count(list), 4);
+	assert_int_equal(uidlist_get(list, 2)->uid, 4);
+	assert_string_equal(uidlist_get(list, 3)->base, "d.2");
+	assert_int_equal(uidlist_next_uid(list), 6);
+	/* the header is left as Dovecot left it: the cost is one line */
+	{
+		FILE *fp = fopen(path, "r");
+		char line[64];
+
+		assert_non_null(fgets(line, sizeof(line), fp));
+		fclose(fp);
+		assert_string_equal(line, "3 V7 N3 Gabc\n");
+	}
+	/* a torn last line is never appended to */
+	write_text(path, "3 V7 N3\n1 :a\n3 :b");
+	assert_int_equal(stat(path, &st), 0);
+	before = st.st_size;
+	assert_int_equal(uidlist_append_file(path, "e", 1, false, &uid, &error),
+			 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, before);
+	/* names that would break the format are refused */
+	write_text(path, "3 V7 N3\n");
+	assert_int_equal(
+		uidlist_append_file(path, "a:b", 3, false, &uid, &error), 0);
+	assert_int_equal(
+		uidlist_append_file(path, "a\nb", 3, false, &uid, &error), 0);
+	assert_int_equal(
+		uidlist_append_file(path, "a/b", 3, false, &uid, &error), 0);
+	/* the UID space is exhausted: the caller decides */
+	write_text(path, "3 V7 N4294967294\n");
+	assert_int_equal(uidlist_append_file(path, "f", 1, false, &uid, &error),
+			 0);
+	unlink(path);
+	rmdir(dir);
+	free(dir);
+	uidlist_free(&list);
+}
+
 static void test_lock(void **state)
 {
 	struct uidlist_lock *lock = NULL, *lock2 = NULL;
@@ -259,6 +387,9 @@ int main(void)
 		cmocka_unit_test(test_parse_damaged),
 		cmocka_unit_test(test_append_remove),
 		cmocka_unit_test(test_write_read),
+		cmocka_unit_test(test_next_uid_rule),
+		cmocka_unit_test(test_peek),
+		cmocka_unit_test(test_append_file),
 		cmocka_unit_test(test_lock),
 	};
 
