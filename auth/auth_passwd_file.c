@@ -4,6 +4,7 @@
 #include "auth/auth_hash.h"
 #include "auth/auth_private.h"
 #include "lib/arena.h"
+#include "lib/base64.h"
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -12,6 +13,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -356,12 +359,22 @@ size_t auth_passwd_file_count(const struct auth_passwd_file *file)
 
 /* --- the backend --- */
 
+/* The backend's state. */
+struct pf_state {
+	struct auth_passwd_file *file;
+	/* A hash of a random password in the default scheme: unknown users
+	   are checked against it, so that they take as long as known ones
+	   and timing does not tell who exists. */
+	char *dummy_hash;
+};
+
 struct passwd_job {
 	struct auth_backend *backend;
 	struct auth_request *req;
 	char *stored;	/* copy of the hash (the table may reload) */
 	char *password; /* copy for the worker */
 	struct auth_user *user;
+	const char *dummy_reason; /* a dummy check: always FAIL with this */
 	int match;
 	const char *error;
 };
@@ -370,26 +383,44 @@ static int pf_init(struct auth_backend *backend, const char *args,
 		   const char **error_r)
 {
 	const char *error;
-	struct auth_passwd_file *file;
+	struct pf_state *pf;
+	unsigned char rnd[24];
+	struct buf pw;
 
 	if (args[0] != '/') {
 		*error_r =
 			"passwd-file: needs an absolute path (passwd-file /etc/merpati/users)";
 		return -1;
 	}
-	file = auth_passwd_file_new(args);
-	if (auth_passwd_file_refresh(file, &error) < 0)
+	pf = xcalloc(1, sizeof(*pf));
+	pf->file = auth_passwd_file_new(args);
+	if (auth_passwd_file_refresh(pf->file, &error) < 0)
 		log_error("event=passwd_file_error file=%s error=\"%s\"", args,
 			  error);
-	backend->state = file;
+	buf_init(&pw, 64);
+	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) == 0) {
+		base64_encode(&pw, rnd, sizeof(rnd));
+		pf->dummy_hash = auth_hash_make(AUTH_HASH_DEFAULT_SCHEME,
+						pw.data, 0, &error);
+	}
+	buf_free_secret(&pw);
+	explicit_bzero(rnd, sizeof(rnd));
+	if (pf->dummy_hash == NULL)
+		log_warn(
+			"event=passwd_file_warning file=%s error=\"no dummy hash: unknown users answer faster than known ones\"",
+			args);
+	backend->state = pf;
 	return 0;
 }
 
 static void pf_deinit(struct auth_backend *backend)
 {
-	struct auth_passwd_file *file = backend->state;
+	struct pf_state *pf = backend->state;
 
-	auth_passwd_file_free(&file);
+	auth_passwd_file_free(&pf->file);
+	if (pf->dummy_hash != NULL)
+		xfree_secret(pf->dummy_hash, strlen(pf->dummy_hash));
+	free(pf);
 }
 
 /* Finds the entry and makes the user record. Returns the result. */
@@ -399,7 +430,8 @@ static enum auth_result pf_resolve(struct auth_backend *backend,
 				   struct auth_user **user_r,
 				   const char **reason_r)
 {
-	struct auth_passwd_file *file = backend->state;
+	struct pf_state *pf = backend->state;
+	struct auth_passwd_file *file = pf->file;
 	const struct auth_passwd_entry *e;
 	struct auth_user *user;
 	const char *error;
@@ -444,6 +476,8 @@ static void pf_verify_work(void *context)
 	job->match = auth_hash_verify(
 		job->stored, job->password,
 		job->backend->auth->set.allow_plain_scheme, &job->error);
+	if (job->dummy_reason != NULL)
+		job->match = 0;
 }
 
 /* The pool's discard callback: the module went away with the job
@@ -470,7 +504,9 @@ static void pf_verify_done(void *context)
 	} else if (job->match == 0) {
 		auth_user_free(&job->user);
 		auth_request_backend_done(req, AUTH_RESULT_FAIL, NULL,
-					  "wrong password");
+					  job->dummy_reason != NULL
+						  ? job->dummy_reason
+						  : "wrong password");
 	} else {
 		log_error("event=passwd_file_error user=%s error=\"%s\"",
 			  job->user->name, job->error);
@@ -483,14 +519,47 @@ static void pf_verify_done(void *context)
 	free(job);
 }
 
+static void pf_submit(struct auth_backend *backend, struct auth_request *req,
+		      const char *stored, struct auth_user *user,
+		      const char *dummy_reason)
+{
+	struct passwd_job *job = xcalloc(1, sizeof(*job));
+
+	job->backend = backend;
+	job->req = req;
+	job->stored = xstrdup(stored);
+	job->password = xstrdup(req->password);
+	job->user = user;
+	job->dummy_reason = dummy_reason;
+	auth_pool_submit(backend->auth->pool, pf_verify_work, pf_verify_done,
+			 pf_job_free, job);
+}
+
+/* A user we cannot check a password for: spend the time a check takes
+   anyway, then FAIL with reason. */
+static void pf_fail_slowly(struct auth_backend *backend,
+			   struct auth_request *req, const char *reason)
+{
+	struct pf_state *pf = backend->state;
+
+	if (pf->dummy_hash == NULL) {
+		auth_request_backend_done(req, AUTH_RESULT_FAIL, NULL, reason);
+		return;
+	}
+	pf_submit(backend, req, pf->dummy_hash, NULL, reason);
+}
+
 static void pf_verify(struct auth_backend *backend, struct auth_request *req)
 {
 	const struct auth_passwd_entry *e = NULL;
 	struct auth_user *user = NULL;
 	const char *reason = "";
 	enum auth_result r = pf_resolve(backend, req, &e, &user, &reason);
-	struct passwd_job *job;
 
+	if (r == AUTH_RESULT_FAIL) {
+		pf_fail_slowly(backend, req, reason);
+		return;
+	}
 	if (r != AUTH_RESULT_OK) {
 		auth_request_backend_done(req, r, NULL, reason);
 		return;
@@ -501,18 +570,10 @@ static void pf_verify(struct auth_backend *backend, struct auth_request *req)
 	}
 	if (e->password[0] == '\0') {
 		auth_user_free(&user);
-		auth_request_backend_done(req, AUTH_RESULT_FAIL, NULL,
-					  "no password set");
+		pf_fail_slowly(backend, req, "no password set");
 		return;
 	}
-	job = xcalloc(1, sizeof(*job));
-	job->backend = backend;
-	job->req = req;
-	job->stored = xstrdup(e->password);
-	job->password = xstrdup(req->password);
-	job->user = user;
-	auth_pool_submit(backend->auth->pool, pf_verify_work, pf_verify_done,
-			 pf_job_free, job);
+	pf_submit(backend, req, e->password, user, NULL);
 }
 
 static void pf_lookup(struct auth_backend *backend, struct auth_request *req)

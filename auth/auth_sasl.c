@@ -11,9 +11,29 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 #define SCRAM_NONCE_BYTES 18
 #define SCRAM_NONCE_MAX 256
+#define SCRAM_FAKE_SALT_LEN 16 /* as `merpati pw -s SCRAM-SHA-256` makes */
+
+/* Keys fake SCRAM salts. Made before main() runs, so in merpatid's master:
+   every auth helper it forks (restarts included) shares it. */
+static unsigned char scram_fake_secret[32];
+
+static void __attribute__((constructor)) scram_fake_secret_init(void)
+{
+	size_t got = 0;
+
+	while (got < sizeof(scram_fake_secret)) {
+		ssize_t n = getrandom(scram_fake_secret + got,
+				      sizeof(scram_fake_secret) - got, 0);
+
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+}
 
 enum sasl_mech {
 	SASL_PLAIN,
@@ -318,19 +338,56 @@ static enum auth_sasl_status scram_client_first(struct auth_sasl *sasl,
 	return AUTH_SASL_LOOKUP;
 }
 
+static enum auth_sasl_status scram_server_first(struct auth_sasl *sasl,
+						struct buf *challenge,
+						const char **error_r);
+
 enum auth_sasl_status auth_sasl_set_credential(struct auth_sasl *sasl,
 					       const char *stored,
 					       struct buf *challenge,
 					       const char **error_r)
 {
 	const char *data = stored != NULL ? auth_hash_scram_data(stored) : NULL;
-	unsigned char rnd[SCRAM_NONCE_BYTES];
-	struct buf b;
 
 	if (sasl->state != STATE_SCRAM_LOOKUP)
 		return fail(sasl, "Unexpected credential", error_r);
 	if (data == NULL || auth_scram_keys_parse(data, &sasl->keys) < 0)
 		return fail(sasl, "Authentication failed", error_r);
+	return scram_server_first(sasl, challenge, error_r);
+}
+
+enum auth_sasl_status auth_sasl_set_unknown(struct auth_sasl *sasl,
+					    struct buf *challenge,
+					    const char **error_r)
+{
+	unsigned char mac[32];
+	struct auth_scram_keys *k = &sasl->keys;
+
+	if (sasl->state != STATE_SCRAM_LOOKUP)
+		return fail(sasl, "Unexpected credential", error_r);
+	memset(k, 0, sizeof(*k));
+	if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, scram_fake_secret,
+			     sizeof(scram_fake_secret), sasl->user,
+			     strlen(sasl->user), mac) < 0 ||
+	    gnutls_rnd(GNUTLS_RND_NONCE, k->stored_key, sizeof(k->stored_key)) <
+		    0 ||
+	    gnutls_rnd(GNUTLS_RND_NONCE, k->server_key, sizeof(k->server_key)) <
+		    0)
+		return fail(sasl, "Internal error", error_r);
+	memcpy(k->salt, mac, SCRAM_FAKE_SALT_LEN);
+	k->salt_len = SCRAM_FAKE_SALT_LEN;
+	k->iterations = AUTH_SCRAM_DEFAULT_ITERATIONS;
+	return scram_server_first(sasl, challenge, error_r);
+}
+
+/* Sends server-first for sasl->keys (RFC 5802 5.1). */
+static enum auth_sasl_status scram_server_first(struct auth_sasl *sasl,
+						struct buf *challenge,
+						const char **error_r)
+{
+	unsigned char rnd[SCRAM_NONCE_BYTES];
+	struct buf b;
+
 	buf_init(&b, BUF_UNLIMITED);
 	buf_append_str(&b, sasl->nonce);
 	if (sasl->server_nonce != NULL) {

@@ -68,6 +68,21 @@ enum auth_sasl_status auth_sasl_set_credential(struct auth_sasl *sasl,
 					       struct buf *challenge,
 					       const char **error_r);
 
+/*
+ * After LOOKUP found no SCRAM credential (an unknown user, or one without
+ * SCRAM keys): answers as if there were one (RFC 5802 5.1), so the client
+ * cannot tell. The salt is HMAC-SHA-256(secret, user name) cut to 16
+ * bytes, the iteration count AUTH_SCRAM_DEFAULT_ITERATIONS; the secret is
+ * random, made once when the program starts, so a user's fake salt stays
+ * the same for the daemon's life (auth helper restarts included). The keys
+ * are random: the exchange fails at client-final with "Authentication
+ * failed", as a wrong password does. Returns CONTINUE with the
+ * server-first message, or FAIL.
+ */
+enum auth_sasl_status auth_sasl_set_unknown(struct auth_sasl *sasl,
+					    struct buf *challenge,
+					    const char **error_r);
+
 /* The authentication identity, once known (NULL before). */
 const char *auth_sasl_user(const struct auth_sasl *sasl);
 

@@ -1,5 +1,6 @@
 #include "auth/auth_server.h"
 
+#include "auth/auth_hash.h"
 #include "auth/auth_penalty.h"
 #include "auth/auth_proto.h"
 #include "auth/auth_sasl.h"
@@ -45,6 +46,7 @@ struct server_req {
 	bool has_pending_response;
 	struct auth_request *areq;    /* while SREQ_BUSY */
 	struct auth_user *scram_user; /* from the SCRAM lookup */
+	const char *scram_fake;	      /* why server-first was faked (log) */
 	int penalty_ticket;	      /* auth_penalty_begin()'s, -1 when none */
 	ev_timer delay;
 	struct server_req *prev, *next;
@@ -282,14 +284,22 @@ static void lookup_cb(enum auth_result result, struct auth_user *user,
 		return;
 	}
 	buf_init(&challenge, AUTH_PROTO_FRAME_MAX / 2);
-	st = auth_sasl_set_credential(req->sasl,
-				      user != NULL ? user->credential : NULL,
-				      &challenge, &error);
-	if (st == AUTH_SASL_FAIL && result == AUTH_RESULT_OK)
-		error = "Authentication failed";
-	req->scram_user = user;
-	sasl_handle(req, st, &challenge,
-		    result == AUTH_RESULT_OK ? error : "Authentication failed");
+	if (result == AUTH_RESULT_OK && user->credential != NULL &&
+	    auth_hash_scram_data(user->credential) != NULL) {
+		st = auth_sasl_set_credential(req->sasl, user->credential,
+					      &challenge, &error);
+		req->scram_user = user;
+	} else {
+		/* Unknown, or no SCRAM keys: a fake server-first, so that
+		   the exchange fails where a wrong password does and the
+		   answer does not tell who exists (RFC 5802 5.1). */
+		req->scram_fake = result == AUTH_RESULT_OK
+					  ? "user has no SCRAM credential"
+					  : "unknown user";
+		auth_user_free(&user);
+		st = auth_sasl_set_unknown(req->sasl, &challenge, &error);
+	}
+	sasl_handle(req, st, &challenge, error);
 	buf_free_secret(&challenge);
 }
 
@@ -333,7 +343,8 @@ static void sasl_handle(struct server_req *req, enum auth_sasl_status st,
 		reply_ok(req, req->scram_user);
 		break;
 	case AUTH_SASL_FAIL:
-		reply_fail(req, AUTH_RESULT_FAIL, error, error);
+		reply_fail(req, AUTH_RESULT_FAIL, error,
+			   req->scram_fake != NULL ? req->scram_fake : error);
 		break;
 	}
 }

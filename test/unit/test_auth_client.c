@@ -364,9 +364,13 @@ static void test_sasl_scram(void **state)
 	b64(&b, "c=biws,r=x,p=AAAA", 17);
 	cont(fx, req, b.data, &res);
 	assert_int_equal(res.status, AUTH_CLIENT_FAIL);
-	/* a user without SCRAM keys */
+	/* a user without SCRAM keys: a fake server-first, then the proof
+	   fails like a wrong password (RFC 5802 5.1) */
 	b64(&b, "n,,n=alice@example.org,r=abc", 28);
 	sasl(fx, &req, "SCRAM-SHA-256", b.data, &res);
+	assert_int_equal(res.status, AUTH_CLIENT_CONTINUE);
+	b64(&b, "c=biws,r=x,p=AAAA", 17);
+	cont(fx, req, b.data, &res);
 	assert_int_equal(res.status, AUTH_CLIENT_FAIL);
 	buf_free(&b);
 	buf_free(&dec);

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,6 +215,81 @@ static void test_scram_failures(void **state)
 	buf_free(&ch);
 }
 
+/* The server-first for user with no SCRAM credential (fake). */
+static char *fake_first(const char *user, struct buf *ch)
+{
+	struct auth_sasl *s = auth_sasl_new("SCRAM-SHA-256");
+	const char *error = NULL;
+	char cf[128], *first;
+
+	snprintf(cf, sizeof(cf), "n,,n=%s,r=rOprNGfwEbeRWgbNEkqO", user);
+	auth_sasl_set_nonce(s, RFC7677_SNONCE);
+	assert_int_equal(step(s, cf, strlen(cf), ch, &error), AUTH_SASL_LOOKUP);
+	buf_reset(ch);
+	assert_int_equal(auth_sasl_set_unknown(s, ch, &error),
+			 AUTH_SASL_CONTINUE);
+	first = strndup(ch->data, ch->len);
+	auth_sasl_free(&s);
+	return first;
+}
+
+/* RFC 5802 5.1: an unknown user gets a server-first message like a known
+   one, with a salt stable per user, and fails where a wrong password does. */
+static void test_scram_unknown_user(void **state)
+{
+	struct auth_sasl *s;
+	struct buf ch;
+	const char *error = NULL, *wrong_error = NULL;
+	const char *cf = "n,,n=nobody,r=rOprNGfwEbeRWgbNEkqO";
+	const char *cfinal = "c=biws,r=" RFC7677_FULL_NONCE
+			     ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=";
+	const char *bad = "c=biws,r=" RFC7677_FULL_NONCE
+			  ",p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVU=";
+	char *a1, *a2, *b1;
+
+	(void)state;
+	buf_init(&ch, 4096);
+	a1 = fake_first("nobody", &ch);
+	a2 = fake_first("nobody", &ch);
+	b1 = fake_first("somebody", &ch);
+	/* r=<client nonce><server nonce>,s=<16 bytes base64>,i=4096 */
+	assert_true(strncmp(a1, "r=" RFC7677_FULL_NONCE ",s=",
+			    strlen("r=" RFC7677_FULL_NONCE ",s=")) == 0);
+	assert_non_null(strstr(a1, ",i=4096"));
+	assert_int_equal(strlen(a1),
+			 strlen("r=" RFC7677_FULL_NONCE
+				",s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"));
+	assert_string_equal(a1, a2);	 /* stable per user */
+	assert_string_not_equal(a1, b1); /* but not the same for everyone */
+	free(a1);
+	free(a2);
+	free(b1);
+
+	/* the exchange fails at client-final, with a wrong password's error */
+	s = auth_sasl_new("SCRAM-SHA-256");
+	auth_sasl_set_nonce(s, RFC7677_SNONCE);
+	assert_int_equal(step(s, cf, strlen(cf), &ch, &error),
+			 AUTH_SASL_LOOKUP);
+	assert_int_equal(auth_sasl_set_unknown(s, &ch, &error),
+			 AUTH_SASL_CONTINUE);
+	assert_int_equal(step(s, cfinal, strlen(cfinal), &ch, &error),
+			 AUTH_SASL_FAIL);
+	auth_sasl_free(&s);
+	s = auth_sasl_new("SCRAM-SHA-256");
+	auth_sasl_set_nonce(s, RFC7677_SNONCE);
+	step(s, "n,,n=user,r=rOprNGfwEbeRWgbNEkqO", 32, &ch, &wrong_error);
+	auth_sasl_set_credential(s, RFC7677_CRED, &ch, &wrong_error);
+	assert_int_equal(step(s, bad, strlen(bad), &ch, &wrong_error),
+			 AUTH_SASL_FAIL);
+	assert_string_equal(error, wrong_error);
+	auth_sasl_free(&s);
+	/* only after a LOOKUP */
+	s = auth_sasl_new("SCRAM-SHA-256");
+	assert_int_equal(auth_sasl_set_unknown(s, &ch, &error), AUTH_SASL_FAIL);
+	auth_sasl_free(&s);
+	buf_free(&ch);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +297,7 @@ int main(void)
 		cmocka_unit_test(test_login),
 		cmocka_unit_test(test_scram_rfc7677),
 		cmocka_unit_test(test_scram_failures),
+		cmocka_unit_test(test_scram_unknown_user),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
