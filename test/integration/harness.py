@@ -16,6 +16,7 @@ Environment (set by ctest): MERPATID, MERPATI (binaries), MERPATI_SRC.
 import glob
 import os
 import pwd
+import random
 import re
 import shutil
 import signal
@@ -43,13 +44,40 @@ CRASH_PATTERNS = re.compile(
 )
 
 
+def ephemeral_low():
+    """The first port of the kernel's ephemeral range (client sockets)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+_handed_out = set()
+
+
 def free_port(family=socket.AF_INET, host="127.0.0.1"):
-    """A TCP port nobody listens on right now."""
-    s = socket.socket(family, socket.SOCK_STREAM)
-    s.bind((host, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A TCP port nobody holds right now, below the ephemeral range.
+
+    Ports from the ephemeral range (32768-60999) can be taken at any time
+    by some client socket; these come from 10000 up to its start, chosen at
+    random and never twice in one process. Another test can still bind one
+    before our daemon does: Daemon.start() picks new ports and retries."""
+    low = min(ephemeral_low(), 65536)
+    for _ in range(10000):
+        port = random.randrange(10000, max(low, 10001))
+        if port in _handed_out:
+            continue
+        s = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            s.bind((host, port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _handed_out.add(port)
+        return port
+    raise AssertionError("no free port below %d" % low)
 
 
 BIN_DIRS = ("/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin")
@@ -273,6 +301,7 @@ class Daemon:
         self.log_path = os.path.join(self.dir, "merpatid.log")
         self.proc = None
         self.allow_worker_death = False  # a test that kills workers on purpose
+        self.retries = 0  # starts lost to a port taken by someone else
         if start:
             self.start()
 
@@ -285,16 +314,44 @@ class Daemon:
                     f.write("%s = %s\n" % (k, v))
         return self.conf_path
 
-    def start(self, timeout=15.0):
+    def start(self, timeout=15.0, attempts=5):
+        """Starts merpatid and waits until every listener accepts. When it
+        lost one of the harness's own ports to another process before it
+        could bind (EADDRINUSE), picks new ones and tries again."""
+        for attempt in range(attempts):
+            try:
+                return self._start_once(timeout)
+            except AssertionError as e:
+                if "Address already in use" not in str(e) or attempt == attempts - 1 \
+                        or not self.repick_ports():
+                    raise
+                self.retries += 1
+
+    def repick_ports(self):
+        """New ports for the listeners the harness chose; False when a
+        test set the listen addresses itself."""
+        auto = {k: "127.0.0.1:%d" % p for k, p in self.ports.items()}
+        if any(self.config["listen"].get(k) != v for k, v in auto.items()):
+            return False
+        self.ports = {k: free_port() for k in self.ports}
+        self.config["listen"].update({k: "127.0.0.1:%d" % p for k, p in self.ports.items()})
+        self.write_config()
+        return True
+
+    def _start_once(self, timeout):
         self.log = open(self.log_path, "ab")
+        log_start = self.log.tell()
         self.proc = subprocess.Popen([MERPATID, "-f", "-c", self.conf_path],
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         deadline = time.monotonic() + timeout
         for host, port in self.listening_addrs():
             while True:
                 if self.proc.poll() is not None:
+                    code = self.proc.returncode
+                    self.proc = None
+                    self.log.close()
                     raise AssertionError("merpatid exited with %s at start:\n%s"
-                                         % (self.proc.returncode, self.read_log()))
+                                         % (code, self.read_log()[log_start:]))
                 try:
                     socket.create_connection((host, port), timeout=1).close()
                     break

@@ -1,0 +1,56 @@
+"""The harness itself: test ports come from below the kernel's ephemeral
+range (where any client socket may take one), and a daemon that loses a
+port to another process between the pick and its bind is started again on
+new ports instead of failing the test (it did about 1 run in 7)."""
+
+import socket
+import unittest
+
+from harness import Daemon, ephemeral_low, free_port, main
+
+
+class Ports(unittest.TestCase):
+    def test_ports_below_ephemeral_range_and_distinct(self):
+        low = ephemeral_low()
+        ports = [free_port() for _ in range(200)]
+        self.assertTrue(all(1024 < p < low for p in ports), ports)
+        self.assertEqual(len(set(ports)), len(ports))
+        v6 = free_port(socket.AF_INET6, "::1")
+        self.assertLess(v6, low)
+
+    def test_start_retries_when_a_port_was_taken(self):
+        d = Daemon(start=False)
+        taken = d.ports["pop3"]
+        thief = socket.socket()
+        thief.bind(("127.0.0.1", taken))
+        thief.listen(1)
+        try:
+            with d:
+                d.start()
+                self.assertEqual(d.retries, 1)
+                self.assertNotEqual(d.ports["pop3"], taken)
+                self.assertIn("Address already in use", d.read_log())
+                c = d.pop3()
+                c.expect(r"^\+OK ")
+                c.cmd("QUIT")
+                c.expect(r"^\+OK")
+        finally:
+            thief.close()
+
+    def test_no_retry_when_the_test_chose_the_address(self):
+        thief = socket.socket()
+        thief.bind(("127.0.0.1", 0))
+        thief.listen(1)
+        port = thief.getsockname()[1]
+        d = Daemon(sections={"listen": {"imap": "127.0.0.1:%d" % port}}, start=False)
+        try:
+            with self.assertRaisesRegex(AssertionError, "Address already in use"):
+                d.start()
+            self.assertEqual(d.retries, 0)
+        finally:
+            thief.close()
+            d.cleanup()
+
+
+if __name__ == "__main__":
+    main()
