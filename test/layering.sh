@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Checks DESIGN.md's layering: includes point down the table, never up.
+# Checks the layering of doc/design.md ("Layers"): includes point down the
+# table, never up.
 #   lib/ includes only lib/; storage/ and auth/ never include server/ or
 #   protocols/; a protocol front-end never includes the other one.
 set -u
 src=${1:-.}
 cd "$src" || exit 1
 fail=0
+if ! grep -q '^## Layers' doc/design.md 2>/dev/null; then
+	echo "doc/design.md (the design this checks) is missing or has no '## Layers'"
+	fail=1
+fi
 check() { # folder, forbidden include pattern, reason
 	local hits
 	hits=$(grep -rnE "#include \"($2)" "$1" --include='*.[ch]' 2>/dev/null)
