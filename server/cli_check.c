@@ -1,19 +1,18 @@
 #include "server/cli.h"
 
 #include "server/config.h"
-#include "server/tls.h"
+#include "server/config_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-/* merpati check [-c FILE]: the configuration, the TLS files and the
-   listener addresses as merpatid would take them. */
+/* merpati check [-c FILE]: the configuration as merpatid -t checks it
+   (config_check.h): addresses, TLS files, user, auth backends, mail.root. */
 int cli_check(int argc, char **argv)
 {
 	const char *path = CONFIG_DEFAULT_PATH;
 	struct config *config;
-	struct tls_creds *creds;
 	char *error = NULL;
 	int opt;
 
@@ -30,15 +29,10 @@ int cli_check(int argc, char **argv)
 		free(error);
 		return 1;
 	}
-	creds = tls_creds_load(config->tls_cert, config->tls_key,
-			       config->tls_priorities, &error);
-	if (creds == NULL) {
-		fprintf(stderr, "merpati check: %s: %s\n", path, error);
-		free(error);
+	if (config_check(config, "merpati check", stderr) > 0) {
 		config_free(&config);
 		return 1;
 	}
-	tls_creds_unref(&creds);
 	printf("merpati check: %s: configuration and TLS files are valid\n",
 	       path);
 	config_free(&config);

@@ -107,6 +107,7 @@ struct config *config_new_defaults(void)
 {
 	struct config *c = xcalloc(1, sizeof(*c));
 
+	c->key_lines = xcalloc(N_KEYS, sizeof(*c->key_lines));
 	c->user = xstrdup("vmail");
 	c->workers = 1;
 	c->log = LOG_TARGET_SYSLOG;
@@ -148,8 +149,24 @@ void config_free(struct config **config)
 			free(*(char **)((char *)c + config_keys[i].offset));
 	}
 	free(c->path);
+	free(c->key_lines);
 	free(c);
 	*config = NULL;
+}
+
+int config_line(const struct config *c, const void *field)
+{
+	size_t offset;
+
+	if ((const char *)field < (const char *)c ||
+	    (const char *)field >= (const char *)(c + 1))
+		return 0;
+	offset = (size_t)((const char *)field - (const char *)c);
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (config_keys[i].offset == offset)
+			return c->key_lines[i];
+	}
+	return 0;
 }
 
 struct config_parse {
@@ -158,6 +175,8 @@ struct config_parse {
 	int error_line;	  /* set from ini_parse()'s return */
 	char section[64]; /* last section seen, for unknown-section errors */
 	bool bad_section;
+	int dup_line; /* first key or section given twice, 0: none */
+	char dup_why[160];
 };
 
 static int set_error(struct config_parse *p, char *msg)
@@ -346,16 +365,85 @@ static int config_validate(const struct config *c, char **error_r)
 	return 0;
 }
 
-/* inih reports sections only through their keys: find empty unknown ones;
-   and lines too long for it. Returns the line of the first problem with
-   the reason in why, or 0. */
-static int config_scan_lines(FILE *f, char *why, size_t size)
+static const struct config_key *key_find(const char *section, const char *name,
+					 size_t name_len)
+{
+	for (size_t i = 0; i < N_KEYS; i++) {
+		const struct config_key *k = &config_keys[i];
+
+		if (strcmp(k->section, section) == 0 &&
+		    strlen(k->name) == name_len &&
+		    memcmp(k->name, name, name_len) == 0)
+			return k;
+	}
+	return NULL;
+}
+
+/* A "[section]" line: the section is known and given once. Returns 0, or
+   -1 (fatal) with the reason in why; a repeat is noted in p->dup_*. */
+static int scan_section(struct config_parse *p, char *name, int lineno,
+			int *first_lines, char *why, size_t size)
+{
+	size_t i;
+
+	if (!section_known(name)) {
+		snprintf(why, size, "unknown section [%s]", name);
+		return -1;
+	}
+	snprintf(p->section, sizeof(p->section), "%s", name);
+	/* the index of the section's first key stands for the section */
+	for (i = 0; strcmp(config_keys[i].section, name) != 0; i++)
+		;
+	if (first_lines[i] != 0 && p->dup_line == 0) {
+		p->dup_line = lineno;
+		snprintf(p->dup_why, sizeof(p->dup_why),
+			 "section [%s] given twice (first at line %d)", name,
+			 first_lines[i]);
+	}
+	if (first_lines[i] == 0)
+		first_lines[i] = lineno;
+	return 0;
+}
+
+/* A "key = value" line (split as libinih splits it): notes the key's line
+   in the config and a key given twice in p->dup_*. */
+static void scan_key(struct config_parse *p, const char *line, int lineno)
+{
+	const char *end = line + strcspn(line, "=:");
+	const struct config_key *k;
+	size_t len = (size_t)(end - line), i;
+
+	if (*end == '\0')
+		return; /* libinih reports the syntax error */
+	while (len > 0 && isspace((unsigned char)line[len - 1]))
+		len--;
+	k = key_find(p->section, line, len);
+	if (k == NULL)
+		return; /* unknown: reported by the handler */
+	i = (size_t)(k - config_keys);
+	if (p->config->key_lines[i] != 0 && p->dup_line == 0) {
+		p->dup_line = lineno;
+		snprintf(p->dup_why, sizeof(p->dup_why),
+			 "%s.%s given twice (first at line %d)", k->section,
+			 k->name, p->config->key_lines[i]);
+	}
+	if (p->config->key_lines[i] == 0)
+		p->config->key_lines[i] = lineno;
+}
+
+/* inih reports sections only through their keys and merges repeated keys
+   and sections: find unknown or repeated sections, repeated keys, and
+   lines too long for it, and note the line of every key. Returns the line
+   of the first fatal problem with the reason in why, or 0. */
+static int config_scan_lines(FILE *f, struct config_parse *p, char *why,
+			     size_t size)
 {
 	char line[CONFIG_SCAN_LINE_MAX];
+	int first_lines[N_KEYS] = {0};
 	int lineno = 0;
 
 	while (fgets(line, sizeof(line), f) != NULL) {
-		char *p = line, *end;
+		char *q = line, *end;
 		size_t len = strlen(line);
 
 		lineno++;
@@ -368,17 +456,23 @@ static int config_scan_lines(FILE *f, char *why, size_t size)
 				 CONFIG_LINE_MAX);
 			return lineno;
 		}
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p != '[' || (end = strchr(p, ']')) == NULL)
+		line[len] = '\0';
+		while (isspace((unsigned char)*q))
+			q++;
+		if (*q == '\0' || *q == '#' || *q == ';')
 			continue;
-		*end = '\0';
-		if (!section_known(p + 1)) {
-			snprintf(why, size, "unknown section [%s]", p + 1);
-			return lineno;
+		if (*q != '[') {
+			scan_key(p, q, lineno);
+			continue;
 		}
+		if ((end = strchr(q, ']')) == NULL)
+			continue; /* libinih: "no ']' found" */
+		*end = '\0';
+		if (scan_section(p, q + 1, lineno, first_lines, why, size) < 0)
+			return lineno;
 	}
 	rewind(f);
+	p->section[0] = '\0';
 	return 0;
 }
 
@@ -398,17 +492,19 @@ struct config *config_load(const char *path, char **error_r)
 		return NULL;
 	}
 	char why[128];
-	line = config_scan_lines(f, why, sizeof(why));
+
+	p.config = config_new_defaults();
+	p.config->path = xstrdup(path);
+	line = config_scan_lines(f, &p, why, sizeof(why));
 	if (line > 0) {
 		char msg[1024];
 
 		snprintf(msg, sizeof(msg), "%s:%d: %s", path, line, why);
 		*error_r = xstrdup(msg);
 		fclose(f);
+		config_free(&p.config);
 		return NULL;
 	}
-	p.config = config_new_defaults();
-	p.config->path = xstrdup(path);
 	/* Debian's libinih takes these at run time */
 	ini_inline_comment_prefixes = ";";
 	/* lines up to CONFIG_SCAN_LINE_MAX, not the built-in 200 bytes */
@@ -420,6 +516,11 @@ struct config *config_load(const char *path, char **error_r)
 	ini_allow_multiline = false;
 	line = ini_parse_file(f, config_ini_handler, &p);
 	fclose(f);
+	if (p.dup_line > 0 && (line == 0 || p.dup_line < line)) {
+		free(p.error);
+		p.error = xstrdup(p.dup_why);
+		line = p.dup_line;
+	}
 	if (line != 0) {
 		char msg[1024];
 

@@ -1,8 +1,10 @@
 /*
  * config: merpati.conf, the one INI file (parsed with libinih).
  *
- * Every key has a safe default; an unknown section or key, a bad value or an
- * unreadable file is an error reported as "FILE:LINE: reason". The record is
+ * Every key has a safe default; an unknown section or key, a key or section
+ * given twice, a bad value or an unreadable file is an error reported as
+ * "FILE:LINE: reason". What only makes sense against the system (addresses,
+ * files, users) is checked by config_check.h. The record is
  * a plain value: the server hands the parts each module needs to that module
  * in the module's own settings struct (storage and auth never see this one).
  */
@@ -37,7 +39,8 @@ enum config_listener {
 };
 
 struct config {
-	char *path; /* the file read, or NULL for built-in defaults */
+	char *path;	/* the file read, or NULL for built-in defaults */
+	int *key_lines; /* the line of each key; use config_line() */
 
 	/* [server] */
 	char *user;	     /* mail owner, dropped to after binding */
@@ -87,6 +90,13 @@ struct config *config_new_defaults(void);
  * "FILE:LINE: reason" (or "FILE: reason") in *error_r (caller frees).
  */
 struct config *config_load(const char *path, char **error_r);
+
+/*
+ * The line of the file that set the field (a pointer into config, e.g.
+ * &config->tls_key or &config->listen[kind]), or 0 when it kept its default
+ * or is not a configuration key.
+ */
+int config_line(const struct config *config, const void *field);
 
 /* Frees the config; takes NULL, leaves NULL. */
 void config_free(struct config **config);

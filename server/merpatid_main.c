@@ -1,6 +1,7 @@
 /* merpatid: the POP3 and IMAP daemon. See merpatid(8). */
 #include "lib/log.h"
 #include "server/config.h"
+#include "server/config_check.h"
 #include "server/master.h"
 
 #include <fcntl.h>
@@ -93,6 +94,11 @@ int main(int argc, char **argv)
 		config_print(config, stdout);
 		config_free(&config);
 		return 0;
+	}
+	/* -t and the start run the same checks (config_check.h) */
+	if (config_check(config, "merpatid", stderr) > 0) {
+		config_free(&config);
+		return 1;
 	}
 	if (test) {
 		printf("merpatid: %s: configuration is valid\n", path);
