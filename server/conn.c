@@ -5,6 +5,7 @@
 #include "server/tls.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <errno.h>
 #include <ev.h>
 #include <netinet/in.h>
@@ -274,10 +275,16 @@ static void conn_update_read_watcher(struct conn *c)
 		    c->tls_state != CONN_TLS_FLUSH_BEFORE &&
 		    buf_room(&c->in) > 0;
 
-	if (want)
-		ev_io_start(c->loop, &c->rio);
-	else
+	if (!want) {
 		ev_io_stop(c->loop, &c->rio);
+		return;
+	}
+	ev_io_start(c->loop, &c->rio);
+	/* A full input buffer stopped conn_read_some() with decrypted bytes
+	   left inside GnuTLS: the socket will not announce them again. */
+	if (c->tls_state == CONN_TLS_ACTIVE &&
+	    gnutls_record_check_pending(c->tls) > 0)
+		ev_feed_event(c->loop, &c->rio, EV_READ);
 }
 
 static void conn_start_handshake(struct conn *c);
@@ -591,6 +598,28 @@ void conn_consume_line(struct conn *c)
 {
 	buf_consume(&c->in, c->line_len);
 	c->line_len = 0;
+}
+
+size_t conn_peek_bytes(struct conn *c, size_t max, struct strv *chunk_r)
+{
+	size_t n = c->in.len < max ? c->in.len : max;
+
+	/* as for lines: nothing is handed out while a line is being dropped
+	   or between STARTTLS and the end of the handshake */
+	if (n == 0 || c->skipping_line ||
+	    c->tls_state == CONN_TLS_FLUSH_BEFORE ||
+	    c->tls_state == CONN_TLS_HANDSHAKE)
+		return 0;
+	chunk_r->p = c->in.data;
+	chunk_r->len = n;
+	return n;
+}
+
+void conn_consume_bytes(struct conn *c, size_t n)
+{
+	assert(n <= c->in.len);
+	buf_consume(&c->in, n);
+	c->line_len = 0; /* a line peeked before is gone or moved */
 }
 
 void conn_skip_line(struct conn *c)

@@ -101,6 +101,27 @@ void conn_consume_line(struct conn *conn);
    arriving (the rest is dropped as it comes). */
 void conn_skip_line(struct conn *conn);
 
+/*
+ * Raw bytes beside the line framing (IMAP literals, APPEND data): once a
+ * front-end knows that the next n bytes belong to the current command, it
+ * takes them with conn_peek_bytes() / conn_consume_bytes() in chunks of
+ * whatever size has arrived, counting down n itself, and then goes back to
+ * conn_peek_line() for the rest of the command.
+ *
+ * conn_peek_bytes() points *chunk_r at up to max bytes from the front of
+ * the input and returns how many (0: none has arrived yet; `process` is
+ * called again when some do). The bytes stay in the input buffer until
+ * conn_consume_bytes() (n at most the count returned), and *chunk_r is
+ * valid until then or the return of `process`.
+ *
+ * Backpressure: bytes not consumed stay in the bounded input buffer; when
+ * it is full the connection stops reading, so a front-end that cannot take
+ * more now (a file write pending) just leaves them and calls conn_kick()
+ * when it can go on.
+ */
+size_t conn_peek_bytes(struct conn *conn, size_t max, struct strv *chunk_r);
+void conn_consume_bytes(struct conn *conn, size_t n);
+
 /* Stops (true) or resumes (false) calling `process` for input. */
 void conn_pause_input(struct conn *conn, bool pause);
 

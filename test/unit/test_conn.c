@@ -1,7 +1,8 @@
 // links: mp_server
-/* conn: line framing split at every offset, overlong lines, backpressure,
-   flush on close, pipelined input before a half-close. Runs a real
-   connection on one end of a socketpair, driven by the libev loop. */
+/* conn: line framing split at every offset, raw bytes (literals) beside
+   it, overlong lines, backpressure, flush on close, pipelined input before
+   a half-close, TLS. Runs a real connection on one end of a socketpair,
+   driven by the libev loop. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,18 +13,23 @@
 
 #include "server/conn.h"
 #include "server/conn_server.h"
+#include "server/tls.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
+#include <gnutls/gnutls.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #define MAX_LINES 64
+#define MAX_RAW (256 * 1024)
 
 struct fake {
 	struct conn *conn;
@@ -36,6 +42,14 @@ struct fake {
 	bool echo;     /* answer every line with "ok <line>" */
 	bool pause_on; /* the line "wait" pauses input, as a login does */
 	bool freed;
+	/* a line ending in "{N}" is followed by N raw bytes (a literal) */
+	size_t lit_left;  /* raw bytes still wanted */
+	size_t lit_chunk; /* at most this many per conn_peek_bytes(); 0: any */
+	bool hold;	  /* take no raw bytes for now (a write pending) */
+	bool pattern;	  /* raw bytes must be 'a' + offset % 26, not kept */
+	char raw[MAX_RAW];
+	size_t raw_len;
+	size_t max_input; /* the most input ever buffered */
 };
 
 static struct fake fake;
@@ -66,7 +80,36 @@ static void fake_process(void *session)
 	}
 	if (f->produce > 0)
 		return; /* a producer: stop reading commands until it is done */
-	while ((ret = conn_peek_line(f->conn, 64, &line)) != 0) {
+	if (conn_input(f->conn)->len > f->max_input)
+		f->max_input = conn_input(f->conn)->len;
+	for (;;) {
+		if (f->lit_left > 0) {
+			size_t max = f->lit_left, n;
+			struct strv chunk;
+
+			if (f->hold)
+				return;
+			if (f->lit_chunk > 0 && f->lit_chunk < max)
+				max = f->lit_chunk;
+			n = conn_peek_bytes(f->conn, max, &chunk);
+			if (n == 0)
+				return;
+			assert_true(n <= max && chunk.len == n);
+			for (size_t i = 0; f->pattern && i < n; i++)
+				assert_int_equal(chunk.p[i],
+						 'a' + (f->raw_len + i) % 26);
+			if (!f->pattern) {
+				assert_true(f->raw_len + n <= MAX_RAW);
+				memcpy(f->raw + f->raw_len, chunk.p, n);
+			}
+			f->raw_len += n;
+			f->lit_left -= n;
+			conn_consume_bytes(f->conn, n);
+			continue;
+		}
+		ret = conn_peek_line(f->conn, 64, &line);
+		if (ret == 0)
+			break;
 		if (ret < 0) {
 			f->too_long++;
 			conn_skip_line(f->conn);
@@ -77,6 +120,11 @@ static void fake_process(void *session)
 		f->lines[f->n_lines][line.len] = '\0';
 		if (f->echo)
 			conn_printf(f->conn, "ok %s\r\n", f->lines[f->n_lines]);
+		char *brace = strrchr(f->lines[f->n_lines], '{');
+
+		if (brace != NULL && line.len > 0 &&
+		    line.p[line.len - 1] == '}')
+			f->lit_left = strtoul(brace + 1, NULL, 10);
 		f->n_lines++;
 		conn_consume_line(f->conn);
 		if (f->pause_on &&
@@ -108,7 +156,7 @@ static void spin(int rounds)
 		ev_run(loop, EVRUN_NOWAIT);
 }
 
-static void start(size_t output_high)
+static void start_with(size_t output_high, struct tls_creds *creds)
 {
 	struct sockaddr_storage ss = {0};
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
@@ -127,9 +175,15 @@ static void start(size_t output_high)
 	sin->sin_family = AF_INET;
 	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	loop = ev_default_loop(0);
-	conn_new(loop, sv[0], &ss, &fake_handler, NULL, NULL, false, &limits);
+	conn_new(loop, sv[0], &ss, &fake_handler, NULL, creds, creds != NULL,
+		 &limits);
 	peer = sv[1];
 	spin(3);
+}
+
+static void start(size_t output_high)
+{
+	start_with(output_high, NULL);
 }
 
 static void finish(void)
@@ -307,6 +361,144 @@ static void test_half_close_while_paused(void **state)
 	finish();
 }
 
+/* Lines with literals: "{N}" at the end of a line announces N raw bytes,
+   then the command's line goes on. */
+static const char lit_input[] = "a1 X {5}\r\nhe\nl\r tail\r\nb2 NOOP\r\n"
+				"c3 Y {3}\r\n{1}\r\nd4 {0}\r\n\r\n";
+
+static void expect_literals(void)
+{
+	assert_int_equal(fake.n_lines, 7);
+	assert_string_equal(fake.lines[0], "a1 X {5}");
+	assert_string_equal(fake.lines[1], " tail");
+	assert_string_equal(fake.lines[2], "b2 NOOP");
+	assert_string_equal(fake.lines[3], "c3 Y {3}");
+	assert_string_equal(fake.lines[4], "");
+	assert_string_equal(fake.lines[5], "d4 {0}");
+	assert_string_equal(fake.lines[6], "");
+	assert_int_equal(fake.raw_len, 8);
+	assert_memory_equal(fake.raw, "he\nl\r{1}", 8);
+	assert_int_equal(fake.lit_left, 0);
+}
+
+static void test_literals_split_everywhere(void **state)
+{
+	size_t len = sizeof(lit_input) - 1;
+
+	(void)state;
+	for (size_t chunk = 0; chunk <= 2; chunk++) {
+		for (size_t split = 0; split <= len; split++) {
+			start(65536);
+			fake.lit_chunk = chunk;
+			send_all(lit_input, split);
+			spin(3);
+			send_all(lit_input + split, len - split);
+			spin(3);
+			expect_literals();
+			finish();
+		}
+	}
+	start(65536);
+	for (size_t i = 0; i < len; i++) {
+		send_all(lit_input + i, 1);
+		spin(2);
+	}
+	expect_literals();
+	finish();
+}
+
+/* A literal far bigger than the input buffer streams through it; a
+   front-end that takes nothing stops the reading (the buffer stays within
+   its limit) and everything arrives once it goes on. */
+static void test_literal_backpressure(void **state)
+{
+	static char pattern[26 * 2048];
+	const size_t total = 4 * 1024 * 1024;
+	size_t sent = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(pattern); i++)
+		pattern[i] = (char)('a' + i % 26);
+	start(65536);
+	fake.hold = true;
+	fake.pattern = true;
+	send_all("up {4194304}\r\n", 14);
+	for (int i = 0; i < 100000 && fake.raw_len < total; i++) {
+		size_t want =
+			total - sent < 26 * 2000 ? total - sent : 26 * 2000;
+		ssize_t n =
+			want > 0 ? send(peer, pattern + sent % 26, want, 0) : 0;
+
+		if (n > 0)
+			sent += (size_t)n;
+		spin(1);
+		if (i == 1000) {
+			/* the socket buffers are full: the sender is
+			   throttled, the input buffer at its limit */
+			assert_true(sent < total);
+			assert_int_equal(fake.raw_len, 0);
+			assert_int_equal(conn_input(fake.conn)->len, 1024);
+			fake.hold = false;
+			conn_kick(fake.conn);
+		}
+	}
+	send_all("next\r\n", 6);
+	spin(3);
+	assert_int_equal(fake.raw_len, total);
+	assert_true(fake.max_input <= 1024);
+	assert_int_equal(fake.n_lines, 2);
+	assert_string_equal(fake.lines[1], "next");
+	finish();
+}
+
+/* Over TLS: a record bigger than the input buffer leaves decrypted bytes
+   inside GnuTLS that the socket never announces; they must still come. */
+static void test_tls_record_bigger_than_input(void **state)
+{
+	const char *src = getenv("MERPATI_SRC");
+	char cert[1024], key[1024], *error = NULL, msg[9000];
+	gnutls_certificate_credentials_t cc;
+	gnutls_session_t client;
+	struct tls_creds *creds;
+	int ret = -1;
+
+	(void)state;
+	assert_non_null(src);
+	snprintf(cert, sizeof(cert), "%s/test/integration/certs/cert1.pem",
+		 src);
+	snprintf(key, sizeof(key), "%s/test/integration/certs/key1.pem", src);
+	tls_global_init();
+	creds = tls_creds_load(cert, key, "NORMAL", &error);
+	if (creds == NULL)
+		fail_msg("%s", error);
+	start_with(65536, creds);
+	tls_creds_unref(&creds);
+	assert_int_equal(gnutls_certificate_allocate_credentials(&cc), 0);
+	assert_int_equal(gnutls_init(&client, GNUTLS_CLIENT | GNUTLS_NONBLOCK),
+			 0);
+	gnutls_set_default_priority(client);
+	gnutls_credentials_set(client, GNUTLS_CRD_CERTIFICATE, cc);
+	gnutls_transport_set_int(client, peer);
+	for (int i = 0; i < 1000 && ret != 0; i++) {
+		ret = gnutls_handshake(client);
+		spin(1);
+	}
+	assert_int_equal(ret, 0);
+	/* one record: a line, an 8000-byte literal, the end of the line */
+	memcpy(msg, "x {8000}\r\n", 10);
+	memset(msg + 10, 'L', 8000);
+	memcpy(msg + 8010, "\r\nnext\r\n", 8);
+	assert_int_equal(gnutls_record_send(client, msg, 8018), 8018);
+	spin(50);
+	assert_int_equal(fake.raw_len, 8000);
+	assert_int_equal(fake.n_lines, 3);
+	assert_string_equal(fake.lines[2], "next");
+	assert_true(fake.max_input <= 1024);
+	finish();
+	gnutls_deinit(client);
+	gnutls_certificate_free_credentials(cc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,8 +508,13 @@ int main(void)
 		cmocka_unit_test(test_close_flushes_output),
 		cmocka_unit_test(test_pipelined_then_half_close),
 		cmocka_unit_test(test_half_close_while_paused),
+		cmocka_unit_test(test_literals_split_everywhere),
+		cmocka_unit_test(test_literal_backpressure),
+		cmocka_unit_test(test_tls_record_bigger_than_input),
 	};
 
 	log_init("test_conn", LOG_TARGET_STDERR, LOG_LEVEL_WARN);
+	signal(SIGPIPE,
+	       SIG_IGN); /* as merpatid: a TLS goodbye to a closed peer */
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
