@@ -21,6 +21,7 @@ struct check {
 	const char *prefix;
 	FILE *out;
 	unsigned errors;
+	bool errors_only; /* leave warnings out */
 };
 
 /* One line about the key holding field (see config_line()). */
@@ -32,16 +33,23 @@ report(struct check *k, const void *field, bool warning, const char *fmt, ...)
 	int line = config_line(k->config, field);
 	va_list ap;
 
-	fprintf(k->out, "%s: %s", k->prefix, path);
+	if (!warning)
+		k->errors++;
+	if (warning && k->errors_only)
+		return;
+	if (k->prefix != NULL)
+		fprintf(k->out, "%s: ", k->prefix);
+	if (k->errors_only && k->errors > 1)
+		fputs("; ", k->out);
+	fputs(path, k->out);
 	if (line > 0)
 		fprintf(k->out, ":%d", line);
 	fputs(warning ? ": warning: " : ": ", k->out);
 	va_start(ap, fmt);
 	vfprintf(k->out, fmt, ap);
 	va_end(ap);
-	fputc('\n', k->out);
-	if (!warning)
-		k->errors++;
+	if (!k->errors_only)
+		fputc('\n', k->out);
 }
 
 struct seen_addr {
@@ -200,14 +208,38 @@ static void check_auth(struct check *k)
 	free(root);
 }
 
+static void check_all(struct check *k)
+{
+	check_listeners(k);
+	check_tls(k);
+	check_user(k);
+	check_auth(k);
+}
+
 unsigned config_check(const struct config *config, const char *prefix,
 		      FILE *out)
 {
 	struct check k = {.config = config, .prefix = prefix, .out = out};
 
-	check_listeners(&k);
-	check_tls(&k);
-	check_user(&k);
-	check_auth(&k);
+	check_all(&k);
 	return k.errors;
+}
+
+int config_check_text(const struct config *config, char **error_r)
+{
+	struct check k = {.config = config, .errors_only = true};
+	size_t size = 0;
+
+	*error_r = NULL;
+	k.out = open_memstream(error_r, &size);
+	if (k.out == NULL)
+		abort(); /* only when out of memory */
+	check_all(&k);
+	fclose(k.out);
+	if (k.errors == 0) {
+		free(*error_r);
+		*error_r = NULL;
+		return 0;
+	}
+	return -1;
 }

@@ -25,4 +25,11 @@
 unsigned config_check(const struct config *config, const char *prefix,
 		      FILE *out);
 
+/*
+ * The same checks for a reload (SIGHUP): returns 0, or -1 with the errors
+ * ("FILE:LINE: reason", several joined by "; ") in *error_r (caller frees).
+ * Warnings are left out.
+ */
+int config_check_text(const struct config *config, char **error_r);
+
 #endif

@@ -4,6 +4,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "server/auth_glue.h"
+#include "server/config_check.h"
 #include "server/listener.h"
 #include "server/tls.h"
 #include "server/worker.h"
@@ -169,7 +170,9 @@ static void master_reload(void)
 	char *error = NULL;
 
 	fresh = config_load(master.config_path, &error);
-	if (fresh == NULL || master_check_tls(fresh, &error) < 0 ||
+	/* the checks of the start (config_check.h): a reload to a file the
+	   workers cannot run with (server.user = root) keeps the old one */
+	if (fresh == NULL || config_check_text(fresh, &error) < 0 ||
 	    listener_set_update(master.listeners, fresh, &error) < 0) {
 		log_error("event=reload_failed reason=\"%s\" keeping=old",
 			  error);

@@ -5,8 +5,10 @@ harness's working configuration and breaks one thing."""
 
 import os
 import shutil
+import signal
 import stat
 import subprocess
+import time
 import unittest
 
 from harness import KEY, MERPATI, MERPATID, Daemon, main
@@ -137,6 +139,35 @@ class ConfigCheck(unittest.TestCase):
         r = run(MERPATID, "-t", "-c", path)
         self.assertEqual(r.returncode, 0)
         self.assertNotIn("warning", r.stderr)
+
+
+class Reload(unittest.TestCase):
+    def test_sighup_to_a_config_that_cannot_run_keeps_the_old(self):
+        """A reload runs the same checks: server.user = root (workers that
+        die every second, then a daemon that gives up) and a duplicate key
+        are refused, and the old configuration goes on serving."""
+        with Daemon() as d:
+            d.config["server"]["user"] = "root"
+            path = d.write_config()
+            d.signal(signal.SIGHUP)
+            log = d.wait_log(r"event=reload_failed")
+            self.assertIn('reason="%s:%d: server.user = root has uid 0: the workers refuse to serve as root"'
+                          % (path, line_of(path, "user = ")), log)
+            d.config["server"]["user"] = d.user
+            d.config["mail"]["root"] = "relative/%u"
+            d.config["server"]["user"] = "root"
+            d.write_config()
+            d.signal(signal.SIGHUP)
+            log = d.wait_log(r"event=reload_failed", count=2)
+            self.assertRegex(log, r'reason="[^"]*server\.user = root [^"]*; %s:%d: mail\.root = relative/%%u: '
+                             r'mail root is not an absolute path"' % (path, line_of(path, "root = ")))
+            time.sleep(1.5)
+            c = d.imap()
+            c.expect(r"^\* OK ")
+            c.cmd("a LOGOUT")
+            c.read_until_tagged("a")
+            self.assertNotIn("event=worker_died", d.read_log())
+            self.assertNotIn("event=reloaded", d.read_log())
 
 
 if __name__ == "__main__":
