@@ -427,6 +427,42 @@ static void test_check_errors(void **state)
 	expect_checked("cert =", "cert = /nonexistent/cert.pem", 1, 9, "tls: ");
 }
 
+/* The reload's form: errors only, joined, no warnings. */
+static void test_check_text(void **state)
+{
+	char *out, *path, *error = (char *)"x";
+	struct config *c;
+
+	(void)state;
+	chmod(check_key, 0644); /* a warning only: still fine */
+	assert_int_equal(check_with("root =", "root = /srv/%z", &out, &path),
+			 1);
+	free(out);
+	c = config_load(path, &error);
+	assert_non_null(c);
+	free(c->user);
+	c->user = strdup("root");
+	assert_int_equal(config_check_text(c, &error), -1);
+	if (strstr(error, ": server.user = root has uid 0") == NULL ||
+	    strstr(error, "; ") == NULL ||
+	    strstr(error, ":14: mail.root = /srv/%z: unknown") == NULL ||
+	    strstr(error, "warning") != NULL || strchr(error, '\n') != NULL)
+		fail_msg("%s", error);
+	free(error);
+	config_free(&c);
+	unlink(path);
+	free(path);
+	assert_int_equal(check_with(NULL, NULL, &out, &path), 0);
+	free(out);
+	c = config_load(path, &error);
+	assert_non_null(c);
+	assert_int_equal(config_check_text(c, &error), 0);
+	assert_null(error);
+	config_free(&c);
+	unlink(path);
+	free(path);
+}
+
 static void test_check_key_mode(void **state)
 {
 	char want[1024];
@@ -463,6 +499,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_check_good, check_setup,
 						check_teardown),
 		cmocka_unit_test_setup_teardown(test_check_errors, check_setup,
+						check_teardown),
+		cmocka_unit_test_setup_teardown(test_check_text, check_setup,
 						check_teardown),
 		cmocka_unit_test_setup_teardown(test_check_key_mode,
 						check_setup, check_teardown),
