@@ -776,6 +776,9 @@ static void reset_signals(void)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL); /* the master restarts us instead */
+	/* Ctrl-C reaches the whole foreground group: the master stops us
+	   with SIGTERM when it stops, not before */
+	sigaction(SIGINT, &sa, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -55,7 +55,8 @@ int auth_server_channel(int *client_fd_r, int *server_fd_r,
 /*
  * Forks a helper serving the channel's server end channel_fd (the caller
  * keeps its descriptor for later helpers). The child resets its signal
- * handlers and mask (SIGHUP ignored: the master restarts it instead), asks to be killed when the parent dies, runs its own fresh libev
+ * handlers and mask (SIGHUP and SIGINT ignored: the master decides when it
+ * stops), asks to be killed when the parent dies, runs its own fresh libev
  * loop (ev_loop_new: the parent's default loop is never touched) and
  * _exit()s; it never returns. Settings errors (e.g. an unknown backend)
  * are found before the fork and returned. Returns 0 with the helper's pid,

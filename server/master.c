@@ -260,6 +260,20 @@ static void master_auth_died(const char *how, bool stopping)
 	}
 }
 
+/* A stop asked for but not handled yet (signals are blocked outside
+   sigsuspend): children dying now are part of it. */
+static bool master_stop_pending(void)
+{
+	sigset_t pending;
+
+	if (got_term)
+		return true;
+	if (sigpending(&pending) < 0)
+		return false;
+	return sigismember(&pending, SIGTERM) == 1 ||
+	       sigismember(&pending, SIGINT) == 1;
+}
+
 static void master_reap(bool stopping)
 {
 	int status;
@@ -267,6 +281,8 @@ static void master_reap(bool stopping)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		char how[64];
+
+		stopping = stopping || master_stop_pending();
 
 		master_describe_exit(status, how, sizeof(how));
 		if (pid == master.auth_pid) {
@@ -420,6 +436,10 @@ int master_run(struct config *config, const char *config_path)
 
 	while (!got_term) {
 		sigsuspend(&old);
+		/* Ctrl-C reaches every process of the terminal's group: the
+		   children exiting on it are not deaths to repair */
+		if (got_term)
+			break;
 		if (got_alrm) {
 			got_alrm = 0;
 			master_retry_auth();
