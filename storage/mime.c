@@ -1,0 +1,931 @@
+#include "storage/mime.h"
+
+#include "lib/arena.h"
+#include "lib/xalloc.h"
+#include "storage/mime_private.h"
+#include "storage/rfc822.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+/*
+ * How the parser works: input is cut into lines. In a header every line is
+ * collected (its first MIME_FIELD_MAX bytes) and handled at its LF; in a
+ * body a line is passed through at once unless it starts with "--" while
+ * boundaries are active, then its first HOLD_MAX bytes wait until the LF
+ * (or that many bytes) show whether it is a boundary line. Every byte is
+ * counted, in file order, into the header or body of the part it belongs
+ * to (account()); a part's sizes are added to its parent when it ends.
+ * The LF (or CRLF) that ends a body line waits in pending_nl: before a
+ * boundary line it belongs to the boundary (RFC 2046 5.1.1), not the part.
+ */
+
+/* Enough of a line to match any boundary: "--" + MIME_BOUNDARY_MAX and a
+   little more (see boundary_find()). */
+#define HOLD_MAX (2 + MIME_BOUNDARY_MAX + 8)
+
+struct boundary {
+	struct boundary *next; /* the enclosing multipart's */
+	struct mime_part *part;
+	const char *text;
+	size_t len;
+};
+
+enum parse_state {
+	STATE_HEADER,
+	STATE_BODY,
+};
+
+struct mime_parser {
+	struct mime_message *msg;
+	struct arena *arena;
+	struct mime_part *part; /* the part being parsed */
+	unsigned depth;		/* of part; the message is 0 */
+	unsigned parts;		/* created, the message not counted */
+	struct boundary *boundaries;
+	enum parse_state state;
+
+	uint64_t physical, virtual; /* bytes counted so far */
+	unsigned char prev;	    /* the last byte counted */
+
+	/* the current line */
+	struct buf line;   /* header: its bytes; body: held bytes */
+	uint64_t line_len; /* header: bytes so far, without the LF */
+	unsigned char line_last;
+	bool line_started;	/* body: the line's kind is decided */
+	struct mime_part *rest; /* body: the line is a boundary line whose
+				   rest belongs to this part */
+	bool rest_new_part;	/* after it, a new part starts */
+	unsigned pending_nl;	/* body: 0, 1 ("\n") or 2 ("\r\n") */
+	bool held_cr;		/* body: a CR not yet counted */
+
+	/* header */
+	struct buf field;   /* the field being collected, unfolded */
+	size_t field_first; /* bytes of its first line */
+	bool in_field;
+	unsigned prev_hdr_nl; /* newline bytes of the last header line */
+	bool seen_content_type;
+	char *last_boundary; /* from this header's Content-Type */
+};
+
+struct mime_message *mime_message_new(void)
+{
+	struct mime_message *msg = xcalloc(1, sizeof(*msg));
+
+	msg->arena = arena_new(0);
+	return msg;
+}
+
+void mime_message_free(struct mime_message **msgp)
+{
+	if (*msgp == NULL)
+		return;
+	arena_free(&(*msgp)->arena);
+	free(*msgp);
+	*msgp = NULL;
+}
+
+const struct mime_part *mime_message_root(const struct mime_message *msg)
+{
+	return msg->root;
+}
+
+static struct mime_part *part_new(struct mime_parser *p,
+				  struct mime_part *parent)
+{
+	struct mime_part *part = arena_zalloc(p->arena, sizeof(*part));
+
+	part->parent = parent;
+	part->physical_pos = p->physical;
+	part->virtual_pos = p->virtual;
+	if (parent != NULL) {
+		struct mime_part **tail = &parent->children;
+
+		while (*tail != NULL)
+			tail = &(*tail)->next;
+		*tail = part;
+		p->parts++;
+		p->depth++;
+	}
+	return part;
+}
+
+static void header_start(struct mime_parser *p)
+{
+	p->state = STATE_HEADER;
+	p->in_field = false;
+	buf_reset(&p->field);
+	p->prev_hdr_nl = 0;
+	p->seen_content_type = false;
+	p->last_boundary = NULL;
+}
+
+struct mime_parser *mime_parser_new(void)
+{
+	struct mime_parser *p = xcalloc(1, sizeof(*p));
+
+	p->msg = mime_message_new();
+	p->arena = p->msg->arena;
+	buf_init(&p->line, BUF_UNLIMITED);
+	buf_init(&p->field, BUF_UNLIMITED);
+	p->prev = '\n';
+	p->msg->root = p->part = part_new(p, NULL);
+	header_start(p);
+	return p;
+}
+
+/* Counts bytes into a size, in file order (a LF is bare when the byte
+   before it, in this or an earlier call, is not a CR). */
+static void account(struct mime_parser *p, struct mime_size *sz,
+		    const unsigned char *data, size_t n)
+{
+	const unsigned char *cur = data, *end = data + n, *lf;
+	uint64_t bare = 0, lines = 0;
+
+	if (n == 0)
+		return;
+	while ((lf = memchr(cur, '\n', (size_t)(end - cur))) != NULL) {
+		unsigned char before = lf > data ? lf[-1] : p->prev;
+
+		lines++;
+		if (before != '\r')
+			bare++;
+		cur = lf + 1;
+	}
+	p->prev = data[n - 1];
+	sz->physical += n;
+	sz->virtual += n + bare;
+	sz->lines += lines;
+	p->physical += n;
+	p->virtual += n + bare;
+}
+
+/* Ends the current part: its sizes go into its parent's body. */
+static void part_finish(struct mime_parser *p)
+{
+	struct mime_part *part = p->part, *parent = part->parent;
+
+	parent->body.physical += part->header.physical + part->body.physical;
+	parent->body.virtual += part->header.virtual + part->body.virtual;
+	parent->body.lines += part->header.lines + part->body.lines;
+	p->part = parent;
+	p->depth--;
+}
+
+/* ---- header fields ---- */
+
+static bool name_is(struct strv name, const char *s)
+{
+	return strv_eq_cstr_ci(name, s);
+}
+
+static char *dup_cstr(struct mime_parser *p, struct strv v)
+{
+	return arena_strndup(p->arena, v.p, strnlen(v.p, v.len));
+}
+
+static struct mime_param *copy_params(struct mime_parser *p,
+				      const struct rfc822_param *in, unsigned n)
+{
+	struct mime_param *out;
+
+	if (n == 0)
+		return NULL;
+	out = arena_alloc(p->arena, sizeof(*out) * n);
+	for (unsigned i = 0; i < n; i++) {
+		out[i].name = in[i].name;
+		out[i].value = in[i].value;
+	}
+	return out;
+}
+
+/* The parser's view of Content-Type: the part's kind and boundary. */
+static void content_type_flags(struct mime_parser *p, struct strv value)
+{
+	struct mime_part *part = p->part;
+	struct rfc822_parser rp;
+	struct rfc822_param *params;
+	struct buf ct;
+	unsigned n;
+	int ret;
+
+	if (p->seen_content_type)
+		return;
+	p->seen_content_type = true;
+	buf_init(&ct, BUF_UNLIMITED);
+	rfc822_parser_init(&rp, value.p, value.len, NULL);
+	rfc822_skip_lwsp(&rp);
+	ret = rfc822_parse_content_type(&rp, &ct);
+	struct strv t = {ct.data != NULL ? ct.data : "", ct.len};
+
+	if (strv_eq_cstr_ci(t, "message/rfc822"))
+		part->flags |= MIME_PART_RFC822;
+	else if (strv_has_prefix_ci(t, "text") && (t.len == 4 || t.p[4] == '/'))
+		part->flags |= MIME_PART_TEXT;
+	else if (strv_has_prefix_ci(t, "multipart/")) {
+		part->flags |= MIME_PART_MULTIPART;
+		if (strv_eq_cstr_ci((struct strv){t.p + 10, t.len - 10},
+				    "digest"))
+			part->flags |= MIME_PART_DIGEST;
+	}
+	buf_free(&ct);
+	if (ret < 0 || (part->flags & MIME_PART_MULTIPART) == 0 ||
+	    p->last_boundary != NULL)
+		return;
+	n = rfc822_parse_params(&rp, p->arena, &params);
+	for (unsigned i = 0; i < n; i++) {
+		if (strcasecmp(params[i].name, "boundary") == 0) {
+			p->last_boundary = arena_strndup(
+				p->arena, params[i].value,
+				strnlen(params[i].value, MIME_BOUNDARY_MAX));
+			break;
+		}
+	}
+}
+
+/* The Content-Type the part reports (first one wins). */
+static void content_type_data(struct mime_parser *p, struct strv value)
+{
+	struct mime_part *part = p->part;
+	struct rfc822_parser rp;
+	struct rfc822_param *params;
+	struct buf ct;
+	char *s, *slash;
+	int ret;
+
+	buf_init(&ct, BUF_UNLIMITED);
+	rfc822_parser_init(&rp, value.p, value.len, NULL);
+	rfc822_skip_lwsp(&rp);
+	ret = rfc822_parse_content_type(&rp, &ct);
+	s = arena_strndup(p->arena, ct.data != NULL ? ct.data : "", ct.len);
+	buf_free(&ct);
+	slash = strchr(s, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		part->subtype = slash + 1;
+	}
+	part->type = s;
+	if (ret < 0)
+		return; /* broken: keep what we got, no parameters */
+	unsigned n = rfc822_parse_params(&rp, p->arena, &params);
+
+	part->params = copy_params(p, params, n);
+	part->param_count = n;
+}
+
+static void content_encoding(struct mime_parser *p, struct strv value)
+{
+	struct rfc822_parser rp;
+	struct buf tok;
+
+	buf_init(&tok, BUF_UNLIMITED);
+	rfc822_parser_init(&rp, value.p, value.len, NULL);
+	rfc822_skip_lwsp(&rp);
+	if (rfc822_parse_mime_token(&rp, &tok) >= 0 &&
+	    rfc822_skip_lwsp(&rp) == 0 && tok.len > 0)
+		p->part->encoding = arena_strndup(p->arena, tok.data, tok.len);
+	buf_free(&tok);
+}
+
+static void content_disposition(struct mime_parser *p, struct strv value)
+{
+	struct mime_part *part = p->part;
+	struct rfc822_parser rp;
+	struct rfc822_param *params;
+	struct buf tok;
+	unsigned n;
+
+	buf_init(&tok, BUF_UNLIMITED);
+	rfc822_parser_init(&rp, value.p, value.len, NULL);
+	rfc822_skip_lwsp(&rp);
+	if (rfc822_parse_mime_token(&rp, &tok) < 0) {
+		buf_free(&tok);
+		return;
+	}
+	part->disposition = arena_strndup(
+		p->arena, tok.data != NULL ? tok.data : "", tok.len);
+	buf_free(&tok);
+	n = rfc822_parse_params(&rp, p->arena, &params);
+	part->disp_params = copy_params(p, params, n);
+	part->disp_param_count = n;
+}
+
+#define LANGUAGES_MAX 100
+
+static void content_language(struct mime_parser *p, struct strv value)
+{
+	struct mime_part *part = p->part;
+	const char *langs[LANGUAGES_MAX];
+	struct rfc822_parser rp;
+	unsigned n = 0;
+	struct buf tok;
+
+	/* RFC 3282: 1#Language-tag */
+	buf_init(&tok, BUF_UNLIMITED);
+	rfc822_parser_init(&rp, value.p, value.len, NULL);
+	rfc822_skip_lwsp(&rp);
+	while (n < LANGUAGES_MAX && rfc822_parse_atom(&rp, &tok) >= 0) {
+		langs[n++] = arena_strndup(p->arena, tok.data, tok.len);
+		buf_reset(&tok);
+		if (rp.data >= rp.end || *rp.data != ',')
+			break;
+		rp.data++;
+		rfc822_skip_lwsp(&rp);
+	}
+	buf_free(&tok);
+	if (n == 0)
+		return;
+	part->language = arena_alloc(p->arena, sizeof(*part->language) * n);
+	memcpy(part->language, langs, sizeof(*langs) * n);
+	part->language_count = n;
+}
+
+static void content_field(struct mime_parser *p, struct strv name,
+			  struct strv value)
+{
+	struct mime_part *part = p->part;
+	struct strv rest = {name.p + 8, name.len - 8};
+
+	if (name_is(rest, "Type")) {
+		if (part->type == NULL)
+			content_type_data(p, value);
+	} else if (name_is(rest, "Transfer-Encoding")) {
+		if (part->encoding == NULL)
+			content_encoding(p, value);
+	} else if (name_is(rest, "ID")) {
+		if (part->id == NULL)
+			part->id = dup_cstr(p, value);
+	} else if (name_is(rest, "MD5")) {
+		if (part->md5 == NULL)
+			part->md5 = dup_cstr(p, value);
+	} else if (name_is(rest, "Description")) {
+		if (part->description == NULL)
+			part->description = dup_cstr(p, value);
+	} else if (name_is(rest, "Location")) {
+		if (part->location == NULL)
+			part->location = dup_cstr(p, value);
+	} else if (name_is(rest, "Language")) {
+		if (part->language == NULL)
+			content_language(p, value);
+	} else if (name_is(rest, "Disposition")) {
+		/* Dovecot reads a later Content-Disposition again while
+		   the first had no parameters; we answer the same */
+		if (part->disp_params == NULL)
+			content_disposition(p, value);
+	}
+}
+
+static const char *const env_names[MIME_ENV_COUNT] = {
+	"Date", "Subject", "From", "Sender",	  "Reply-To",
+	"To",	"Cc",	   "Bcc",  "In-Reply-To", "Message-ID",
+};
+
+/* Address fields may repeat: Dovecot lists the addresses of all of
+   them. Their values are kept joined by MIME_ENV_SEPARATOR, which no unfolded
+   value holds (a LF there is always followed by a blank). */
+
+static bool env_is_address(unsigned i)
+{
+	return i >= MIME_ENV_FROM && i <= MIME_ENV_BCC;
+}
+
+static void envelope_field(struct mime_parser *p, struct strv name,
+			   struct strv value)
+{
+	struct mime_part *part = p->part;
+
+	for (unsigned i = 0; i < MIME_ENV_COUNT; i++) {
+		struct strv *f;
+		size_t old = 0;
+		char *copy;
+
+		if (!name_is(name, env_names[i]))
+			continue;
+		if (part->envelope == NULL)
+			part->envelope =
+				arena_zalloc(p->arena, sizeof(*part->envelope));
+		f = &part->envelope->field[i];
+		/* the last one wins, but addresses add up */
+		if (env_is_address(i) && f->p != NULL)
+			old = f->len + 2;
+		if (old + value.len > MIME_FIELD_MAX * 4)
+			return;
+		copy = arena_alloc(p->arena, old + value.len + 1);
+		if (old > 0) {
+			memcpy(copy, f->p, f->len);
+			memcpy(copy + f->len, MIME_ENV_SEPARATOR, 2);
+		}
+		memcpy(copy + old, value.p, value.len);
+		copy[old + value.len] = '\0';
+		*f = (struct strv){copy, old + value.len};
+		return;
+	}
+}
+
+static bool wants_envelope(const struct mime_part *part)
+{
+	return part->parent == NULL ||
+	       (part->parent->flags & MIME_PART_RFC822) != 0;
+}
+
+static bool is_lwsp(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* A complete header field is in p->field. */
+static void field_done(struct mime_parser *p)
+{
+	const char *f = p->field.data != NULL ? p->field.data : "";
+	size_t len = p->field.len, first = p->field_first, colon, pos;
+	const char *c = memchr(f, ':', first);
+	struct strv name, value;
+
+	if (!p->in_field)
+		return;
+	p->in_field = false;
+	if (c == NULL) {
+		return; /* no colon: not a field Dovecot reads */
+	} else {
+		colon = (size_t)(c - f);
+		name = (struct strv){f, colon};
+		while (name.len > 0 && is_lwsp((unsigned char)f[name.len - 1]))
+			name.len--;
+		/* skip the blanks after ':' (all of them unless the first
+		   line is nothing else: then one) */
+		pos = colon + 1;
+		while (pos < first && is_lwsp((unsigned char)f[pos]))
+			pos++;
+		if (pos == first && first > colon + 1)
+			pos = colon + 2;
+		value = (struct strv){f + pos, len - pos};
+	}
+	if (name_is(name, "MIME-Version")) {
+		p->part->flags |= MIME_PART_IS_MIME;
+	} else if (name_is(name, "Content-Type")) {
+		p->part->flags |= MIME_PART_IS_MIME;
+		content_type_flags(p, value);
+	}
+	if (strv_has_prefix_ci(name, "Content-"))
+		content_field(p, name, value);
+	if (wants_envelope(p->part))
+		envelope_field(p, name, value);
+}
+
+/* One header line (content without its line end) of a field. */
+static void field_line(struct mime_parser *p, const char *data, size_t len)
+{
+	if (p->in_field && len > 0 && is_lwsp((unsigned char)data[0])) {
+		/* a continuation: unfold keeping the LF, as Dovecot */
+		if (p->field.len < MIME_FIELD_MAX) {
+			size_t room = MIME_FIELD_MAX - p->field.len;
+
+			buf_append(&p->field, "\n", 1);
+			buf_append(&p->field, data,
+				   len < room - 1 ? len : room - 1);
+		}
+		return;
+	}
+	field_done(p);
+	buf_reset(&p->field);
+	buf_append(&p->field, data, len);
+	p->field_first = len;
+	p->in_field = true;
+}
+
+/* ---- boundaries ---- */
+
+/*
+ * The boundary a line starts with, if any: the longest active one that is
+ * a prefix of the line after "--" (a trailing "--" and CR not counted),
+ * as RFC 2046 5.1.1 allows trailing blanks and Dovecot any text.
+ */
+static struct boundary *boundary_find(struct mime_parser *p,
+				      const unsigned char *line, size_t len,
+				      bool complete, bool *close_r)
+{
+	struct boundary *best = NULL;
+	size_t size;
+
+	if (len < 2 || line[0] != '-' || line[1] != '-')
+		return NULL;
+	line += 2;
+	len -= 2;
+	size = len;
+	if (complete) {
+		if (size > 0 && line[size - 1] == '\r')
+			size--;
+		if (size > 2 && line[size - 1] == '-' && line[size - 2] == '-')
+			size -= 2;
+	}
+	for (struct boundary *b = p->boundaries; b != NULL; b = b->next) {
+		if (b->len <= size && memcmp(b->text, line, b->len) == 0 &&
+		    (best == NULL || best->len < b->len)) {
+			best = b;
+			if (best->len == size)
+				break;
+		}
+	}
+	if (best != NULL)
+		*close_r = len >= best->len + 2 &&
+			   memcmp(line + best->len, "--", 2) == 0;
+	return best;
+}
+
+/* A boundary line of b starts: end the parts inside b's multipart. */
+static void boundary_hit(struct mime_parser *p, struct boundary *b, bool close)
+{
+	while (p->part != b->part)
+		part_finish(p);
+	/* a closing delimiter retires b; any boundary of an inner
+	   multipart that never closed is forgotten */
+	p->boundaries = close ? b->next : b;
+	p->state = STATE_BODY;
+	p->rest = b->part;
+	p->rest_new_part = !close;
+}
+
+/* ---- headers ---- */
+
+static void end_headers(struct mime_parser *p, bool by_empty_line);
+
+/* Bytes without a LF (a header line's) counted arithmetically. */
+static void account_plain(struct mime_parser *p, struct mime_size *sz,
+			  uint64_t n, unsigned char last)
+{
+	if (n == 0)
+		return;
+	sz->physical += n;
+	sz->virtual += n;
+	p->physical += n;
+	p->virtual += n;
+	p->prev = last;
+}
+
+static void header_line_account(struct mime_parser *p, bool has_lf)
+{
+	bool cr = has_lf && p->line_len > 0 && p->line_last == '\r';
+
+	account_plain(p, &p->part->header, p->line_len, p->line_last);
+	if (!has_lf) {
+		p->prev_hdr_nl = 0;
+		return;
+	}
+	account(p, &p->part->header, (const unsigned char *)"\n", 1);
+	p->prev_hdr_nl = cr ? 2 : 1;
+}
+
+/* The previous header line's newline belongs to the boundary that ends
+   the header: move it into the parent's body. */
+static void header_give_back_newline(struct mime_parser *p)
+{
+	struct mime_part *part = p->part;
+
+	if (p->prev_hdr_nl == 0 || part->parent == NULL)
+		return;
+	part->header.lines--;
+	part->header.physical -= p->prev_hdr_nl;
+	part->header.virtual -= 2;
+	part->parent->body.lines++;
+	part->parent->body.physical += p->prev_hdr_nl;
+	part->parent->body.virtual += 2;
+	p->prev_hdr_nl = 0;
+}
+
+static void end_headers(struct mime_parser *p, bool by_empty_line);
+
+/* A header line is complete (has_lf false: at the end of input). Returns
+   the boundary it is, if any, with the header(s) ended. */
+static struct boundary *header_line(struct mime_parser *p, bool has_lf,
+				    bool *close_r)
+{
+	const unsigned char *d = (const unsigned char *)p->line.data;
+	bool cr = has_lf && p->line_len > 0 && p->line_last == '\r';
+	size_t kept = p->line.len;
+	struct boundary *b = NULL;
+
+	if (p->boundaries != NULL && kept >= 2) {
+		b = boundary_find(p, d, kept, has_lf && kept == p->line_len,
+				  close_r);
+		if (b != NULL && b->part == p->part)
+			b = NULL; /* our own boundary: not yet */
+	}
+	if (b != NULL) {
+		header_give_back_newline(p);
+		/* a message/rfc822 child's header ends here too */
+		while (p->state == STATE_HEADER)
+			end_headers(p, false);
+		return b;
+	}
+	if (has_lf && p->line_len == (cr ? 1u : 0u)) {
+		header_line_account(p, true);
+		end_headers(p, true);
+		return NULL;
+	}
+	if (cr && kept == p->line_len)
+		kept--; /* the CR of CRLF is not content */
+	header_line_account(p, has_lf);
+	field_line(p, d != NULL ? (const char *)d : "", kept);
+	return NULL;
+}
+
+static void zero_content(struct mime_part *part)
+{
+	part->type = part->subtype = NULL;
+	part->params = NULL;
+	part->param_count = 0;
+	part->id = part->description = part->encoding = NULL;
+	part->md5 = part->location = part->disposition = NULL;
+	part->disp_params = NULL;
+	part->disp_param_count = 0;
+	part->language = NULL;
+	part->language_count = 0;
+}
+
+static bool nesting_full(const struct mime_parser *p)
+{
+	return p->depth + 1 >= MIME_MAX_DEPTH || p->parts >= MIME_MAX_PARTS;
+}
+
+static void end_headers(struct mime_parser *p, bool by_empty_line)
+{
+	struct mime_part *part = p->part;
+	bool multipart = false;
+
+	field_done(p);
+	if (by_empty_line && p->last_boundary != NULL &&
+	    (part->flags & MIME_PART_IS_MIME) != 0) {
+		if (!nesting_full(p)) {
+			struct boundary *b = arena_zalloc(p->arena, sizeof(*b));
+
+			b->part = part;
+			b->text = p->last_boundary;
+			b->len = strlen(b->text);
+			b->next = p->boundaries;
+			p->boundaries = b;
+			multipart = true;
+		} else {
+			part->flags &= ~(unsigned)MIME_PART_MULTIPART;
+		}
+	}
+	if ((part->flags & MIME_PART_IS_MIME) == 0) {
+		/* not MIME: Content-* fields do not apply */
+		part->flags = 0;
+		zero_content(part);
+	}
+	p->last_boundary = NULL;
+	if (!p->seen_content_type || (part->flags & MIME_PART_IS_MIME) == 0) {
+		/* RFC 2046 5.1.5: multipart/digest parts default to
+		   message/rfc822, everything else to text/plain */
+		if (part->parent != NULL &&
+		    (part->parent->flags & MIME_PART_DIGEST) != 0)
+			part->flags |= MIME_PART_RFC822;
+		else
+			part->flags |= MIME_PART_TEXT;
+	}
+	p->state = STATE_BODY;
+	p->line_started = false;
+	p->pending_nl = 0;
+	p->held_cr = false;
+	if (multipart || (part->flags & MIME_PART_RFC822) == 0)
+		return;
+	if (nesting_full(p)) {
+		part->flags &= ~(unsigned)MIME_PART_RFC822;
+		return;
+	}
+	p->part = part_new(p, part);
+	header_start(p);
+}
+
+/* ---- bodies ---- */
+
+static void body_commit_newline(struct mime_parser *p, struct mime_size *sz)
+{
+	if (p->pending_nl == 2)
+		account(p, sz, (const unsigned char *)"\r\n", 2);
+	else if (p->pending_nl == 1)
+		account(p, sz, (const unsigned char *)"\n", 1);
+	p->pending_nl = 0;
+}
+
+/* Line bytes without LF for the current part's body; a final CR waits. */
+static void body_bytes(struct mime_parser *p, const unsigned char *d, size_t n)
+{
+	struct mime_size *sz = &p->part->body;
+
+	if (n == 0)
+		return;
+	if (p->held_cr) {
+		account(p, sz, (const unsigned char *)"\r", 1);
+		p->held_cr = false;
+	}
+	if (d[n - 1] == '\r') {
+		account(p, sz, d, n - 1);
+		p->held_cr = true;
+	} else {
+		account(p, sz, d, n);
+	}
+}
+
+/* The held start of a body line is known: a boundary or text. */
+static void body_decide(struct mime_parser *p, bool complete)
+{
+	const unsigned char *d = (const unsigned char *)p->line.data;
+	struct boundary *b = NULL;
+	bool close = false;
+
+	if (p->line.len >= 2)
+		b = boundary_find(p, d, p->line.len, complete, &close);
+	p->line_started = true;
+	if (b == NULL) {
+		body_commit_newline(p, &p->part->body);
+		body_bytes(p, d, p->line.len);
+	} else {
+		boundary_hit(p, b, close);
+		body_commit_newline(p, &p->rest->body);
+		account(p, &p->rest->body, d, p->line.len);
+	}
+	buf_reset(&p->line);
+}
+
+/* After the LF of a boundary line. */
+static void boundary_line_done(struct mime_parser *p)
+{
+	struct mime_part *mp = p->rest;
+
+	p->rest = NULL;
+	p->line_started = false;
+	if (!p->rest_new_part || p->boundaries == NULL ||
+	    p->boundaries->part != mp)
+		return; /* the epilogue follows */
+	if (p->parts >= MIME_MAX_PARTS)
+		return; /* no more parts: the rest is body text */
+	p->part = part_new(p, mp);
+	p->part->flags |= MIME_PART_IS_MIME;
+	header_start(p);
+}
+
+/* Body input up to (not including) a LF or the end of the chunk. */
+static void body_run(struct mime_parser *p, const unsigned char *d, size_t n)
+{
+	if (n == 0)
+		return;
+	if (!p->line_started && p->rest == NULL) {
+		if (p->boundaries == NULL) {
+			body_commit_newline(p, &p->part->body);
+			p->line_started = true;
+		}
+		/* hold the start of a line that may be a boundary line */
+		while (n > 0 && !p->line_started) {
+			size_t k;
+
+			buf_append(&p->line, d, 1);
+			d++;
+			n--;
+			k = p->line.len;
+			if ((k <= 2 && p->line.data[k - 1] != '-') ||
+			    k >= HOLD_MAX)
+				body_decide(p, false);
+		}
+	}
+	if (n == 0)
+		return;
+	if (p->rest != NULL)
+		account(p, &p->rest->body, d, n);
+	else
+		body_bytes(p, d, n);
+}
+
+static void body_lf(struct mime_parser *p)
+{
+	if (!p->line_started && p->rest == NULL) {
+		if (p->line.len > 0)
+			body_decide(p, true);
+		else
+			body_commit_newline(p, &p->part->body);
+	}
+	if (p->rest != NULL) {
+		account(p, &p->rest->body, (const unsigned char *)"\n", 1);
+		boundary_line_done(p);
+		return;
+	}
+	p->pending_nl = p->held_cr ? 2 : 1;
+	p->held_cr = false;
+	p->line_started = false;
+}
+
+/* ---- input ---- */
+
+static void header_run(struct mime_parser *p, const unsigned char *d, size_t n)
+{
+	if (n == 0)
+		return;
+	if (p->line.len < MIME_FIELD_MAX) {
+		size_t room = MIME_FIELD_MAX - p->line.len;
+
+		buf_append(&p->line, d, n < room ? n : room);
+	}
+	p->line_len += n;
+	p->line_last = d[n - 1];
+}
+
+/* A header line ends (has_lf false: at the end of input). */
+static void header_end_line(struct mime_parser *p, bool has_lf)
+{
+	bool close = false;
+	struct boundary *b = header_line(p, has_lf, &close);
+	uint64_t len = p->line_len;
+	unsigned char last = p->line_last;
+
+	buf_reset(&p->line);
+	p->line_len = 0;
+	if (b == NULL)
+		return;
+	/* it was a boundary line: it belongs to its multipart's body */
+	boundary_hit(p, b, close);
+	account_plain(p, &p->rest->body, len, last);
+	if (!has_lf)
+		return;
+	account(p, &p->rest->body, (const unsigned char *)"\n", 1);
+	boundary_line_done(p);
+}
+
+void mime_parser_feed(struct mime_parser *p, const void *data, size_t len)
+{
+	const unsigned char *d = data, *end = d + len;
+
+	while (d < end) {
+		const unsigned char *lf = memchr(d, '\n', (size_t)(end - d));
+		size_t n = lf != NULL ? (size_t)(lf - d) : (size_t)(end - d);
+
+		if (p->state == STATE_HEADER) {
+			header_run(p, d, n);
+			if (lf != NULL)
+				header_end_line(p, true);
+		} else {
+			body_run(p, d, n);
+			if (lf != NULL)
+				body_lf(p);
+		}
+		d += n + (lf != NULL ? 1 : 0);
+	}
+}
+
+struct mime_message *mime_parser_finish(struct mime_parser **pp)
+{
+	struct mime_parser *p = *pp;
+	struct mime_message *msg = p->msg;
+
+	if (p->state == STATE_HEADER) {
+		if (p->line_len > 0)
+			header_end_line(p, false);
+		while (p->state == STATE_HEADER)
+			end_headers(p, false);
+	} else {
+		if (!p->line_started && p->rest == NULL && p->line.len > 0)
+			body_decide(p, false);
+		if (p->rest == NULL) {
+			body_commit_newline(p, &p->part->body);
+			if (p->held_cr)
+				account(p, &p->part->body,
+					(const unsigned char *)"\r", 1);
+		}
+	}
+	while (p->part->parent != NULL)
+		part_finish(p);
+	buf_free(&p->line);
+	buf_free(&p->field);
+	free(p);
+	*pp = NULL;
+	return msg;
+}
+
+int mime_parse_fd(int fd, struct mime_message **msg_r, const char **error_r)
+{
+	struct mime_parser *p = mime_parser_new();
+	char buf[65536];
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t n = pread(fd, buf, sizeof(buf), off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			struct mime_message *m = mime_parser_finish(&p);
+
+			mime_message_free(&m);
+			*error_r = "cannot read the message";
+			return -1;
+		}
+		if (n == 0)
+			break;
+		mime_parser_feed(p, buf, (size_t)n);
+		off += n;
+	}
+	*msg_r = mime_parser_finish(&p);
+	return 0;
+}

@@ -1,0 +1,990 @@
+#include "storage/rfc822.h"
+
+#include "lib/arena.h"
+#include "lib/base64.h"
+#include "lib/str.h"
+
+#include <iconv.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/*
+ * Character classes (RFC 5322 3.2.3 atext, RFC 2045 5.1 token): 1 atext,
+ * 2 atext and token (letters, digits, 8-bit), 4 atext but a MIME tspecial
+ * ('/', '=', '?'). 8-bit bytes count as atext, as Dovecot reads them.
+ */
+static unsigned char char_class(unsigned char c)
+{
+	if (c >= 0x80)
+		return 2;
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 2;
+	if (c == '/' || c == '=' || c == '?')
+		return 4;
+	if (c != 0 && strchr("!#$%&'*+-^_`{|}~", c) != NULL)
+		return 1;
+	return 0;
+}
+
+static bool is_atext(unsigned char c)
+{
+	return char_class(c) != 0;
+}
+
+static bool is_token(unsigned char c)
+{
+	unsigned char k = char_class(c);
+
+	return k == 1 || k == 2;
+}
+
+void rfc822_parser_init(struct rfc822_parser *p, const void *data, size_t len,
+			struct buf *last_comment)
+{
+	p->data = data;
+	p->end = p->data + len;
+	p->last_comment = last_comment;
+}
+
+static int skip_comment(struct rfc822_parser *p)
+{
+	const unsigned char *start;
+	struct buf *c = p->last_comment;
+	int level = 1;
+	size_t len;
+
+	if (c != NULL)
+		buf_reset(c);
+	start = ++p->data;
+	for (; p->data < p->end; p->data++) {
+		switch (*p->data) {
+		case '\0':
+			if (c != NULL) {
+				buf_append(c, start, (size_t)(p->data - start));
+				buf_append_str(c, RFC822_NUL_REPLACEMENT);
+				start = p->data + 1;
+			}
+			break;
+		case '(':
+			level++;
+			break;
+		case ')':
+			if (--level > 0)
+				break;
+			if (c != NULL)
+				buf_append(c, start, (size_t)(p->data - start));
+			p->data++;
+			return p->data < p->end ? 1 : 0;
+		case '\n':
+			/* folding: drop the (CR)LF */
+			if (c == NULL)
+				break;
+			len = (size_t)(p->data - start);
+			if (len > 0 && start[len - 1] == '\r')
+				len--;
+			buf_append(c, start, len);
+			start = p->data + 1;
+			break;
+		case '\\':
+			p->data++;
+			if (p->data >= p->end)
+				return -1;
+			if (*p->data == '\r' || *p->data == '\n' ||
+			    *p->data == '\0') {
+				p->data--; /* not a quoted-pair */
+				break;
+			}
+			if (c != NULL)
+				buf_append(c, start,
+					   (size_t)(p->data - start - 1));
+			start = p->data;
+			break;
+		}
+	}
+	return -1; /* missing ')' */
+}
+
+int rfc822_skip_lwsp(struct rfc822_parser *p)
+{
+	while (p->data < p->end) {
+		unsigned char c = *p->data;
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			p->data++;
+			continue;
+		}
+		if (c != '(')
+			break;
+		if (skip_comment(p) < 0)
+			return -1;
+	}
+	return p->data < p->end ? 1 : 0;
+}
+
+int rfc822_parse_atom(struct rfc822_parser *p, struct buf *out)
+{
+	const unsigned char *start;
+
+	if (p->data >= p->end || !is_atext(*p->data))
+		return -1;
+	for (start = p->data++; p->data < p->end; p->data++) {
+		if (is_atext(*p->data))
+			continue;
+		buf_append(out, start, (size_t)(p->data - start));
+		return rfc822_skip_lwsp(p);
+	}
+	buf_append(out, start, (size_t)(p->data - start));
+	return 0;
+}
+
+int rfc822_parse_dot_atom(struct rfc822_parser *p, struct buf *out)
+{
+	const unsigned char *start;
+	int ret;
+
+	/* RFC 822 compatibility: CFWS allowed around the dots */
+	if (p->data >= p->end || !is_atext(*p->data))
+		return -1;
+	for (start = p->data++; p->data < p->end;) {
+		if (is_atext(*p->data)) {
+			p->data++;
+			continue;
+		}
+		if (start == p->data)
+			return -1;
+		buf_append(out, start, (size_t)(p->data - start));
+		if ((ret = rfc822_skip_lwsp(p)) <= 0)
+			return ret;
+		if (*p->data != '.')
+			return 1;
+		p->data++;
+		buf_append(out, ".", 1);
+		if (rfc822_skip_lwsp(p) <= 0)
+			return -1;
+		start = p->data;
+	}
+	buf_append(out, start, (size_t)(p->data - start));
+	return 0;
+}
+
+int rfc822_parse_mime_token(struct rfc822_parser *p, struct buf *out)
+{
+	const unsigned char *start;
+
+	for (start = p->data; p->data < p->end; p->data++) {
+		if (is_token(*p->data) || *p->data == '.')
+			continue;
+		buf_append(out, start, (size_t)(p->data - start));
+		return rfc822_skip_lwsp(p);
+	}
+	buf_append(out, start, (size_t)(p->data - start));
+	return 0;
+}
+
+int rfc822_parse_quoted_string(struct rfc822_parser *p, struct buf *out)
+{
+	const unsigned char *start;
+	size_t len;
+
+	p->data++; /* the '"' */
+	for (start = p->data; p->data < p->end; p->data++) {
+		switch (*p->data) {
+		case '\0':
+			buf_append(out, start, (size_t)(p->data - start));
+			buf_append_str(out, RFC822_NUL_REPLACEMENT);
+			start = p->data + 1;
+			break;
+		case '"':
+			buf_append(out, start, (size_t)(p->data - start));
+			p->data++;
+			return rfc822_skip_lwsp(p);
+		case '\n':
+			/* folding whitespace: drop the (CR)LF */
+			len = (size_t)(p->data - start);
+			if (len > 0 && start[len - 1] == '\r')
+				len--;
+			buf_append(out, start, len);
+			start = p->data + 1;
+			break;
+		case '\\':
+			p->data++;
+			if (p->data >= p->end)
+				return -1;
+			if (*p->data == '\r' || *p->data == '\n' ||
+			    *p->data == '\0') {
+				p->data--; /* not a quoted-pair */
+				break;
+			}
+			buf_append(out, start, (size_t)(p->data - start - 1));
+			start = p->data;
+			break;
+		}
+	}
+	return -1; /* missing '"' */
+}
+
+/* Atoms and dots without skipping the whitespace between words silently. */
+static int parse_atom_or_dot(struct rfc822_parser *p, struct buf *out)
+{
+	const unsigned char *start;
+
+	for (start = p->data; p->data < p->end; p->data++) {
+		if (is_atext(*p->data) || *p->data == '.')
+			continue;
+		buf_append(out, start, (size_t)(p->data - start));
+		return rfc822_skip_lwsp(p);
+	}
+	buf_append(out, start, (size_t)(p->data - start));
+	return 0;
+}
+
+int rfc822_parse_phrase(struct rfc822_parser *p, struct buf *out)
+{
+	int ret;
+
+	/* phrase = 1*word / obs-phrase; obs-phrase = word *(word / "." /
+	   CFWS) */
+	if (p->data >= p->end)
+		return 0;
+	if (*p->data == '.')
+		return -1;
+	for (;;) {
+		if (*p->data == '"')
+			ret = rfc822_parse_quoted_string(p, out);
+		else
+			ret = parse_atom_or_dot(p, out);
+		if (ret <= 0)
+			return ret;
+		if (!is_atext(*p->data) && *p->data != '"' && *p->data != '.')
+			break;
+		buf_append(out, " ", 1);
+	}
+	return rfc822_skip_lwsp(p);
+}
+
+static int parse_domain_literal(struct rfc822_parser *p, struct buf *out)
+{
+	const unsigned char *start;
+	size_t len;
+
+	for (start = p->data++; p->data < p->end; p->data++) {
+		switch (*p->data) {
+		case '\0':
+			buf_append(out, start, (size_t)(p->data - start));
+			buf_append_str(out, RFC822_NUL_REPLACEMENT);
+			start = p->data + 1;
+			break;
+		case '[':
+			return -1;
+		case ']':
+			buf_append(out, start, (size_t)(p->data - start + 1));
+			p->data++;
+			return rfc822_skip_lwsp(p);
+		case '\n':
+			len = (size_t)(p->data - start);
+			if (len > 0 && start[len - 1] == '\r')
+				len--;
+			buf_append(out, start, len);
+			start = p->data + 1;
+			break;
+		case '\\':
+			p->data++;
+			if (p->data >= p->end)
+				return -1;
+			if (*p->data == '\r' || *p->data == '\n' ||
+			    *p->data == '\0') {
+				buf_append(out, start,
+					   (size_t)(p->data - start));
+				start = p->data;
+				p->data--;
+			}
+			break;
+		}
+	}
+	return -1; /* missing ']' */
+}
+
+int rfc822_parse_domain(struct rfc822_parser *p, struct buf *out)
+{
+	p->data++; /* the '@' */
+	if (rfc822_skip_lwsp(p) <= 0)
+		return -1;
+	if (*p->data == '[')
+		return parse_domain_literal(p, out);
+	return rfc822_parse_dot_atom(p, out);
+}
+
+int rfc822_parse_content_type(struct rfc822_parser *p, struct buf *out)
+{
+	size_t pos0 = out->len, pos;
+	int ret;
+
+	/* a broken type leaves nothing behind, but a lone "text" stays */
+	if (rfc822_skip_lwsp(p) <= 0)
+		return -1;
+	if (rfc822_parse_mime_token(p, out) <= 0 || out->len == pos0)
+		return -1;
+	if (*p->data != '/') {
+		buf_truncate(out, pos0);
+		return -1;
+	}
+	p->data++;
+	if (rfc822_skip_lwsp(p) <= 0) {
+		buf_truncate(out, pos0);
+		return -1;
+	}
+	buf_append(out, "/", 1);
+	pos = out->len;
+	if ((ret = rfc822_parse_mime_token(p, out)) < 0 || out->len == pos ||
+	    (p->data < p->end && *p->data != ';')) {
+		buf_truncate(out, pos0);
+		return -1;
+	}
+	return ret;
+}
+
+/* "; key=value": 1 parsed, 0 at the end, -1 broken. */
+static int parse_content_param(struct rfc822_parser *p, struct buf *key,
+			       struct buf *value)
+{
+	int ret;
+
+	buf_reset(key);
+	buf_reset(value);
+	if (p->data >= p->end)
+		return 0;
+	if (*p->data != ';')
+		return -1;
+	p->data++;
+	if (rfc822_skip_lwsp(p) <= 0)
+		return -1;
+	if (rfc822_parse_mime_token(p, key) <= 0)
+		return -1;
+	if (*p->data != '=')
+		return -1;
+	p->data++;
+	if ((ret = rfc822_skip_lwsp(p)) <= 0) {
+		/* broken: no value */
+	} else if (*p->data == '"') {
+		ret = rfc822_parse_quoted_string(p, value);
+	} else if (*p->data == '=') {
+		/* broken senders write name==?utf-8?b?...?= unquoted */
+		while (p->data < p->end && *p->data != ';' && *p->data != ' ' &&
+		       *p->data != '\t' && *p->data != '\r' &&
+		       *p->data != '\n') {
+			buf_append(value, p->data, 1);
+			p->data++;
+		}
+	} else {
+		ret = rfc822_parse_mime_token(p, value);
+	}
+	return ret < 0 ? -1 : 1;
+}
+
+/* A C string of a buffer, cut at its first NUL as a C API would. */
+static char *buf_dup(struct arena *arena, const struct buf *b)
+{
+	if (b->len == 0)
+		return arena_strdup(arena, "");
+	return arena_strndup(arena, b->data, strnlen(b->data, b->len));
+}
+
+struct param_piece {
+	char *key; /* name without the "*n*" suffix */
+	char *value;
+	unsigned idx;
+	bool extended;
+	unsigned order; /* input order, for a stable sort */
+};
+
+static int piece_cmp(const void *a, const void *b)
+{
+	const struct param_piece *x = a, *y = b;
+	int r = strcmp(x->key, y->key);
+
+	if (r != 0)
+		return r;
+	if (x->idx != y->idx)
+		return x->idx < y->idx ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+#define PARAMS_MAX 1000
+
+/* An RFC 2231 piece "name*[n][*]": true and filled in when key is one. */
+static bool split_2231(struct arena *arena, const char *key,
+		       struct param_piece *pc)
+{
+	const char *star = strchr(key, '*'), *p = star;
+
+	if (star == NULL)
+		return false;
+	pc->idx = 0;
+	if (p[1] != '\0') {
+		p++;
+		for (; *p >= '0' && *p <= '9'; p++)
+			pc->idx = pc->idx * 10 + (unsigned)(*p - '0');
+	}
+	pc->extended = *p == '*';
+	if (pc->extended)
+		p++;
+	if (*p != '\0')
+		return false;
+	pc->key = arena_strndup(arena, key, (size_t)(star - key));
+	return true;
+}
+
+static void escape_percent(struct buf *out, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '%')
+			buf_append_str(out, "%25");
+		else
+			buf_append(out, s, 1);
+	}
+}
+
+/* Merges the sorted pieces [i, next) of one name into result. */
+static void merge_pieces(struct arena *arena, const struct param_piece *pcs,
+			 unsigned i, unsigned next, struct rfc822_param *res,
+			 unsigned *n)
+{
+	bool ok = true, have_ext = false;
+	struct buf v;
+
+	for (unsigned j = i; j < next; j++) {
+		if (pcs[j].idx != j - i)
+			ok = false;
+		if (pcs[j].extended)
+			have_ext = true;
+	}
+	if (!ok) {
+		/* missing indexes: not RFC 2231 after all, keep them apart */
+		for (unsigned j = i; j < next; j++) {
+			res[*n].name = arena_printf(
+				arena, pcs[j].extended ? "%s*%u*" : "%s*%u",
+				pcs[j].key, pcs[j].idx);
+			res[(*n)++].value = pcs[j].value;
+		}
+		return;
+	}
+	buf_init(&v, BUF_UNLIMITED);
+	if (!pcs[i].extended && have_ext)
+		buf_append_str(&v, "''");
+	for (unsigned j = i; j < next; j++) {
+		if (!pcs[j].extended && have_ext)
+			escape_percent(&v, pcs[j].value);
+		else
+			buf_append_str(&v, pcs[j].value);
+	}
+	res[*n].name =
+		have_ext ? arena_printf(arena, "%s*", pcs[i].key) : pcs[i].key;
+	res[(*n)++].value = buf_dup(arena, &v);
+	buf_free(&v);
+}
+
+unsigned rfc822_parse_params(struct rfc822_parser *p, struct arena *arena,
+			     struct rfc822_param **params_r)
+{
+	struct param_piece *pcs = NULL;
+	struct rfc822_param *res = NULL;
+	unsigned n = 0, npcs = 0, order = 0;
+	struct buf key, value;
+	int ret;
+
+	buf_init(&key, BUF_UNLIMITED);
+	buf_init(&value, BUF_UNLIMITED);
+	res = arena_alloc(arena, sizeof(*res) * PARAMS_MAX);
+	pcs = arena_alloc(arena, sizeof(*pcs) * PARAMS_MAX);
+	while (n + npcs < PARAMS_MAX &&
+	       (ret = parse_content_param(p, &key, &value)) != 0) {
+		char *k;
+
+		if (ret < 0) {
+			/* skip a byte and try again, as Dovecot does */
+			if (p->data >= p->end)
+				break;
+			p->data++;
+			continue;
+		}
+		k = buf_dup(arena, &key);
+		if (split_2231(arena, k, &pcs[npcs])) {
+			pcs[npcs].value = buf_dup(arena, &value);
+			pcs[npcs].order = order++;
+			npcs++;
+			continue;
+		}
+		res[n].name = k;
+		res[n++].value = buf_dup(arena, &value);
+	}
+	buf_free(&key);
+	buf_free(&value);
+	if (npcs > 0) {
+		qsort(pcs, npcs, sizeof(*pcs), piece_cmp);
+		for (unsigned i = 0, next; i < npcs; i = next) {
+			for (next = i; next < npcs; next++) {
+				if (strcasecmp(pcs[i].key, pcs[next].key) != 0)
+					break;
+			}
+			merge_pieces(arena, pcs, i, next, res, &n);
+		}
+	}
+	*params_r = n > 0 ? res : NULL;
+	return n;
+}
+
+/* ---- address lists (RFC 5322 3.4, Dovecot's message-address.c) ---- */
+
+struct addr_ctx {
+	struct arena *arena;
+	struct rfc822_parser p;
+	struct rfc822_address *first, *last, cur;
+	struct buf str, comment;
+	unsigned count;
+};
+
+static bool at_end(const struct addr_ctx *c)
+{
+	return c->p.data >= c->p.end;
+}
+
+static char cur_char(const struct addr_ctx *c)
+{
+	return at_end(c) ? '\0' : (char)*c->p.data;
+}
+
+static void add_address(struct addr_ctx *c)
+{
+	struct rfc822_address *a = arena_alloc(c->arena, sizeof(*a));
+
+	*a = c->cur;
+	a->next = NULL;
+	memset(&c->cur, 0, sizeof(c->cur));
+	if (c->first == NULL)
+		c->first = a;
+	else
+		c->last->next = a;
+	c->last = a;
+	c->count++;
+}
+
+/* A local part with dots anywhere ("a..b", ".a", "a."), as mail from
+   some senders has them and Dovecot reads them. */
+static int parse_nonstrict_dot_atom(struct rfc822_parser *p, struct buf *out)
+{
+	int ret = -1;
+
+	do {
+		while (*p->data == '.') {
+			buf_append(out, ".", 1);
+			p->data++;
+			if (p->data >= p->end)
+				return 0; /* no @domain, but a local part */
+			ret = 1;
+		}
+		if (*p->data == '@')
+			break;
+		ret = rfc822_parse_atom(p, out);
+	} while (ret > 0 && *p->data == '.');
+	return ret;
+}
+
+static int parse_local_part(struct addr_ctx *c)
+{
+	int ret;
+
+	buf_reset(&c->str);
+	if (*c->p.data == '"')
+		ret = rfc822_parse_quoted_string(&c->p, &c->str);
+	else
+		ret = parse_nonstrict_dot_atom(&c->p, &c->str);
+	if (ret < 0)
+		return -1;
+	c->cur.mailbox = buf_dup(c->arena, &c->str);
+	return ret;
+}
+
+static int parse_domain(struct addr_ctx *c)
+{
+	int ret;
+
+	buf_reset(&c->str);
+	if ((ret = rfc822_parse_domain(&c->p, &c->str)) < 0)
+		return -1;
+	c->cur.domain = buf_dup(c->arena, &c->str);
+	return ret;
+}
+
+static int parse_domain_list(struct addr_ctx *c)
+{
+	int ret;
+
+	/* obs-domain-list = "@" domain *(*(CFWS / ",") [CFWS] "@" domain) */
+	buf_reset(&c->str);
+	for (;;) {
+		if (at_end(c))
+			return 0;
+		if (*c->p.data != '@')
+			break;
+		if (c->str.len > 0)
+			buf_append(&c->str, ",", 1);
+		buf_append(&c->str, "@", 1);
+		if ((ret = rfc822_parse_domain(&c->p, &c->str)) <= 0)
+			return ret;
+		while (rfc822_skip_lwsp(&c->p) > 0 && *c->p.data == ',')
+			c->p.data++;
+	}
+	c->cur.route = buf_dup(c->arena, &c->str);
+	return 1;
+}
+
+static int parse_angle_addr(struct addr_ctx *c)
+{
+	c->p.data++; /* '<' */
+	if (rfc822_skip_lwsp(&c->p) <= 0)
+		return -1;
+	if (*c->p.data == '@') {
+		if (parse_domain_list(c) > 0 && cur_char(c) == ':') {
+			c->p.data++;
+		} else {
+			c->cur.route = "INVALID_ROUTE";
+			if (at_end(c))
+				return -1;
+			/* try to continue anyway */
+		}
+		if (rfc822_skip_lwsp(&c->p) <= 0)
+			return -1;
+	}
+	if (*c->p.data != '>') {
+		if (parse_local_part(c) <= 0)
+			return -1;
+		if (*c->p.data == '@' && parse_domain(c) <= 0)
+			return -1;
+	}
+	if (*c->p.data != '>')
+		return -1;
+	c->p.data++;
+	return rfc822_skip_lwsp(&c->p);
+}
+
+static int parse_name_addr(struct addr_ctx *c)
+{
+	buf_reset(&c->str);
+	if (rfc822_parse_phrase(&c->p, &c->str) <= 0 || *c->p.data != '<')
+		return -1;
+	c->cur.name = buf_dup(c->arena, &c->str);
+	if (*c->cur.name == '\0')
+		c->cur.name = NULL; /* "<addr>" without a display name */
+	if (parse_angle_addr(c) < 0) {
+		c->cur.domain = "SYNTAX_ERROR";
+		c->cur.invalid_syntax = true;
+	}
+	return at_end(c) ? 0 : 1;
+}
+
+static int parse_addr_spec(struct addr_ctx *c)
+{
+	bool quoted = *c->p.data == '"';
+	int ret, ret2 = -2;
+
+	buf_reset(&c->comment);
+	ret = parse_local_part(c);
+	if (ret <= 0)
+		c->cur.invalid_syntax = true;
+	if (ret != 0 && cur_char(c) == '@') {
+		ret2 = parse_domain(c);
+		if (ret2 <= 0)
+			ret = ret2;
+	}
+	if (c->comment.len > 0) {
+		c->cur.name = buf_dup(c->arena, &c->comment);
+	} else if (ret2 == -2) {
+		/* "user" alone is a mailbox; followed by more words it was
+		   a display name */
+		size_t before;
+
+		buf_append(&c->str, " ", 1);
+		before = c->str.len;
+		(void)rfc822_parse_phrase(&c->p, &c->str);
+		if (c->str.len != before) {
+			c->cur.mailbox = NULL;
+			c->cur.name = buf_dup(c->arena, &c->str);
+		} else if (!quoted) {
+			c->cur.domain = "";
+		}
+		c->cur.invalid_syntax = true;
+		ret = -1;
+	}
+	return ret;
+}
+
+static void add_fixed_address(struct addr_ctx *c)
+{
+	if (c->cur.mailbox == NULL) {
+		c->cur.mailbox = "MISSING_MAILBOX";
+		c->cur.invalid_syntax = true;
+	}
+	if (c->cur.domain == NULL || c->cur.domain[0] == '\0') {
+		c->cur.domain = "MISSING_DOMAIN";
+		c->cur.invalid_syntax = true;
+	}
+	add_address(c);
+}
+
+static int parse_mailbox(struct addr_ctx *c)
+{
+	const unsigned char *start = c->p.data;
+	int ret;
+
+	if ((ret = parse_name_addr(c)) < 0) {
+		c->p.data = start;
+		memset(&c->cur, 0, sizeof(c->cur));
+		ret = parse_addr_spec(c);
+		if (c->cur.invalid_syntax && c->cur.name == NULL &&
+		    c->cur.mailbox != NULL && c->cur.domain == NULL) {
+			c->cur.name = c->cur.mailbox;
+			c->cur.mailbox = NULL;
+		}
+	}
+	if (ret < 0)
+		c->cur.invalid_syntax = true;
+	add_fixed_address(c);
+	return ret;
+}
+
+static int parse_group(struct addr_ctx *c)
+{
+	int ret;
+
+	buf_reset(&c->str);
+	if (rfc822_parse_phrase(&c->p, &c->str) <= 0 || *c->p.data != ':')
+		return -1;
+	/* from here on it is a group, whatever follows */
+	c->p.data++;
+	if ((ret = rfc822_skip_lwsp(&c->p)) <= 0)
+		c->cur.invalid_syntax = true;
+	c->cur.mailbox = buf_dup(c->arena, &c->str);
+	add_address(c);
+	if (ret > 0 && *c->p.data != ';') {
+		while (c->count < RFC822_ADDRESS_MAX) {
+			(void)parse_mailbox(c); /* broken: go on anyway */
+			if (at_end(c) || *c->p.data != ',')
+				break;
+			c->p.data++;
+			if (rfc822_skip_lwsp(&c->p) <= 0) {
+				ret = -1;
+				break;
+			}
+		}
+	}
+	if (ret >= 0) {
+		if (at_end(c) || *c->p.data != ';') {
+			ret = -1;
+		} else {
+			c->p.data++;
+			ret = rfc822_skip_lwsp(&c->p);
+		}
+	}
+	if (ret < 0)
+		c->cur.invalid_syntax = true;
+	add_address(c);
+	return ret == 0 ? 0 : 1;
+}
+
+static int parse_address(struct addr_ctx *c)
+{
+	const unsigned char *start = c->p.data;
+	int ret;
+
+	if ((ret = parse_group(c)) < 0) {
+		c->p.data = start;
+		memset(&c->cur, 0, sizeof(c->cur));
+		ret = parse_mailbox(c);
+	}
+	return ret;
+}
+
+struct rfc822_address *rfc822_address_parse(struct arena *arena,
+					    const void *data, size_t len)
+{
+	struct addr_ctx c;
+	int ret;
+
+	memset(&c, 0, sizeof(c));
+	c.arena = arena;
+	buf_init(&c.str, BUF_UNLIMITED);
+	buf_init(&c.comment, BUF_UNLIMITED);
+	rfc822_parser_init(&c.p, data, len, &c.comment);
+	if (rfc822_skip_lwsp(&c.p) > 0) {
+		while (c.count < RFC822_ADDRESS_MAX) {
+			if (parse_address(&c) == 0)
+				break;
+			if (at_end(&c) || *c.p.data != ',')
+				break;
+			c.p.data++;
+			if ((ret = rfc822_skip_lwsp(&c.p)) <= 0) {
+				if (ret < 0)
+					add_fixed_address(&c); /* garbage */
+				break;
+			}
+		}
+	}
+	buf_free(&c.str);
+	buf_free(&c.comment);
+	return c.first;
+}
+
+/* ---- RFC 2047 encoded-words ---- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* RFC 2047 4.2: "_" is a space, "=XX" a byte. */
+static void decode_q(const char *s, size_t n, struct buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+
+		if (ch == '_') {
+			ch = ' ';
+		} else if (ch == '=' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
+			   hexval(s[i + 2]) >= 0) {
+			ch = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+			i += 2;
+		}
+		buf_append(out, &ch, 1);
+	}
+}
+
+/* Converts raw bytes in charset to UTF-8; -1 when iconv cannot. */
+static int to_utf8(const char *charset, const char *in, size_t len,
+		   struct buf *out)
+{
+	iconv_t cd;
+	char tmp[1024];
+
+	if (str_cmp_ci(charset, "utf-8") == 0 ||
+	    str_cmp_ci(charset, "us-ascii") == 0)
+		return buf_append(out, in, len);
+	cd = iconv_open("UTF-8", charset);
+	if (cd == (iconv_t)-1)
+		return -1;
+	char *ip = (char *)in;
+	size_t il = len;
+
+	while (il > 0) {
+		char *op = tmp;
+		size_t ol = sizeof(tmp);
+		size_t r = iconv(cd, &ip, &il, &op, &ol);
+
+		buf_append(out, tmp, sizeof(tmp) - ol);
+		if (r == (size_t)-1 && ol == sizeof(tmp)) {
+			/* an invalid byte: U+FFFD and go on */
+			buf_append_str(out, "\xef\xbf\xbd");
+			ip++;
+			il--;
+		}
+	}
+	iconv_close(cd);
+	return 0;
+}
+
+/* Tries an encoded-word at s; returns its length or 0. */
+static size_t decode_word(const char *s, size_t n, struct buf *out)
+{
+	const char *q1, *q2, *end;
+	char charset[64];
+	struct buf raw;
+	size_t clen;
+	int ok;
+
+	if (n < 8 || s[0] != '=' || s[1] != '?')
+		return 0;
+	q1 = memchr(s + 2, '?', n - 2);
+	if (q1 == NULL || q1 + 2 >= s + n || q1[2] != '?')
+		return 0;
+	q2 = q1 + 2;
+	end = NULL;
+	for (const char *p = q2 + 1; p + 1 < s + n; p++) {
+		if (p[0] == '?' && p[1] == '=') {
+			end = p;
+			break;
+		}
+	}
+	if (end == NULL)
+		return 0;
+	clen = (size_t)(q1 - (s + 2));
+	if (clen == 0 || clen >= sizeof(charset))
+		return 0;
+	memcpy(charset, s + 2, clen);
+	charset[clen] = '\0';
+	char *star = strchr(charset, '*'); /* RFC 2231 5: charset*lang */
+
+	if (star != NULL)
+		*star = '\0';
+	buf_init(&raw, BUF_UNLIMITED);
+	if (q1[1] == 'b' || q1[1] == 'B')
+		ok = base64_decode(&raw, q2 + 1, (size_t)(end - q2 - 1)) == 0;
+	else if (q1[1] == 'q' || q1[1] == 'Q')
+		ok = (decode_q(q2 + 1, (size_t)(end - q2 - 1), &raw), 1);
+	else
+		ok = 0;
+	if (ok)
+		ok = to_utf8(charset, raw.data != NULL ? raw.data : "", raw.len,
+			     out) == 0;
+	buf_free(&raw);
+	return ok ? (size_t)(end + 2 - s) : 0;
+}
+
+int rfc822_decode_words(const char *data, size_t len, struct buf *out)
+{
+	size_t i = 0, pending_ws = 0, ws_start = 0;
+	bool last_was_word = false;
+
+	while (i < len) {
+		size_t k = decode_word(data + i, len - i, out);
+
+		if (k > 0) {
+			/* RFC 2047 6.2: whitespace between two encoded-words
+			   is not displayed */
+			i += k;
+			last_was_word = true;
+			pending_ws = 0;
+			continue;
+		}
+		if (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' ||
+		    data[i] == '\n') {
+			if (pending_ws == 0)
+				ws_start = i;
+			pending_ws++;
+			i++;
+			/* hold whitespace after a word until we see what
+			   follows */
+			if (last_was_word)
+				continue;
+			buf_append(out, data + ws_start, pending_ws);
+			pending_ws = 0;
+			continue;
+		}
+		if (pending_ws > 0)
+			buf_append(out, data + ws_start, pending_ws);
+		pending_ws = 0;
+		last_was_word = false;
+		if (buf_append(out, data + i, 1) < 0)
+			return -1;
+		i++;
+	}
+	if (pending_ws > 0)
+		buf_append(out, data + ws_start, pending_ws);
+	return 0;
+}
