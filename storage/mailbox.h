@@ -44,6 +44,7 @@
 #include <time.h>
 
 struct mailbox;
+struct mime_message;
 
 enum mailbox_open_flags {
 	/* Don't scan: for appending only (deliver). The snapshot is empty
@@ -96,6 +97,14 @@ int mailbox_msg_date(struct mailbox *box, unsigned idx, time_t *date_r,
  * rename by another process. MAILDIR_ERROR_EXPUNGED when gone. */
 int mailbox_msg_open(struct mailbox *box, unsigned idx, int *fd_r,
 		     const char **error_r);
+
+/*
+ * The MIME part tree of the idx'th message (mime.h; the caller frees it):
+ * from the folder cache when it is there, else parsed from the file and
+ * cached, so ENVELOPE and BODYSTRUCTURE read a message file once.
+ */
+int mailbox_mime_get(struct mailbox *box, unsigned idx,
+		     struct mime_message **msg_r, const char **error_r);
 
 /*
  * The folder's cache (cache.h), opened on first use; owned by box. Sizes

@@ -68,7 +68,10 @@ struct mime_parser {
 	bool in_field;
 	unsigned prev_hdr_nl; /* newline bytes of the last header line */
 	bool seen_content_type;
-	char *last_boundary; /* from this header's Content-Type */
+	char *last_boundary;		/* from this header's Content-Type */
+	struct buf env[MIME_ENV_COUNT]; /* envelope fields of this header */
+	bool env_seen[MIME_ENV_COUNT];
+	bool has_env;
 };
 
 struct mime_message *mime_message_new(void)
@@ -102,6 +105,14 @@ static struct mime_part *part_new(struct mime_parser *p,
 	part->physical_pos = p->physical;
 	part->virtual_pos = p->virtual;
 	if (parent != NULL) {
+		/* where the parent's bytes so far end: before the newline a
+		   boundary took back from the parent's header */
+		part->physical_pos = parent->physical_pos +
+				     parent->header.physical +
+				     parent->body.physical;
+		part->virtual_pos = parent->virtual_pos +
+				    parent->header.virtual +
+				    parent->body.virtual;
 		struct mime_part **tail = &parent->children;
 
 		while (*tail != NULL)
@@ -131,6 +142,8 @@ struct mime_parser *mime_parser_new(void)
 	p->arena = p->msg->arena;
 	buf_init(&p->line, BUF_UNLIMITED);
 	buf_init(&p->field, BUF_UNLIMITED);
+	for (unsigned i = 0; i < MIME_ENV_COUNT; i++)
+		buf_init(&p->env[i], BUF_UNLIMITED);
 	p->prev = '\n';
 	p->msg->root = p->part = part_new(p, NULL);
 	header_start(p);
@@ -384,8 +397,11 @@ static const char *const env_names[MIME_ENV_COUNT] = {
 };
 
 /* Address fields may repeat: Dovecot lists the addresses of all of
-   them. Their values are kept joined by MIME_ENV_SEPARATOR, which no unfolded
-   value holds (a LF there is always followed by a blank). */
+   them. Their values are kept joined by MIME_ENV_SEPARATOR, which no
+   unfolded value holds (a LF there is always followed by a blank). While
+   a header is read they collect in the parser (linear in the header's
+   size), and go into the part at its end. */
+#define ENV_FIELD_MAX (4 * MIME_FIELD_MAX)
 
 static bool env_is_address(unsigned i)
 {
@@ -395,34 +411,49 @@ static bool env_is_address(unsigned i)
 static void envelope_field(struct mime_parser *p, struct strv name,
 			   struct strv value)
 {
-	struct mime_part *part = p->part;
-
 	for (unsigned i = 0; i < MIME_ENV_COUNT; i++) {
-		struct strv *f;
-		size_t old = 0;
-		char *copy;
+		struct buf *b = &p->env[i];
 
 		if (!name_is(name, env_names[i]))
 			continue;
-		if (part->envelope == NULL)
-			part->envelope =
-				arena_zalloc(p->arena, sizeof(*part->envelope));
-		f = &part->envelope->field[i];
+		p->has_env = true;
 		/* the last one wins, but addresses add up */
-		if (env_is_address(i) && f->p != NULL)
-			old = f->len + 2;
-		if (old + value.len > MIME_FIELD_MAX * 4)
+		if (!env_is_address(i) || !p->env_seen[i])
+			buf_reset(b);
+		else if (b->len + 2 + value.len <= ENV_FIELD_MAX)
+			buf_append(b, MIME_ENV_SEPARATOR, 2);
+		else
 			return;
-		copy = arena_alloc(p->arena, old + value.len + 1);
-		if (old > 0) {
-			memcpy(copy, f->p, f->len);
-			memcpy(copy + f->len, MIME_ENV_SEPARATOR, 2);
-		}
-		memcpy(copy + old, value.p, value.len);
-		copy[old + value.len] = '\0';
-		*f = (struct strv){copy, old + value.len};
+		buf_append(b, value.p, value.len);
+		p->env_seen[i] = true;
 		return;
 	}
+}
+
+/* The envelope fields of the header that ended go into its part. */
+static void envelope_commit(struct mime_parser *p)
+{
+	struct mime_envelope *env;
+
+	if (!p->has_env)
+		return;
+	env = arena_zalloc(p->arena, sizeof(*env));
+	for (unsigned i = 0; i < MIME_ENV_COUNT; i++) {
+		struct buf *b = &p->env[i];
+		char *copy;
+
+		if (!p->env_seen[i])
+			continue;
+		copy = arena_alloc(p->arena, b->len + 1);
+		if (b->len > 0)
+			memcpy(copy, b->data, b->len);
+		copy[b->len] = '\0';
+		env->field[i] = (struct strv){copy, b->len};
+		p->env_seen[i] = false;
+		buf_reset(b);
+	}
+	p->part->envelope = env;
+	p->has_env = false;
 }
 
 static bool wants_envelope(const struct mime_part *part)
@@ -656,6 +687,7 @@ static void end_headers(struct mime_parser *p, bool by_empty_line)
 	bool multipart = false;
 
 	field_done(p);
+	envelope_commit(p);
 	if (by_empty_line && p->last_boundary != NULL &&
 	    (part->flags & MIME_PART_IS_MIME) != 0) {
 		if (!nesting_full(p)) {
@@ -898,6 +930,8 @@ struct mime_message *mime_parser_finish(struct mime_parser **pp)
 		part_finish(p);
 	buf_free(&p->line);
 	buf_free(&p->field);
+	for (unsigned i = 0; i < MIME_ENV_COUNT; i++)
+		buf_free(&p->env[i]);
 	free(p);
 	*pp = NULL;
 	return msg;

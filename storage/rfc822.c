@@ -3,6 +3,7 @@
 #include "lib/arena.h"
 #include "lib/base64.h"
 #include "lib/str.h"
+#include "lib/xalloc.h"
 
 #include <iconv.h>
 #include <stdlib.h>
@@ -489,15 +490,13 @@ unsigned rfc822_parse_params(struct rfc822_parser *p, struct arena *arena,
 			     struct rfc822_param **params_r)
 {
 	struct param_piece *pcs = NULL;
-	struct rfc822_param *res = NULL;
-	unsigned n = 0, npcs = 0, order = 0;
+	struct rfc822_param *res = NULL, *out;
+	unsigned n = 0, npcs = 0, cap = 0, order = 0;
 	struct buf key, value;
 	int ret;
 
 	buf_init(&key, BUF_UNLIMITED);
 	buf_init(&value, BUF_UNLIMITED);
-	res = arena_alloc(arena, sizeof(*res) * PARAMS_MAX);
-	pcs = arena_alloc(arena, sizeof(*pcs) * PARAMS_MAX);
 	while (n + npcs < PARAMS_MAX &&
 	       (ret = parse_content_param(p, &key, &value)) != 0) {
 		char *k;
@@ -508,6 +507,12 @@ unsigned rfc822_parse_params(struct rfc822_parser *p, struct arena *arena,
 				break;
 			p->data++;
 			continue;
+		}
+		if (n + npcs == cap) {
+			/* scratch grows with what the header holds */
+			cap = cap == 0 ? 8 : cap * 2;
+			res = xrealloc(res, sizeof(*res) * cap);
+			pcs = xrealloc(pcs, sizeof(*pcs) * cap);
 		}
 		k = buf_dup(arena, &key);
 		if (split_2231(arena, k, &pcs[npcs])) {
@@ -528,10 +533,18 @@ unsigned rfc822_parse_params(struct rfc822_parser *p, struct arena *arena,
 				if (strcasecmp(pcs[i].key, pcs[next].key) != 0)
 					break;
 			}
+			/* merging never makes more entries than pieces */
 			merge_pieces(arena, pcs, i, next, res, &n);
 		}
 	}
-	*params_r = n > 0 ? res : NULL;
+	out = NULL;
+	if (n > 0) {
+		out = arena_alloc(arena, sizeof(*out) * n);
+		memcpy(out, res, sizeof(*out) * n);
+	}
+	free(res);
+	free(pcs);
+	*params_r = out;
 	return n;
 }
 
