@@ -99,6 +99,8 @@ struct auth_settings {
 	const char *mail_root; /* template: %u user, %n local part, %d domain,
 				  %h home, %% a '%'; "~/" is the home */
 	uid_t peer_uid;	       /* besides root, who may use the helper */
+	/* run in the helper process before it starts serving, or NULL */
+	void (*child_setup)(const struct auth_settings *set);
 };
 
 struct auth;

@@ -794,6 +794,8 @@ helper_main(const struct auth_settings *set, int fd, pid_t parent)
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != parent)
 		_exit(0); /* the master died before we asked */
+	if (set->child_setup != NULL)
+		set->child_setup(set); /* before any thread: see sandbox.h */
 	loop = ev_loop_new(EVFLAG_AUTO);
 	if (loop == NULL) {
 		log_error(

@@ -2,6 +2,7 @@
 
 #include "auth/auth_server.h"
 #include "server/privdrop.h"
+#include "server/sandbox.h"
 
 #include <string.h>
 #include <unistd.h>
@@ -24,6 +25,8 @@ int auth_glue_settings(const struct config *config, struct auth_settings *set_r,
 	set_r->checkpassword_timeout = config->auth_checkpassword_timeout;
 	set_r->mail_root = config->mail_root;
 	set_r->peer_uid = uid;
+	if (config->sandbox)
+		set_r->child_setup = sandbox_enter_auth_helper;
 	return auth_settings_check(set_r, error_r);
 }
 

@@ -66,6 +66,7 @@ static const struct config_key config_keys[] = {
 	{"server", "log_level", CONFIG_LOG_LEVEL, OFF(log_level), 0, 0, NULL},
 	KEY_UINT("server", "login_timeout", login_timeout, 5, 3600),
 	KEY_UINT("server", "max_connections", max_connections, 1, 1000000),
+	KEY_BOOL("server", "sandbox", sandbox),
 	KEY_STR("listen", "imap", listen[CONFIG_LISTEN_IMAP]),
 	KEY_STR("listen", "imaps", listen[CONFIG_LISTEN_IMAPS]),
 	KEY_STR("listen", "pop3", listen[CONFIG_LISTEN_POP3]),
@@ -114,6 +115,7 @@ struct config *config_new_defaults(void)
 	c->log_level = LOG_LEVEL_INFO;
 	c->login_timeout = 60;
 	c->max_connections = 1000;
+	c->sandbox = true;
 	c->listen[CONFIG_LISTEN_IMAP] = xstrdup("127.0.0.1:143 [::1]:143");
 	c->listen[CONFIG_LISTEN_IMAPS] = xstrdup("0.0.0.0:993");
 	c->listen[CONFIG_LISTEN_POP3] = xstrdup("");

@@ -49,6 +49,7 @@ struct config {
 	enum log_level log_level;
 	unsigned login_timeout;	  /* seconds before login */
 	unsigned max_connections; /* per worker process */
+	bool sandbox;		  /* Landlock workers and auth helper */
 
 	/* [listen]: space-separated host:port lists, "" disables */
 	char *listen[CONFIG_LISTEN_COUNT];

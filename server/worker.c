@@ -7,6 +7,7 @@
 #include "server/auth_glue.h"
 #include "server/conn_server.h"
 #include "server/privdrop.h"
+#include "server/sandbox.h"
 #include "server/tls.h"
 
 #include <errno.h>
@@ -219,7 +220,8 @@ void worker_main(const struct worker_params *p)
 		log_error("event=worker_failed reason=\"%s\"", terror);
 		_exit(1);
 	}
-	if (privdrop_to_user(p->config->user, &error) < 0) {
+	if (privdrop_to_user(p->config->user, &error) < 0 ||
+	    sandbox_enter_worker(p->config, &error) < 0) {
 		log_error("event=worker_failed reason=\"%s\"", error);
 		_exit(1);
 	}
