@@ -25,8 +25,8 @@ int auth_glue_settings(const struct config *config, struct auth_settings *set_r,
 	set_r->checkpassword_timeout = config->auth_checkpassword_timeout;
 	set_r->mail_root = config->mail_root;
 	set_r->peer_uid = uid;
-	if (config->sandbox)
-		set_r->child_setup = sandbox_enter_auth_helper;
+	set_r->child_setup = config->sandbox ? sandbox_enter_auth_helper
+					     : sandbox_auth_helper_unconfined;
 	return auth_settings_check(set_r, error_r);
 }
 

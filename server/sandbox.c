@@ -52,6 +52,14 @@ struct sandbox_ruleset_attr {
 	 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REFER |        \
 	 LANDLOCK_ACCESS_FS_TRUNCATE)
 #define SANDBOX_PROBE_ENV "MERPATI_SANDBOX_PROBE"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_SANITIZED 1
+#endif
+#endif
 #define SANDBOX_PROBES_MAX 16
 
 /* Rules are collected before the ruleset exists (its scopes are only
@@ -394,20 +402,36 @@ static char *sandbox_existing_dir(const char *path)
 	return dir;
 }
 
+/* LeakSanitizer's check at exit reads /proc/self (maps, task/): allowed
+   in sanitizer builds only. */
+static int sandbox_allow_sanitizer(struct sandbox *sb, const char **error_r)
+{
+#ifdef SANDBOX_SANITIZED
+	return sandbox_allow(sb, "/proc/self", SANDBOX_READ, error_r);
+#else
+	(void)sb;
+	(void)error_r;
+	return 0;
+#endif
+}
+
 int sandbox_enter_worker(const struct config *config, const char **error_r)
 {
 	char *prefix, *dir = NULL, quoted[256];
 	struct sandbox *sb;
 	int abi;
 
-	if (!config->sandbox)
+	if (!config->sandbox) {
+		sandbox_probe("worker");
 		return 0;
+	}
 	prefix = sandbox_mail_prefix(config->mail_root);
 	if (prefix != NULL)
 		dir = sandbox_existing_dir(prefix);
 	sb = sandbox_new(dir != NULL);
-	if (dir != NULL &&
-	    sandbox_allow(sb, dir, SANDBOX_READ_WRITE, error_r) < 0) {
+	if ((dir != NULL &&
+	     sandbox_allow(sb, dir, SANDBOX_READ_WRITE, error_r) < 0) ||
+	    sandbox_allow_sanitizer(sb, error_r) < 0) {
 		abi = -1;
 		goto out;
 	}
@@ -489,10 +513,13 @@ void sandbox_enter_auth_helper(const struct auth_settings *set)
 	int abi, ret;
 
 	ret = sandbox_auth_dirs(sb, set->backend, &skip, &error);
+	if (ret > 0 && sandbox_allow_sanitizer(sb, &error) < 0)
+		ret = -1;
 	if (ret == 0) {
 		log_warn("event=sandbox process=auth state=off reason=\"%s\"",
 			 skip);
 		sandbox_free(&sb);
+		sandbox_probe("auth");
 		return;
 	}
 	abi = ret < 0 ? -1 : sandbox_apply(sb, true, &error);
@@ -510,5 +537,11 @@ void sandbox_enter_auth_helper(const struct auth_settings *set)
 		log_info(
 			"event=sandbox process=auth landlock_abi=%d files=passwd-file tcp=%s",
 			abi, abi >= 4 ? "denied" : "unrestricted");
+	sandbox_probe("auth");
+}
+
+void sandbox_auth_helper_unconfined(const struct auth_settings *set)
+{
+	(void)set;
 	sandbox_probe("auth");
 }

@@ -82,7 +82,7 @@ char *sandbox_mail_prefix(const char *mail_root_template);
 
 /*
  * The worker's sandbox, after the privilege drop, before any thread is
- * made: config->sandbox off does nothing; otherwise enters it and logs one
+ * made: with config->sandbox off it only runs the probes; otherwise it enters it and logs one
  * line (`event=sandbox process=worker landlock_abi=N ...` or
  * `state=unavailable`), then runs the probes. Returns 0, or -1 with a
  * reason (static storage): the worker must not serve then.
@@ -97,5 +97,8 @@ int sandbox_enter_worker(const struct config *config, const char **error_r);
  * helper exits (the master restarts it).
  */
 void sandbox_enter_auth_helper(const struct auth_settings *set);
+
+/* The helper's hook with server.sandbox = no: only runs the probes. */
+void sandbox_auth_helper_unconfined(const struct auth_settings *set);
 
 #endif
