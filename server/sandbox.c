@@ -435,7 +435,8 @@ int sandbox_enter_worker(const struct config *config, const char **error_r)
 		abi = -1;
 		goto out;
 	}
-	abi = sandbox_apply(sb, false, error_r);
+	/* the auth channel is an inherited socket pair: no abstract names */
+	abi = sandbox_apply(sb, true, error_r);
 	if (abi == 0)
 		log_warn(
 			"event=sandbox process=worker state=unavailable landlock_abi=%d reason=\"%s\"",
@@ -449,10 +450,10 @@ int sandbox_enter_worker(const struct config *config, const char **error_r)
 			abi, abi >= 4 ? "denied" : "unrestricted");
 	else if (abi > 0)
 		log_info(
-			"event=sandbox process=worker landlock_abi=%d mail=\"%s\" tcp=%s signals=%s",
+			"event=sandbox process=worker landlock_abi=%d mail=\"%s\" tcp=%s scoped=%s",
 			abi, sandbox_quote(dir, quoted, sizeof(quoted)),
 			abi >= 4 ? "denied" : "unrestricted",
-			abi >= 6 ? "scoped" : "unrestricted");
+			abi >= 6 ? "signals,abstract_unix" : "none");
 	if (abi >= 0)
 		sandbox_probe("worker");
 out:
@@ -513,6 +514,11 @@ void sandbox_enter_auth_helper(const struct auth_settings *set)
 	int abi, ret;
 
 	ret = sandbox_auth_dirs(sb, set->backend, &skip, &error);
+	/* /proc/<pid>/stat tells whether a handed-in connection's peer is
+	   one of ours (auth_server.c); other processes' mem, environ and
+	   maps stay closed: Landlock denies ptrace access outside */
+	if (ret > 0 && sandbox_allow(sb, "/proc", SANDBOX_READ, &error) < 0)
+		ret = -1;
 	if (ret > 0 && sandbox_allow_sanitizer(sb, &error) < 0)
 		ret = -1;
 	if (ret == 0) {
@@ -535,7 +541,7 @@ void sandbox_enter_auth_helper(const struct auth_settings *set)
 			sandbox_landlock_abi());
 	else
 		log_info(
-			"event=sandbox process=auth landlock_abi=%d files=passwd-file tcp=%s",
+			"event=sandbox process=auth landlock_abi=%d files=passwd-file,proc tcp=%s",
 			abi, abi >= 4 ? "denied" : "unrestricted");
 	sandbox_probe("auth");
 }

@@ -4,15 +4,15 @@
  * After the privilege drop each worker restricts itself with Landlock to
  * the fixed directory of mail.root (read, write, create, remove, rename
  * across folders, truncate) and nothing else: no other file can be opened,
- * nothing executed, no TCP port bound or connected to, no process outside
- * the sandbox signalled. The auth helper, when its chain holds only
- * passwd-file backends, may read the directories of those files and
- * nothing else. The rules are inherited by every thread created after the
+ * nothing executed, no TCP port bound or connected to, no process or
+ * abstract unix socket outside the sandbox reached. The auth helper, when
+ * its chain holds only passwd-file backends, may read the directories of
+ * those files and /proc, and nothing else. The rules are inherited by every thread created after the
  * call, and by children; they can never be lifted.
  *
  * Landlock is used through its raw system calls; each rule family is used
  * when the running kernel offers it (ABI 2: rename across directories,
- * 3: truncate, 4: TCP, 5: device ioctls, 6: signal scoping). A kernel
+ * 3: truncate, 4: TCP, 5: device ioctls, 6: signal and socket scopes). A kernel
  * without Landlock, or with ABI 1 (which forbids the rename from tmp/ to
  * new/ every delivery needs), leaves the process as it was and says so in
  * one log line. See doc/security.md.
@@ -92,7 +92,7 @@ int sandbox_enter_worker(const struct config *config, const char **error_r);
 /*
  * The auth helper's sandbox (an auth_settings.child_setup hook): for a
  * chain of passwd-file backends only, read access to their files'
- * directories and nothing else; other chains (checkpassword, PAM run
+ * directories and /proc (peer checks) and nothing else; other chains (checkpassword, PAM run
  * external code) stay unrestricted, and the log says so. On an error the
  * helper exits (the master restarts it).
  */

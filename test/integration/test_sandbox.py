@@ -108,7 +108,7 @@ class TestWorker(unittest.TestCase):
         with s.start(["%s:%s" % k for k in want]) as d:
             log = d.wait_log(r"event=sandbox process=worker ")
             self.assertIn('event=sandbox process=worker landlock_abi=%d mail="%s" tcp=denied '
-                          'signals=scoped' % (abi, d.mail), log)
+                          'scoped=signals,abstract_unix' % (abi, d.mail), log)
             self.assertEqual(s.probes("worker", len(want)), want)
             # exactly one sandbox line per worker
             self.assertEqual(len(re.findall(r"event=sandbox process=worker ", log)), 1)
@@ -222,10 +222,13 @@ class TestAuthHelper(unittest.TestCase):
             ("read", "/etc/shadow"): "EACCES",
             ("write", "/etc/passwd"): "EACCES",
             ("tcp", "127.0.0.1:%d" % d.ports["imap"]): "EACCES",
+            # /proc is readable (peer checks), other processes' secrets not
+            ("read", "/proc/self/stat"): "ok",
+            ("read", "/proc/%d/mem" % os.getpid()): "EACCES",
         }
         with s.start(["%s:%s" % k for k in want]) as d:
             log = d.wait_log(r"event=sandbox process=auth ")
-            self.assertIn("event=sandbox process=auth landlock_abi=%d files=passwd-file tcp=denied"
+            self.assertIn("event=sandbox process=auth landlock_abi=%d files=passwd-file,proc tcp=denied"
                           % abi, log)
             self.assertEqual(s.probes("auth", len(want)), want)
             # and it still answers
@@ -240,7 +243,8 @@ class TestAuthHelper(unittest.TestCase):
 
     def test_root_helper_unconfined_without_sandbox(self):
         s = Setup(sandbox="no")
-        want = {("read", "/etc/shadow"): "ok", ("read", s.d.users_file): "ok"}
+        want = {("read", "/etc/shadow"): "ok", ("read", s.d.users_file): "ok",
+                ("read", "/proc/%d/mem" % os.getpid()): "ok"}
         with s.start(["%s:%s" % k for k in want]) as d:
             self.assertEqual(s.probes("auth", len(want)), want)
 
