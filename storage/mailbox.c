@@ -47,6 +47,23 @@ int mailbox_lock(struct mailbox *box, struct uidlist_lock **lock_r,
 	return 0;
 }
 
+void mailbox_rec_set_name(struct mailbox_rec *rec, const char *name)
+{
+	char *copy = xstrdup(name);
+
+	mailbox_rec_clear(rec);
+	rec->filename = copy;
+	rec->name_owned = true;
+}
+
+void mailbox_rec_clear(struct mailbox_rec *rec)
+{
+	if (rec->name_owned)
+		free((char *)rec->filename);
+	rec->filename = NULL;
+	rec->name_owned = false;
+}
+
 void mailbox_rec_path(const struct mailbox *box, const struct mailbox_rec *rec,
 		      struct buf *out)
 {
@@ -197,6 +214,7 @@ int mailbox_uidlist_refresh(struct mailbox *box, bool locked,
 		return 1;
 	if (ret == 0 && !box->uidlist_loaded) {
 		/* a folder seen for the first time */
+		box->uidlist_created = true;
 		uidlist_set_uidvalidity(
 			box->uidlist, maildir_next_uidvalidity(box->store, 0));
 	} else if (ret == 0) {
@@ -443,9 +461,10 @@ static void change_flags(struct mailbox *box, uint32_t uid)
 static void snapshot_rebuild(struct mailbox *box, struct scan *scan,
 			     const size_t *found)
 {
-	size_t nrec = uidlist_count(box->uidlist), o = 0;
-	struct mailbox_rec *old = box->recs, *recs;
-	unsigned old_count = box->count, n = 0;
+	size_t nrec = uidlist_count(box->uidlist);
+	struct mailbox_rec *recs, tmp;
+	const struct mailbox_rec *ov = NULL;
+	unsigned old_count = box->count, n = 0, o = 0;
 	bool reset = box->uidvalidity != 0 &&
 		     box->uidvalidity != uidlist_uidvalidity(box->uidlist);
 
@@ -467,19 +486,23 @@ static void snapshot_rebuild(struct mailbox *box, struct scan *scan,
 		rec->flags = fn.flags;
 		rec->keywords = fn.keywords;
 		rec->in_new = e->in_new;
-		rec->filename = xstrdup(e->name);
-		while (!reset && o < old_count && old[o].uid < rec->uid) {
-			change_expunged(box, old[o].uid, (unsigned)o);
+		rec->idx = n;
+		mailbox_rec_set_name(rec, e->name);
+		while (!reset && o < old_count &&
+		       (ov = mailbox_rec_view(box, o, &tmp))->uid < rec->uid) {
+			change_expunged(box, ov->uid, o);
 			o++;
 		}
-		if (!reset && o < old_count && old[o].uid == rec->uid) {
-			if (old[o].flags != rec->flags ||
-			    old[o].keywords != rec->keywords)
+		if (!reset && o < old_count && ov->uid == rec->uid) {
+			if (ov->flags != rec->flags ||
+			    ov->keywords != rec->keywords)
 				change_flags(box, rec->uid);
-			rec->sizes_known = old[o].sizes_known;
-			rec->size = old[o].size;
-			rec->vsize = old[o].vsize;
-			rec->date = old[o].date;
+			rec->sizes_known = ov->sizes_known;
+			rec->size = ov->size;
+			rec->vsize = ov->vsize;
+			rec->date = ov->date;
+			rec->modseq = ov->modseq;
+			rec->save_date = ov->save_date;
 			o++;
 		} else if (box->changes.new_count++ == 0) {
 			box->changes.first_new = n;
@@ -487,12 +510,10 @@ static void snapshot_rebuild(struct mailbox *box, struct scan *scan,
 		n++;
 	}
 	while (!reset && o < old_count) {
-		change_expunged(box, old[o].uid, (unsigned)o);
+		change_expunged(box, mailbox_rec_view(box, o, &tmp)->uid, o);
 		o++;
 	}
-	for (unsigned i = 0; i < old_count; i++)
-		free(old[i].filename);
-	free(old);
+	mailbox_recs_free(box);
 	box->recs = recs;
 	box->count = n;
 	box->cap = (unsigned)nrec + 1;
@@ -544,6 +565,50 @@ static bool sync_unchanged(struct mailbox *box)
 	return sig_eq(&sig, &box->uidlist_sig);
 }
 
+static struct mindex_stamp stamp_of(const struct mailbox *box,
+				    struct timespec nm, struct timespec cm)
+{
+	struct mindex_stamp st = {
+		.new_mtime = nm,
+		.cur_mtime = cm,
+		.uidlist_mtime = box->uidlist_sig.mtime,
+		.uidlist_ino = (uint64_t)box->uidlist_sig.ino,
+		.uidlist_size = (uint64_t)box->uidlist_sig.size,
+	};
+
+	return st;
+}
+
+/* Without the lock: does the index on disk hold what the scan found? */
+static int index_check(struct mailbox *box, const struct scan *scan,
+		       const size_t *found, struct timespec nm,
+		       struct timespec cm)
+{
+	size_t nrec = uidlist_count(box->uidlist), n = 0;
+	uint32_t *uids = xcalloc(nrec + 1, sizeof(*uids));
+	unsigned *flags = xcalloc(nrec + 1, sizeof(*flags));
+	uint32_t *keywords = xcalloc(nrec + 1, sizeof(*keywords));
+	struct mindex_stamp stamp = stamp_of(box, nm, cm);
+	int ret;
+
+	for (size_t r = 0; r < nrec; r++) {
+		struct maildir_filename fn;
+
+		if (found[r] == 0 ||
+		    maildir_filename_parse(scan->entries[found[r] - 1].name,
+					   &fn) < 0)
+			continue;
+		uids[n] = uidlist_get(box->uidlist, r)->uid;
+		flags[n] = fn.flags;
+		keywords[n++] = fn.keywords;
+	}
+	ret = mailbox_index_check(box, n, uids, flags, keywords, &stamp);
+	free(uids);
+	free(flags);
+	free(keywords);
+	return ret;
+}
+
 /*
  * One sync pass. Without the lock it only succeeds when nothing needs
  * writing (returns 1 to ask for the lock); with it, it repairs.
@@ -553,6 +618,7 @@ static int sync_pass(struct mailbox *box, struct uidlist_lock *lock,
 {
 	struct scan scan = {arena_new(0), NULL, 0, 0};
 	struct timespec nm = {0, 0}, cm = {0, 0};
+	struct mindex_stamp stamp;
 	size_t *found = NULL, nrec;
 	bool dirty = false;
 	int ret;
@@ -580,6 +646,9 @@ static int sync_pass(struct mailbox *box, struct uidlist_lock *lock,
 			if (found[r] == 0)
 				ret = 1;
 		}
+		/* MODSEQs are given out under the lock only */
+		if (ret == 0 && index_check(box, &scan, found, nm, cm) != 1)
+			ret = 1;
 		if (ret != 0)
 			goto out;
 	} else {
@@ -591,6 +660,8 @@ static int sync_pass(struct mailbox *box, struct uidlist_lock *lock,
 				scan.entries[i].rec = -1;
 			scan_match(box, &scan, found);
 		}
+		/* a UID the index saw given must not come again */
+		mailbox_index_guard_uidnext(box);
 		if (assign_uids(box, &scan)) {
 			dirty = true;
 			nrec = uidlist_count(box->uidlist);
@@ -607,6 +678,12 @@ static int sync_pass(struct mailbox *box, struct uidlist_lock *lock,
 		}
 	}
 	snapshot_rebuild(box, &scan, found);
+	stamp = stamp_of(box, nm, cm);
+	if (mailbox_index_store(box, lock != NULL, &stamp, box->scan_start,
+				error_r) < 0) {
+		ret = -1;
+		goto out;
+	}
 	box->new_mtime = nm;
 	box->cur_mtime = cm;
 	/* our own move changed new/ and cur/ again: a rescan will be cheap */
@@ -707,7 +784,9 @@ int mailbox_open(struct maildir *store, const char *name, unsigned flags,
 	mailbox_keywords_refresh(box);
 	if (!(flags & MAILBOX_OPEN_NO_SYNC)) {
 		clean_tmp(box);
-		if (mailbox_sync(box, NULL, error_r) < 0) {
+		/* a warm open maps the index and reads nothing else */
+		if (!mailbox_index_open_fast(box) &&
+		    mailbox_sync(box, NULL, error_r) < 0) {
 			mailbox_free(&box);
 			return -1;
 		}
@@ -724,9 +803,9 @@ void mailbox_free(struct mailbox **boxp)
 	if (box == NULL)
 		return;
 	mail_cache_free(&box->cache);
-	for (unsigned i = 0; i < box->count; i++)
-		free(box->recs[i].filename);
-	free(box->recs);
+	mailbox_recs_free(box);
+	mindex_free(&box->index);
+	mindex_free(&box->index_next);
 	uidlist_free(&box->uidlist);
 	maildir_keywords_free(&box->keywords);
 	free(box->exp_uids);
@@ -771,12 +850,13 @@ unsigned mailbox_count(const struct mailbox *box)
 void mailbox_get(const struct mailbox *box, unsigned idx,
 		 struct mailbox_msg *msg_r)
 {
-	const struct mailbox_rec *rec = &box->recs[idx];
+	struct mailbox_rec tmp;
+	const struct mailbox_rec *rec = mailbox_rec_view(box, idx, &tmp);
 
 	msg_r->uid = rec->uid;
 	msg_r->flags = rec->flags;
 	msg_r->keywords = rec->keywords;
-	msg_r->modseq = 0;
+	msg_r->modseq = rec->modseq;
 	msg_r->filename = rec->filename;
 }
 
@@ -784,6 +864,9 @@ long mailbox_find_uid(const struct mailbox *box, uint32_t uid)
 {
 	unsigned lo = 0, hi = box->count;
 
+	if (box->recs == NULL)
+		return box->index == NULL ? -1
+					  : mindex_find_uid(box->index, uid);
 	while (lo < hi) {
 		unsigned mid = lo + (hi - lo) / 2;
 
@@ -795,6 +878,11 @@ long mailbox_find_uid(const struct mailbox *box, uint32_t uid)
 			hi = mid;
 	}
 	return -1;
+}
+
+uint64_t mailbox_highest_modseq(const struct mailbox *box)
+{
+	return box->highest_modseq;
 }
 
 const char *const *mailbox_keyword_names(const struct mailbox *box)

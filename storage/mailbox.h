@@ -74,10 +74,32 @@ struct mailbox_msg {
 	uint32_t uid;
 	unsigned flags;	      /* enum maildir_flag bits */
 	uint32_t keywords;    /* bit i = keyword i (mailbox_keyword_name()) */
-	uint64_t modseq;      /* reserved for CONDSTORE; 0 for now */
+	uint64_t modseq;      /* RFC 7162 MODSEQ (see below) */
 	const char *filename; /* current base name with info; valid until the
 				 next call on box */
 };
+
+/*
+ * MODSEQ (RFC 7162): every message has one, and it rises whenever the
+ * message arrives or its flags or keywords change, through this mailbox or
+ * any other process (a change made outside Merpati gets its MODSEQ at the
+ * next sync that sees it). HIGHESTMODSEQ is the largest given out in the
+ * folder as far as this snapshot knows (own flag changes and expunges
+ * raise it at once). MODSEQs are persisted in the folder's index and never
+ * reused, even when the index is lost (mindex.h).
+ */
+uint64_t mailbox_highest_modseq(const struct mailbox *box);
+
+/*
+ * The UIDs expunged after modseq (QRESYNC's VANISHED, RFC 7162 3.2.5.2),
+ * ascending, as of the last sync; *uids_r is malloc'd (the caller frees
+ * it; NULL when none). The log is bounded: *complete_r is false when
+ * expunges after modseq may have been forgotten (the caller then treats
+ * every UID it knows and the snapshot lacks as vanished).
+ */
+void mailbox_expunged_since(const struct mailbox *box, uint64_t modseq,
+			    uint32_t **uids_r, size_t *count_r,
+			    bool *complete_r);
 
 /* Messages in the snapshot; indices run 0..count-1 in UID order. */
 unsigned mailbox_count(const struct mailbox *box);

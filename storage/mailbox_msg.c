@@ -33,8 +33,7 @@ static bool relocate_in(struct mailbox *box, struct mailbox_rec *rec,
 	while ((d = readdir(dp)) != NULL) {
 		if (strncmp(d->d_name, rec->filename, blen) == 0 &&
 		    (d->d_name[blen] == ':' || d->d_name[blen] == '\0')) {
-			free(rec->filename);
-			rec->filename = xstrdup(d->d_name);
+			mailbox_rec_set_name(rec, d->d_name);
 			rec->in_new = in_new;
 			found = true;
 			break;
@@ -89,7 +88,7 @@ static int rec_open(struct mailbox *box, struct mailbox_rec *rec, int *fd_r,
 int mailbox_msg_open(struct mailbox *box, unsigned idx, int *fd_r,
 		     const char **error_r)
 {
-	return rec_open(box, &box->recs[idx], fd_r, error_r);
+	return rec_open(box, mailbox_rec_at(box, idx), fd_r, error_r);
 }
 
 struct mail_cache *mailbox_cache(struct mailbox *box)
@@ -181,7 +180,7 @@ static int rec_sizes(struct mailbox *box, struct mailbox_rec *rec,
 int mailbox_msg_sizes(struct mailbox *box, unsigned idx, uint64_t *size_r,
 		      uint64_t *vsize_r, const char **error_r)
 {
-	struct mailbox_rec *rec = &box->recs[idx];
+	struct mailbox_rec *rec = mailbox_rec_at(box, idx);
 
 	if (rec_sizes(box, rec, error_r) < 0)
 		return -1;
@@ -193,7 +192,7 @@ int mailbox_msg_sizes(struct mailbox *box, unsigned idx, uint64_t *size_r,
 int mailbox_msg_date(struct mailbox *box, unsigned idx, time_t *date_r,
 		     const char **error_r)
 {
-	struct mailbox_rec *rec = &box->recs[idx];
+	struct mailbox_rec *rec = mailbox_rec_at(box, idx);
 	struct stat st;
 	struct buf path;
 	int ret = -1;
@@ -231,7 +230,7 @@ long mailbox_cache_fill(struct mailbox *box, bool rebuild, const char **error_r)
 	if (rebuild)
 		mail_cache_clear(cache);
 	for (unsigned i = 0; i < box->count; i++) {
-		struct mailbox_rec *rec = &box->recs[i];
+		struct mailbox_rec *rec = mailbox_rec_at(box, i);
 		const char *error;
 
 		uids[i] = rec->uid;

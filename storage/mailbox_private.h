@@ -6,20 +6,25 @@
 
 #include "storage/maildir_keywords.h"
 #include "storage/maildir_private.h"
+#include "storage/mindex.h"
 #include "storage/uidlist.h"
 
 #include <sys/stat.h>
 
 /* One message of the snapshot. */
 struct mailbox_rec {
+	unsigned idx; /* its index in the snapshot (overlay key) */
 	uint32_t uid;
 	unsigned flags;
 	uint32_t keywords;
 	bool in_new;	  /* the file is (was last seen) in new/ */
 	bool sizes_known; /* size and vsize are valid */
-	char *filename;	  /* current name in new/ or cur/ (owned) */
+	bool name_owned;  /* filename is ours, else it points into box->index */
+	const char *filename; /* current name in new/ or cur/ */
 	uint64_t size, vsize;
-	time_t date; /* mtime, 0 until looked up */
+	time_t date;	   /* mtime, 0 until looked up */
+	uint64_t modseq;   /* RFC 7162; 0 until the index gave one */
+	int64_t save_date; /* when it got its UID (index), 0 unknown */
 };
 
 struct mailbox_file_sig {
@@ -38,8 +43,16 @@ struct mailbox {
 	bool uidlist_loaded;
 	struct maildir_keywords *keywords;
 
-	struct mailbox_rec *recs; /* the snapshot, ascending UID */
+	/* The snapshot, ascending UID: either this array (after a sync that
+	 * could not be indexed), or, with recs NULL, the records of
+	 * box->index, of which those a session touched (sizes looked up, a
+	 * file found renamed, flags changed) are copied to the overlay; so a
+	 * session holds O(touched) memory, not O(messages). Use
+	 * mailbox_rec_at() and mailbox_rec_view(). */
+	struct mailbox_rec *recs;
 	unsigned count, cap;
+	struct mailbox_rec **overlay; /* open addressing by idx */
+	size_t overlay_size, overlay_count;
 	uint32_t uidvalidity, uidnext;
 
 	/* scan short-cut: directory mtimes when the last full scan began */
@@ -55,7 +68,77 @@ struct mailbox {
 	size_t exp_cap, flag_cap;
 
 	struct mail_cache *cache; /* NULL until first use (cache.h) */
+
+	/* the index version the snapshot was built with (mindex.h), or NULL;
+	 * recs' names may point into it */
+	struct mindex *index;
+	struct mindex *index_next; /* checked equal, not yet adopted */
+	uint64_t highest_modseq;   /* of the snapshot and own changes since */
+	bool uidlist_created; /* this process made the list: a new folder */
 };
+
+/* The idx'th message (idx < count), to read and change; the pointer stays
+ * valid until the next sync. */
+struct mailbox_rec *mailbox_rec_at(struct mailbox *box, unsigned idx);
+/* The idx'th message to read only: tmp may be filled and returned. */
+const struct mailbox_rec *mailbox_rec_view(const struct mailbox *box,
+					   unsigned idx,
+					   struct mailbox_rec *tmp);
+/* Frees the snapshot (array or overlay); the index stays. */
+void mailbox_recs_free(struct mailbox *box);
+
+/* Sets rec's file name (a copy); rec_clear() frees it. */
+void mailbox_rec_set_name(struct mailbox_rec *rec, const char *name);
+void mailbox_rec_clear(struct mailbox_rec *rec);
+
+/*
+ * The index glue (mailbox_index.c). Without the lock: whether the index on
+ * disk holds exactly these messages (uids ascending, with their flags and
+ * keywords); loads it for mailbox_index_store(). Returns 1 when it does
+ * and its stamp is the given one, 0 when it does but the stamp differs
+ * (worth rewriting under the lock), -1 when it does not (or is missing or
+ * damaged).
+ */
+int mailbox_index_check(struct mailbox *box, size_t n, const uint32_t *uids,
+			const unsigned *flags, const uint32_t *keywords,
+			const struct mindex_stamp *stamp);
+
+/*
+ * After the snapshot was rebuilt from a scan. Without the lock (the index
+ * checked equal): the records take its MODSEQs. With it: compares the
+ * snapshot with the index on disk, gives changed and new messages fresh
+ * MODSEQs, logs vanished UIDs as expunged, and writes the index with the
+ * stamp the scan began with. Returns 0, or -1 when no MODSEQ could be
+ * reserved.
+ */
+int mailbox_index_store(struct mailbox *box, bool locked,
+			const struct mindex_stamp *stamp, time_t scan_start,
+			const char **error_r);
+
+/*
+ * Warm open: when the index on disk agrees with the folder as it is now
+ * (mindex_agrees(), and the directories' mtimes lie well before its scan),
+ * the snapshot is taken from it without reading the directories or the UID
+ * list. Returns true when it was.
+ */
+bool mailbox_index_open_fast(struct mailbox *box);
+
+/* Under the lock, before new files get UIDs: when the index on disk (same
+ * UIDVALIDITY) saw UIDs up to a higher next UID than the list says (a list
+ * restored or rolled back), the list's next UID is raised to it, so that
+ * no UID is given twice. */
+void mailbox_index_guard_uidnext(struct mailbox *box);
+
+/* Under the lock, after own flag changes of recs[0..n): fresh MODSEQs,
+ * and into the index on disk when there is a valid one. */
+int mailbox_index_flags_changed(struct mailbox *box,
+				struct mailbox_rec *const *recs, size_t n,
+				const char **error_r);
+
+/* Under the lock, after own expunges: the index on disk drops the UIDs
+ * and logs them with fresh MODSEQs. */
+int mailbox_index_expunged(struct mailbox *box, const uint32_t *uids, size_t n,
+			   const char **error_r);
 
 /* Takes the folder's UID list lock with the store's settings. */
 int mailbox_lock(struct mailbox *box, struct uidlist_lock **lock_r,

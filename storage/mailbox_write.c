@@ -71,8 +71,7 @@ static int rec_set_flags(struct mailbox *box, struct mailbox_rec *rec,
 		maildir_filename_format(&to, fn.base, flags, keywords);
 		if (strcmp(from.data, to.data) == 0 ||
 		    rename(from.data, to.data) == 0) {
-			free(rec->filename);
-			rec->filename = xstrdup(to.data + name_at);
+			mailbox_rec_set_name(rec, to.data + name_at);
 			rec->in_new = false;
 			rec->flags = flags;
 			rec->keywords = keywords;
@@ -100,26 +99,45 @@ int mailbox_update_flags(struct mailbox *box, const uint32_t *uids, size_t n,
 			 uint32_t keywords, const char **error_r)
 {
 	struct uidlist_lock *lock;
+	struct mailbox_rec **changed;
+	const char *ignored;
+	size_t nchanged = 0;
 	int ret = 0;
 
 	flags &= MAILDIR_FLAGS_ALL;
 	/* under the lock so that no locked scan of ours misses the file */
 	if (mailbox_lock(box, &lock, error_r) < 0)
 		return -1;
+	changed = xcalloc(n + 1, sizeof(*changed));
 	for (size_t i = 0; i < n; i++) {
 		long idx = mailbox_find_uid(box, uids[i]);
+		struct mailbox_rec *rec;
+		unsigned before_flags;
+		uint32_t before_kw;
 
 		if (idx < 0)
 			continue;
-		if (rec_set_flags(box, &box->recs[idx], op, flags, keywords) <
-		    0) {
+		rec = mailbox_rec_at(box, (unsigned)idx);
+		before_flags = rec->flags;
+		before_kw = rec->keywords;
+		if (rec_set_flags(box, rec, op, flags, keywords) < 0) {
 			ret = maildir_fail(box->store, MAILDIR_ERROR_TEMP,
 					   "cannot change flags", error_r);
 			break;
 		}
+		/* RFC 7162 3.1: MODSEQ rises when something changed */
+		if ((rec->flags != before_flags ||
+		     rec->keywords != before_kw) &&
+		    (nchanged == 0 || changed[nchanged - 1] != rec))
+			changed[nchanged++] = rec;
 		if (i % 256 == 255)
 			uidlist_lock_touch(lock);
 	}
+	/* the renames are done: their MODSEQs are given even after an error */
+	if (mailbox_index_flags_changed(box, changed, nchanged,
+					ret < 0 ? &ignored : error_r) < 0)
+		ret = -1;
+	free(changed);
 	uidlist_lock_release(&lock);
 	return ret;
 }
@@ -149,7 +167,7 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 
 		if (idx < 0)
 			continue;
-		rec = &box->recs[idx];
+		rec = mailbox_rec_at(box, (unsigned)idx);
 		for (int attempt = 0; attempt < 3; attempt++) {
 			buf_reset(&path);
 			mailbox_rec_path(box, rec, &path);
@@ -194,6 +212,17 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 		uidlist_remove_marked(box->uidlist, drop);
 		if (mailbox_uidlist_save(box, error_r) < 0)
 			goto out;
+	}
+	{
+		uint32_t *done = xcalloc(n + 1, sizeof(*done));
+		size_t ndone = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			if (gone[i])
+				done[ndone++] = uids[i];
+		}
+		(void)mailbox_index_expunged(box, done, ndone, error_r);
+		free(done);
 	}
 	box->scan_valid = false;
 	if (failed) {
@@ -486,8 +515,7 @@ static long copy_one(struct mailbox *src, struct mailbox_rec *rec,
 	long ret = -1;
 	int fd = -1;
 
-	if (mailbox_msg_sizes(src, (unsigned)(rec - src->recs), &size, &vsize,
-			      error_r) < 0)
+	if (mailbox_msg_sizes(src, rec->idx, &size, &vsize, error_r) < 0)
 		return maildir_last_error(src->store) == MAILDIR_ERROR_EXPUNGED
 			       ? 0
 			       : -1;
@@ -517,8 +545,7 @@ static long copy_one(struct mailbox *src, struct mailbox_rec *rec,
 				  target.data, strerror(errno));
 			goto fail;
 		}
-		if (mailbox_msg_open(src, (unsigned)(rec - src->recs), &fd,
-				     error_r) < 0) {
+		if (mailbox_msg_open(src, rec->idx, &fd, error_r) < 0) {
 			ret = 0;
 			goto out;
 		}
@@ -560,8 +587,10 @@ int mailbox_copy(struct mailbox *src, const uint32_t *uids, size_t n,
 
 		if (new_uids_r != NULL)
 			new_uids_r[i] = 0;
-		if (idx >= 0 && map_keywords(src, dst, src->recs[idx].keywords,
-					     &kw[i], error_r) < 0)
+		if (idx >= 0 &&
+		    map_keywords(src, dst,
+				 mailbox_rec_at(src, (unsigned)idx)->keywords,
+				 &kw[i], error_r) < 0)
 			goto out_free;
 	}
 	if (mailbox_lock(dst, &lock, error_r) < 0)
@@ -573,7 +602,8 @@ int mailbox_copy(struct mailbox *src, const uint32_t *uids, size_t n,
 
 		if (idx < 0)
 			continue;
-		uid = copy_one(src, &src->recs[idx], dst, kw[i], error_r);
+		uid = copy_one(src, mailbox_rec_at(src, (unsigned)idx), dst,
+			       kw[i], error_r);
 		if (uid < 0)
 			goto out;
 		if (new_uids_r != NULL)

@@ -45,6 +45,7 @@ enum {
 	H_UL_SIZE = 96,
 	H_UL_SEC = 104,
 	H_UL_NSEC = 112,
+	H_BUILT_AT = 116,
 };
 
 /* record offsets */
@@ -65,6 +66,13 @@ struct mindex {
 	const unsigned char *data;
 	size_t len;
 	bool mapped;
+	bool any_in_new;
+	/* mapped files are shared within the process (see mindex_open()) */
+	unsigned refs;
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime;
+	struct mindex *next;
 	struct mindex_hdr hdr;
 	const unsigned char *recs, *exps, *names;
 	uint32_t names_size;
@@ -115,36 +123,41 @@ static uint64_t rotl(uint64_t x, int r)
  * no defence against someone who can write the file (they could write
  * messages too). The checksum field itself counts as zero.
  */
+static uint64_t checksum_word(uint64_t h, uint64_t w)
+{
+	/* one multiply per word, off the lane's dependency chain */
+	return rotl(h, 23) + w * 0x9e3779b185ebca87ULL;
+}
+
 static uint64_t checksum(const unsigned char *data, size_t len)
 {
 	const uint64_t p1 = 0x9e3779b185ebca87ULL, p2 = 0xc2b2ae3d27d4eb4fULL;
-	uint64_t h[4] = {p1, p2, p1 ^ 0x5555, p2 ^ 0xaaaa};
-	unsigned char tail[32];
+	uint64_t h[4] = {p1, p2, p1 ^ 0x5555, p2 ^ 0xaaaa}, w[4];
+	unsigned char block[32];
 	size_t i = 0;
 
+	/* the header's last block, with the checksum field as zero */
 	for (; i + 32 <= len; i += 32) {
-		for (int l = 0; l < 4; l++) {
-			uint64_t w;
+		const unsigned char *b = data + i;
 
-			if (i + 8 * (size_t)l == CHECKSUM_AT)
-				w = 0;
-			else
-				memcpy(&w, data + i + 8 * l, 8);
-			h[l] = rotl(h[l] + w * p2, 31) * p1;
+		if (i == CHECKSUM_AT - 24) {
+			memcpy(block, b, 32);
+			memset(block + 24, 0, 8);
+			b = block;
 		}
+		memcpy(w, b, 32);
+		for (int l = 0; l < 4; l++)
+			h[l] = checksum_word(h[l], w[l]);
 	}
-	memset(tail, 0, sizeof(tail));
-	memcpy(tail, data + i, len - i);
-	for (int l = 0; l < 4; l++) {
-		uint64_t w;
-
-		memcpy(&w, tail + 8 * l, 8);
-		h[l] = rotl(h[l] + w * p2, 31) * p1;
-	}
+	memset(block, 0, sizeof(block));
+	memcpy(block, data + i, len - i);
+	memcpy(w, block, 32);
+	for (int l = 0; l < 4; l++)
+		h[l] = checksum_word(h[l], w[l]);
 	uint64_t r = (uint64_t)len * p1;
 
 	for (int l = 0; l < 4; l++)
-		r = rotl(r ^ h[l], 27) * p1 + p2;
+		r = rotl(r ^ (h[l] * p2), 27) * p1 + p2;
 	return r ^ (r >> 29);
 }
 
@@ -199,13 +212,14 @@ bool mindex_agrees(const struct mindex *index, uint32_t uidvalidity,
 	       mindex_stamp_eq(&index->hdr.stamp, now);
 }
 
-/* A base name as the UID list and Maildir allow it. */
+/* A file name as Maildir and the UID list allow it: not empty, no leading
+ * dot, no '/', no control character (the UID list is line based). */
 static bool name_ok(const unsigned char *p, size_t len)
 {
 	if (len == 0 || len > MINDEX_NAME_MAX || p[0] == '.')
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '/' || p[i] == ':' || p[i] < 0x20 || p[i] == 0x7f)
+		if (p[i] == '/' || p[i] < 0x20 || p[i] == 0x7f)
 			return false;
 	}
 	return true;
@@ -238,6 +252,7 @@ static int check_header(struct mindex *ix, const char **error_r)
 	hdr->expunge_count = get32(h + H_EXP_COUNT);
 	ix->names_size = get32(h + H_NAMES_SIZE);
 	stamp_get(h, &hdr->stamp);
+	hdr->built_at = get32(h + H_BUILT_AT);
 	if (hdr->count > COUNT_MAX || hdr->expunge_count > MINDEX_EXPUNGE_MAX) {
 		*error_r = "bad counts";
 		return -1;
@@ -265,11 +280,56 @@ static int check_header(struct mindex *ix, const char **error_r)
 	return 0;
 }
 
+#define ONES 0x0101010101010101ULL
+
+/* The high bit of every zero byte of v (exact, no false positives). */
+static uint64_t zero_bytes(uint64_t v)
+{
+	const uint64_t low7 = 0x7f * ONES;
+
+	return ~(((v & low7) + low7) | v) & (0x80 * ONES);
+}
+
+/*
+ * The name area holds file names, each ending in a NUL: no '/', no other
+ * control character, exactly one NUL per record. Eight bytes at a time
+ * (about 40 bytes per message), so that the check stays cheap.
+ */
+static bool names_area_ok(const struct mindex *ix)
+{
+	const unsigned char *p = ix->names;
+	size_t n = ix->names_size, i = 0;
+	uint64_t bad = 0, nuls = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		uint64_t v, z;
+
+		memcpy(&v, p + i, 8);
+		z = zero_bytes(v);
+		bad |= (zero_bytes(v & (0xe0 * ONES)) & ~z) |
+		       zero_bytes(v ^ (0x2f * ONES)) |
+		       zero_bytes(v ^ (0x7f * ONES));
+		nuls += ((z >> 7) * ONES) >>
+			56; /* bytes are 0 or 1: sum them */
+	}
+	for (; i < n; i++) {
+		unsigned c = p[i];
+
+		bad |= (c - 1u < 0x1fu) | (c == '/') | (c == 0x7f);
+		nuls += c == 0;
+	}
+	return bad == 0 && nuls == ix->hdr.count;
+}
+
 static int check_records(struct mindex *ix, const char **error_r)
 {
 	const struct mindex_hdr *hdr = &ix->hdr;
 	uint32_t last = 0, unseen = 0, deleted = 0;
 
+	uint32_t next_off = 0;
+
+	if (!names_area_ok(ix))
+		goto bad;
 	for (uint32_t i = 0; i < hdr->count; i++) {
 		const unsigned char *r = ix->recs + (size_t)i * REC_SIZE;
 		uint32_t uid = get32(r + R_UID), flags = get32(r + R_FLAGS);
@@ -281,16 +341,20 @@ static int check_records(struct mindex *ix, const char **error_r)
 		    (flags & ~MINDEX_REC_FLAGS_ALL) != 0 ||
 		    get32(r + R_KEYWORDS) >= 1u << 26 || modseq == 0 ||
 		    modseq > hdr->highest_modseq || len > MINDEX_NAME_MAX ||
-		    get32(r + R_NAME_LEN + 4) != 0 || off > ix->names_size ||
-		    len > ix->names_size - off ||
-		    !name_ok(ix->names + off, len)) {
-			*error_r = "bad index record";
-			return -1;
-		}
+		    len == 0 || get32(r + R_NAME_LEN + 4) != 0 ||
+		    off != next_off || len >= ix->names_size - off ||
+		    ix->names[off + len] != 0 || ix->names[off] == '.')
+			goto bad;
+		/* names follow each other, each ending in the NUL the area
+		 * check counted: none has a NUL inside */
+		next_off = off + len + 1;
 		unseen += !(flags & 0x10);
 		deleted += !!(flags & 0x20);
+		ix->any_in_new |= (flags & MINDEX_REC_IN_NEW) != 0;
 		last = uid;
 	}
+	if (next_off != ix->names_size)
+		goto bad;
 	if (unseen != hdr->unseen || deleted != hdr->deleted) {
 		*error_r = "index counts do not match its records";
 		return -1;
@@ -310,6 +374,9 @@ static int check_records(struct mindex *ix, const char **error_r)
 		last_modseq = modseq;
 	}
 	return 0;
+bad:
+	*error_r = "bad index record";
+	return -1;
 }
 
 int mindex_open_mem(const void *data, size_t len, struct mindex **index_r,
@@ -319,12 +386,35 @@ int mindex_open_mem(const void *data, size_t len, struct mindex **index_r,
 
 	ix->data = data;
 	ix->len = len;
+	ix->refs = 1;
 	if (check_header(ix, error_r) < 0 || check_records(ix, error_r) < 0) {
 		free(ix);
 		return -1;
 	}
 	*index_r = ix;
 	return 1;
+}
+
+/*
+ * Mapped files already checked, shared by every session of the process:
+ * opening a folder's index a second time costs a stat, not a check. Files
+ * are only ever replaced by rename; one changed in place (by hand) has
+ * another mtime or size and is checked again. One thread only.
+ */
+static struct mindex *open_list;
+
+static struct mindex *shared_find(const struct stat *st)
+{
+	for (struct mindex *ix = open_list; ix != NULL; ix = ix->next) {
+		if (ix->dev == st->st_dev && ix->ino == st->st_ino &&
+		    ix->len == (size_t)st->st_size &&
+		    ix->mtime.tv_sec == st->st_mtim.tv_sec &&
+		    ix->mtime.tv_nsec == st->st_mtim.tv_nsec) {
+			ix->refs++;
+			return ix;
+		}
+	}
+	return NULL;
 }
 
 int mindex_open(const char *path, struct mindex **index_r, const char **error_r)
@@ -346,6 +436,12 @@ int mindex_open(const char *path, struct mindex **index_r, const char **error_r)
 		*error_r = "index is not a plausible file";
 		return -1;
 	}
+	ix = shared_find(&st);
+	if (ix != NULL) {
+		close(fd);
+		*index_r = ix;
+		return 1;
+	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED) {
@@ -357,6 +453,11 @@ int mindex_open(const char *path, struct mindex **index_r, const char **error_r)
 		return -1;
 	}
 	ix->mapped = true;
+	ix->dev = st.st_dev;
+	ix->ino = st.st_ino;
+	ix->mtime = st.st_mtim;
+	ix->next = open_list;
+	open_list = ix;
 	*index_r = ix;
 	return 1;
 }
@@ -367,10 +468,25 @@ void mindex_free(struct mindex **indexp)
 
 	if (ix == NULL)
 		return;
-	if (ix->mapped)
-		munmap((void *)ix->data, ix->len);
-	free(ix);
 	*indexp = NULL;
+	if (--ix->refs > 0)
+		return;
+	if (ix->mapped) {
+		for (struct mindex **p = &open_list; *p != NULL;
+		     p = &(*p)->next) {
+			if (*p == ix) {
+				*p = ix->next;
+				break;
+			}
+		}
+		munmap((void *)ix->data, ix->len);
+	}
+	free(ix);
+}
+
+bool mindex_any_in_new(const struct mindex *index)
+{
+	return index->any_in_new;
 }
 
 const struct mindex_hdr *mindex_header(const struct mindex *index)
@@ -466,7 +582,7 @@ int mindex_writer_add(struct mindex_writer *w, const struct mindex_rec *r,
 	    r->keywords >= 1u << 26 || r->modseq == 0 ||
 	    r->modseq > w->hdr.highest_modseq || w->hdr.count >= COUNT_MAX ||
 	    !name_ok((const unsigned char *)name.p, name.len) ||
-	    w->names.len > UINT32_MAX - name.len)
+	    w->names.len >= UINT32_MAX - name.len)
 		return -1;
 	memset(rec, 0, sizeof(rec));
 	put32(rec + R_UID, r->uid);
@@ -481,6 +597,7 @@ int mindex_writer_add(struct mindex_writer *w, const struct mindex_rec *r,
 	put32(rec + R_NAME_LEN, (uint32_t)name.len);
 	buf_append(&w->recs, rec, sizeof(rec));
 	buf_append(&w->names, name.p, name.len);
+	buf_append(&w->names, "", 1);
 	w->hdr.count++;
 	w->hdr.unseen += !(r->flags & 0x10);
 	w->hdr.deleted += !!(r->flags & 0x20);
@@ -537,6 +654,7 @@ void mindex_writer_image(struct mindex_writer *w, const void **data_r,
 	put32(h + H_EXP_COUNT, (uint32_t)w->exp_count);
 	put32(h + H_NAMES_SIZE, (uint32_t)w->names.len);
 	stamp_put(h, &w->hdr.stamp);
+	put32(h + H_BUILT_AT, w->hdr.built_at);
 	buf_reset(&w->image);
 	buf_append(&w->image, h, sizeof(h));
 	buf_append(&w->image, w->recs.data, w->recs.len);

@@ -5,9 +5,9 @@
  * without reading `cur/`, `new/` or `dovecot-uidlist`: a header (UIDVALIDITY,
  * UIDNEXT, HIGHESTMODSEQ, counts, and the stamp of the directories and the
  * UID list it was built from), one fixed-size record per message (UID,
- * flags, keyword bits, MODSEQ, sizes, dates, where its base name is), a
+ * flags, keyword bits, MODSEQ, sizes, dates, where its file name is), a
  * bounded log of expunged UIDs with the MODSEQ of their expunge (QRESYNC,
- * RFC 7162 3.2.5), and the base names. The byte layout is in
+ * RFC 7162 3.2.5), and the file names. The byte layout is in
  * doc/storage.md; every integer is little-endian.
  *
  * Reading maps the file (shared through the page cache, never copied) and
@@ -40,15 +40,14 @@
 #define MINDEX_EXPUNGE_MAX 8192
 /* MODSEQs reserved ahead per write of merpati.modseq. */
 #define MINDEX_MODSEQ_RESERVE 4096
-/* Longest base name stored (longer names are not indexed). */
+/* Longest file name stored. */
 #define MINDEX_NAME_MAX 1024
 
 /* record flag bits beyond enum maildir_flag (low 6 bits) */
-#define MINDEX_REC_IN_NEW (1u << 8)    /* file is in new/ */
-#define MINDEX_REC_SIZES (1u << 9)     /* size and vsize are valid */
-#define MINDEX_REC_DATE (1u << 10)     /* date is valid */
-#define MINDEX_REC_INFO_ODD (1u << 11) /* name's info is not canonical */
-#define MINDEX_REC_FLAGS_ALL 0x0f3fu
+#define MINDEX_REC_IN_NEW (1u << 8) /* file is in new/ */
+#define MINDEX_REC_SIZES (1u << 9)  /* size and vsize are valid */
+#define MINDEX_REC_DATE (1u << 10)  /* date is valid */
+#define MINDEX_REC_FLAGS_ALL 0x073fu
 
 /* What the index was synced with: it is current while these match. */
 struct mindex_stamp {
@@ -67,6 +66,10 @@ struct mindex_hdr {
 	uint64_t expunge_floor;
 	uint32_t expunge_count; /* (by the writer) */
 	struct mindex_stamp stamp;
+	/* when the scan behind it began (seconds, low 32 bits): directory
+	 * mtimes are coarse, so a stamp is only trusted when the scan began
+	 * well after them */
+	uint32_t built_at;
 };
 
 struct mindex_rec {
@@ -84,7 +87,9 @@ struct mindex;
 /*
  * Maps and checks path. Returns 1 with *index_r, 0 when the file does not
  * exist, -1 with a reason when it is damaged or unreadable (then there is
- * no index: rebuild).
+ * no index: rebuild). A file this process has open already (same device,
+ * inode, size and mtime) is shared, not mapped and checked again, so that
+ * a session's open costs O(1); not thread-safe.
  */
 int mindex_open(const char *path, struct mindex **index_r,
 		const char **error_r);
@@ -95,6 +100,8 @@ int mindex_open_mem(const void *data, size_t len, struct mindex **index_r,
 void mindex_free(struct mindex **index);
 
 const struct mindex_hdr *mindex_header(const struct mindex *index);
+/* True when a record says its file is in new/. */
+bool mindex_any_in_new(const struct mindex *index);
 /* True when the index was built from exactly this state. */
 bool mindex_stamp_eq(const struct mindex_stamp *a,
 		     const struct mindex_stamp *b);
@@ -109,7 +116,7 @@ bool mindex_agrees(const struct mindex *index, uint32_t uidvalidity,
 
 /* The i'th record (i < count), decoded; O(1). */
 void mindex_get(const struct mindex *index, uint32_t i, struct mindex_rec *r);
-/* The i'th record's base name (points into the mapping). */
+/* The i'th record's file name (points into the mapping, NUL-terminated). */
 struct strv mindex_get_name(const struct mindex *index, uint32_t i);
 /* Index of the record with uid, or -1. O(log n). */
 long mindex_find_uid(const struct mindex *index, uint32_t uid);
@@ -122,7 +129,8 @@ struct mindex_writer;
 
 /* Counts and expunge_count in hdr are ignored (computed). */
 struct mindex_writer *mindex_writer_new(const struct mindex_hdr *hdr);
-/* Records in ascending UID order; name is the base name (no ":2,").
+/* Records in ascending UID order; name is the current file name (base
+ * and, in cur/, ":2,<info>").
  * Returns 0, or -1 (writer unchanged) for a record that breaks the rules. */
 int mindex_writer_add(struct mindex_writer *w, const struct mindex_rec *r,
 		      struct strv name);

@@ -30,7 +30,7 @@ static void check_loaded(const struct mindex *ix, const uint8_t *img,
 		FUZZ_CHECK(r.uid > last && r.uid < hdr->uidnext);
 		FUZZ_CHECK(r.modseq > 0 && r.modseq <= hdr->highest_modseq);
 		FUZZ_CHECK(name.len > 0 && memchr(name.p, '/', name.len) == 0);
-		FUZZ_CHECK(memchr(name.p, ':', name.len) == NULL);
+		FUZZ_CHECK(name.p[name.len] == '\0' && name.p[0] != '.');
 		FUZZ_CHECK(mindex_find_uid(ix, r.uid) == (long)i);
 		FUZZ_CHECK(mindex_writer_add(w, &r, name) == 0);
 		unseen += !(r.flags & 0x10);

@@ -21,7 +21,7 @@
 static const char *const names[] = {
 	"1795655780.M4660P7611.vm,S=30,W=34",
 	"1795655781.M1P7612.vm,S=31,W=35",
-	"1795655790.M99P7613.vm",
+	"1795655790.M99P7613.vm:2,Sa",
 };
 
 static void sample_hdr(struct mindex_hdr *hdr)
@@ -285,7 +285,8 @@ static void test_record_rules(void **state)
 	refuse_patched(rec0 + 56, big4, 1);	   /* name length too long */
 	refuse_patched(rec0 + 56, zero4, 4);	   /* empty name */
 	refuse_patched(names_at + 3, &slash, 1);   /* '/' in a name */
-	refuse_patched(names_at + 3, &colon, 1);   /* ':' in a name */
+	refuse_patched(names_at + 34, &colon, 1);  /* no NUL after a name */
+	refuse_patched(names_at, ".", 1);	   /* a leading dot */
 	refuse_patched(names_at + 3, &nl, 1);	   /* newline in a name */
 	refuse_patched(exp0 + 8, zero4, 4);	   /* expunge at the floor */
 	refuse_patched(exp0, big4, 4);		   /* expunged UID >= next */
@@ -461,6 +462,34 @@ static void test_open_refuses_odd_files(void **state)
 	remove_dir(dir);
 }
 
+/* A second open of the same file in the process shares the checked
+ * mapping (a session's open is O(1)); a replaced file is a new one. */
+static void test_shared_within_process(void **state)
+{
+	char *dir = make_dir(), path[PATH_MAX];
+	struct mindex_writer *w = sample_writer();
+	struct mindex *a = NULL, *b = NULL, *c = NULL;
+	const char *error = NULL;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/" MINDEX_FILE, dir);
+	assert_int_equal(mindex_writer_finish(&w, path, false, &error), 0);
+	assert_int_equal(mindex_open(path, &a, &error), 1);
+	assert_int_equal(mindex_open(path, &b, &error), 1);
+	assert_ptr_equal(a, b);
+	mindex_free(&a);
+	check_sample(b);
+	w = sample_writer();
+	assert_int_equal(mindex_writer_finish(&w, path, false, &error), 0);
+	assert_int_equal(mindex_open(path, &c, &error), 1);
+	assert_ptr_not_equal(b, c);
+	check_sample(b);
+	check_sample(c);
+	mindex_free(&b);
+	mindex_free(&c);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -474,6 +503,7 @@ int main(void)
 		cmocka_unit_test(test_expunge_log_bounded),
 		cmocka_unit_test(test_modseq_never_backwards),
 		cmocka_unit_test(test_open_refuses_odd_files),
+		cmocka_unit_test(test_shared_within_process),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

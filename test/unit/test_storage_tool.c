@@ -9,6 +9,11 @@
  *   test_storage_tool append ROOT FOLDER N      append N messages
  *   test_storage_tool flags ROOT FOLDER        toggle \Seen on every message
  *   test_storage_tool expunge ROOT FOLDER N    expunge the first N messages
+ *   test_storage_tool bench-open ROOT FOLDER SESSIONS
+ *	opens the folder SESSIONS times, keeping each open (like that many
+ *	sessions of one process), and prints "open_us=<median>
+ *	first_us=<first> session_kib=<RSS growth per session after the
+ *	first> modseq=<HIGHESTMODSEQ> messages=<count>"
  *   test_storage_tool setflags ROOT FOLDER UID FLAG...
  *	replace the flags of UID with the IMAP flags and keywords given
  *   test_storage_tool watch ROOT FOLDER SECONDS
@@ -214,6 +219,66 @@ static int tool_flags(const char *root, const char *name)
 	return 0;
 }
 
+static long private_kib(void)
+{
+	long pages = 0, resident = 0, shared = 0;
+	FILE *fp = fopen("/proc/self/statm", "r");
+
+	if (fp == NULL)
+		return 0;
+	if (fscanf(fp, "%ld %ld %ld", &pages, &resident, &shared) != 3)
+		resident = shared = 0;
+	fclose(fp);
+	/* private memory: pages of mapped files are the page cache's */
+	return (resident - shared) * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static int long_cmp(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int tool_bench_open(const char *root, const char *name, unsigned n)
+{
+	struct maildir *store = tool_store(root);
+	struct mailbox **boxes = calloc(n + 1, sizeof(*boxes));
+	long *us = calloc(n + 1, sizeof(*us)), rss_first = 0, first_us;
+	const char *error;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct timespec a, b;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		if (mailbox_open(store, name, 0, &boxes[i], &error) < 0) {
+			fprintf(stderr, "open %s: %s\n", name, error);
+			return 2;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		us[i] = (b.tv_sec - a.tv_sec) * 1000000 +
+			(b.tv_nsec - a.tv_nsec) / 1000;
+		if (i == 0)
+			rss_first = private_kib();
+	}
+	first_us = us[0];
+	printf("open_us=%ld first_us=%ld session_kib=%ld modseq=%llu "
+	       "messages=%u\n",
+	       n > 1 ? (qsort(us + 1, n - 1, sizeof(*us), long_cmp),
+			us[1 + (n - 1) / 2])
+		     : us[0],
+	       first_us,
+	       n > 1 ? (private_kib() - rss_first) / (long)(n - 1) : 0,
+	       (unsigned long long)mailbox_highest_modseq(boxes[0]),
+	       mailbox_count(boxes[0]));
+	for (unsigned i = 0; i < n; i++)
+		mailbox_free(&boxes[i]);
+	free(boxes);
+	free(us);
+	maildir_free(&store);
+	return 0;
+}
+
 static int tool_setflags(const char *root, const char *name, uint32_t uid,
 			 char **args, int n)
 {
@@ -386,6 +451,9 @@ int main(int argc, char **argv)
 		return tool_append(argv[2], argv[3], (unsigned)atoi(argv[4]));
 	if (argc == 4 && strcmp(argv[1], "flags") == 0)
 		return tool_flags(argv[2], argv[3]);
+	if (argc == 5 && strcmp(argv[1], "bench-open") == 0)
+		return tool_bench_open(argv[2], argv[3],
+				       (unsigned)atoi(argv[4]));
 	if (argc >= 5 && strcmp(argv[1], "setflags") == 0)
 		return tool_setflags(argv[2], argv[3],
 				     (uint32_t)strtoul(argv[4], NULL, 10),
