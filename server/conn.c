@@ -66,6 +66,7 @@ struct conn {
 };
 
 static struct conn *conn_list;
+static void (*conn_free_hook)(const char *ip);
 static unsigned conn_total;
 static uint64_t conn_next_id = 1;
 
@@ -132,6 +133,8 @@ static void conn_destroy(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	conn_total--;
+	if (conn_free_hook != NULL)
+		conn_free_hook(c->ip);
 	conn_log_debug(c, "event=freed");
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -776,6 +779,11 @@ void conn_close_all(enum conn_bye why)
 						       : "timeout");
 		conn_leave(c);
 	}
+}
+
+void conn_set_free_hook(void (*hook)(const char *ip))
+{
+	conn_free_hook = hook;
 }
 
 unsigned conn_count(void)

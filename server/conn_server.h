@@ -26,6 +26,10 @@ struct conn *conn_new(struct ev_loop *loop, int fd,
 /* Says goodbye to every connection (handler->bye(why)) and closes them. */
 void conn_close_all(enum conn_bye why);
 
+/* Calls hook with the peer IP (as at accept, conn_format_addr()) each time
+   a connection is freed; NULL for none. */
+void conn_set_free_hook(void (*hook)(const char *ip));
+
 /* Open connections in this process, in total and from one peer IP. */
 unsigned conn_count(void);
 unsigned conn_count_from_ip(const char *ip);

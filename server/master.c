@@ -5,6 +5,7 @@
 #include "lib/xalloc.h"
 #include "server/auth_glue.h"
 #include "server/config_check.h"
+#include "server/ipcount.h"
 #include "server/listener.h"
 #include "server/tls.h"
 #include "server/worker.h"
@@ -27,6 +28,7 @@ struct worker_slot {
 	pid_t pid;
 	time_t started;
 	unsigned fast_deaths; /* consecutive deaths within a second of start */
+	int ipcount_column;   /* its column in master.ipcount, or -1 */
 };
 
 static volatile sig_atomic_t got_chld, got_hup, got_term, got_alrm;
@@ -36,8 +38,12 @@ static struct {
 	const char *config_path;
 	struct listener_set *listeners;
 	struct worker_slot workers[MASTER_MAX_WORKERS];
-	pid_t *retired; /* old generations, retiring after a reload */
+	struct worker_slot *retired; /* old generations, retiring after a
+					reload */
 	size_t n_retired;
+	/* connections per client address, shared with every worker of every
+	   generation (auth.max_connections_per_ip) */
+	struct ipcount *ipcount;
 	int auth_channel[2]; /* auth_server_channel(): client, server end */
 	pid_t auth_pid;	     /* the auth helper; 0 while none runs */
 	time_t auth_started;
@@ -60,10 +66,15 @@ static void master_signal(int signo)
 static int master_spawn_worker(unsigned index)
 {
 	struct worker_slot *slot = &master.workers[index];
-	pid_t pid = fork();
+	int column = ipcount_column_take(master.ipcount);
+	pid_t pid;
 
+	if (column < 0)
+		log_warn("event=ipcount_no_column worker=%u", index);
+	pid = fork();
 	if (pid < 0) {
 		log_error("event=fork_failed error=\"%s\"", strerror(errno));
+		ipcount_column_release(master.ipcount, column);
 		return -1;
 	}
 	if (pid == 0) {
@@ -71,6 +82,8 @@ static int master_spawn_worker(unsigned index)
 			.config = master.config,
 			.listeners = master.listeners,
 			.auth_channel = master.auth_channel[0],
+			.ipcount = master.ipcount,
+			.ipcount_column = column,
 			.index = index,
 		};
 
@@ -88,6 +101,7 @@ static int master_spawn_worker(unsigned index)
 	}
 	slot->pid = pid;
 	slot->started = time(NULL);
+	slot->ipcount_column = column;
 	return 0;
 }
 
@@ -201,9 +215,10 @@ static void master_reload(void)
 		if (master.workers[i].pid <= 0)
 			continue;
 		kill(master.workers[i].pid, SIGQUIT);
-		master.retired = xrealloc(
-			master.retired, (master.n_retired + 1) * sizeof(pid_t));
-		master.retired[master.n_retired++] = master.workers[i].pid;
+		master.retired = xrealloc(master.retired,
+					  (master.n_retired + 1) *
+						  sizeof(*master.retired));
+		master.retired[master.n_retired++] = master.workers[i];
 		master.workers[i].pid = 0;
 	}
 	config_free(&master.config);
@@ -217,10 +232,14 @@ static void master_reload(void)
 		 master.config->workers);
 }
 
+/* A retired worker exited: forgets it and gives back what it counted. */
 static bool master_forget_retired(pid_t pid)
 {
 	for (size_t i = 0; i < master.n_retired; i++) {
-		if (master.retired[i] == pid) {
+		if (master.retired[i].pid == pid) {
+			ipcount_column_release(
+				master.ipcount,
+				master.retired[i].ipcount_column);
 			master.retired[i] = master.retired[--master.n_retired];
 			return true;
 		}
@@ -300,6 +319,11 @@ static void master_reap(bool stopping)
 			if (slot->pid != pid)
 				continue;
 			slot->pid = 0;
+			/* whatever it still counted (killed, or stopped with
+			   connections open) is no longer held */
+			ipcount_column_release(master.ipcount,
+					       slot->ipcount_column);
+			slot->ipcount_column = -1;
 			if (stopping)
 				break;
 			log_error("event=worker_died pid=%ld %s", (long)pid,
@@ -339,7 +363,7 @@ static void master_signal_all(int signo)
 			kill(master.workers[i].pid, signo);
 	}
 	for (size_t i = 0; i < master.n_retired; i++)
-		kill(master.retired[i], signo);
+		kill(master.retired[i].pid, signo);
 }
 
 static void master_stop(void)
@@ -429,6 +453,18 @@ int master_run(struct config *config, const char *config_path)
 			 config_listener_name(
 				 listener_set_kind(master.listeners, i)),
 			 listener_set_addr(master.listeners, i));
+	/* sized for what the workers may hold at once; a reload keeps it */
+	master.ipcount = ipcount_new((size_t)config->workers *
+				     config->max_connections * 2);
+	if (master.ipcount == NULL) {
+		fprintf(stderr,
+			"merpatid: mmap of the per-address table failed\n");
+		log_error("event=start_failed reason=\"ipcount: mmap failed\"");
+		master_stop_auth();
+		listener_set_free(&master.listeners);
+		config_free(&master.config);
+		return 1;
+	}
 	for (unsigned i = 0; i < config->workers; i++)
 		master_spawn_worker(i);
 	log_info("event=started version=%s workers=%u config=%s",
@@ -458,6 +494,7 @@ int master_run(struct config *config, const char *config_path)
 	listener_set_free(&master.listeners);
 	config_free(&master.config);
 	free(master.retired);
+	ipcount_free(&master.ipcount);
 	close(master.auth_channel[0]);
 	close(master.auth_channel[1]);
 	return status;

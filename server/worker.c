@@ -45,6 +45,8 @@ static struct {
 	struct pop3_context *pop3;
 	struct auth_client *auth; /* talks to the master's auth helper */
 	struct conn_limits limits;
+	struct ipcount *ipcount; /* shared with every worker (ipcount.h) */
+	int ipcount_column;
 	ev_signal sig_term, sig_int, sig_quit, sig_hup;
 	ev_timer stop_timer;
 	ev_tstamp stop_deadline;
@@ -90,11 +92,18 @@ static void worker_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 				      ip);
 			continue;
 		}
-		if (conn_count_from_ip(ip) >=
-		    worker.config->auth_max_connections_per_ip) {
+		/* counted across every worker and generation: the cap is
+		   per address, not per process */
+		switch (ipcount_acquire(
+			worker.ipcount, worker.ipcount_column, ip,
+			worker.config->auth_max_connections_per_ip)) {
+		case -1:
 			worker_refuse(fd, l,
 				      "auth.max_connections_per_ip reached",
 				      ip);
+			continue;
+		case -2:
+			worker_refuse(fd, l, "per-address table full", ip);
 			continue;
 		}
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
@@ -102,6 +111,12 @@ static void worker_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 		conn_new(loop, fd, &ss, l->handler, l->handler_ctx,
 			 worker.creds, l->implicit_tls, &worker.limits);
 	}
+}
+
+/* conn's free hook: the connection ipcount_acquire() counted is gone. */
+static void worker_conn_freed(const char *ip)
+{
+	ipcount_release(worker.ipcount, worker.ipcount_column, ip);
 }
 
 static void worker_stop_accepting(void)
@@ -213,6 +228,9 @@ void worker_main(const struct worker_params *p)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	worker.config = p->config;
+	worker.ipcount = p->ipcount;
+	worker.ipcount_column = p->ipcount_column;
+	conn_set_free_hook(worker_conn_freed);
 	/* every listener offers TLS (implicit or STARTTLS/STLS) */
 	worker.creds = tls_creds_load(p->config->tls_cert, p->config->tls_key,
 				      p->config->tls_priorities, &terror);

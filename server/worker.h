@@ -12,13 +12,16 @@
 #define MERPATI_WORKER_H
 
 #include "server/config.h"
+#include "server/ipcount.h"
 #include "server/listener.h"
 
 struct worker_params {
 	const struct config *config;
 	const struct listener_set *listeners;
 	int auth_channel; /* the auth channel's client end (auth_server.h) */
-	unsigned index;	  /* 0..workers-1, for logs */
+	struct ipcount *ipcount; /* connections per address, all workers */
+	int ipcount_column;	 /* this worker's column (ipcount.h), or -1 */
+	unsigned index;		 /* 0..workers-1, for logs */
 };
 
 /* Runs the worker; never returns (exits the process). */
