@@ -76,8 +76,7 @@ static size_t put_arg(struct run *run, const struct imap_arg *a, unsigned depth)
 		put_text(&run->out, t);
 		if (imap_arg_section(a) != NULL) {
 			buf_append_str(&run->out, "[");
-			nodes += put_arg(run, imap_arg_section(a), depth + 1) -
-				 1;
+			nodes += put_arg(run, imap_arg_section(a), depth) - 1;
 			buf_append_str(&run->out, "]");
 		}
 		break;
