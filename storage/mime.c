@@ -27,53 +27,6 @@
    little more (see boundary_find()). */
 #define HOLD_MAX (2 + MIME_BOUNDARY_MAX + 8)
 
-struct boundary {
-	struct boundary *next; /* the enclosing multipart's */
-	struct mime_part *part;
-	const char *text;
-	size_t len;
-};
-
-enum parse_state {
-	STATE_HEADER,
-	STATE_BODY,
-};
-
-struct mime_parser {
-	struct mime_message *msg;
-	struct arena *arena;
-	struct mime_part *part; /* the part being parsed */
-	unsigned depth;		/* of part; the message is 0 */
-	unsigned parts;		/* created, the message not counted */
-	struct boundary *boundaries;
-	enum parse_state state;
-
-	uint64_t physical, virtual; /* bytes counted so far */
-	unsigned char prev;	    /* the last byte counted */
-
-	/* the current line */
-	struct buf line;   /* header: its bytes; body: held bytes */
-	uint64_t line_len; /* header: bytes so far, without the LF */
-	unsigned char line_last;
-	bool line_started;	/* body: the line's kind is decided */
-	struct mime_part *rest; /* body: the line is a boundary line whose
-				   rest belongs to this part */
-	bool rest_new_part;	/* after it, a new part starts */
-	unsigned pending_nl;	/* body: 0, 1 ("\n") or 2 ("\r\n") */
-	bool held_cr;		/* body: a CR not yet counted */
-
-	/* header */
-	struct buf field;   /* the field being collected, unfolded */
-	size_t field_first; /* bytes of its first line */
-	bool in_field;
-	unsigned prev_hdr_nl; /* newline bytes of the last header line */
-	bool seen_content_type;
-	char *last_boundary;		/* from this header's Content-Type */
-	struct buf env[MIME_ENV_COUNT]; /* envelope fields of this header */
-	bool env_seen[MIME_ENV_COUNT];
-	bool has_env;
-};
-
 struct mime_message *mime_message_new(void)
 {
 	struct mime_message *msg = xcalloc(1, sizeof(*msg));
@@ -126,7 +79,7 @@ static struct mime_part *part_new(struct mime_parser *p,
 
 static void header_start(struct mime_parser *p)
 {
-	p->state = STATE_HEADER;
+	p->state = MIME_STATE_HEADER;
 	p->in_field = false;
 	buf_reset(&p->field);
 	p->prev_hdr_nl = 0;
@@ -188,345 +141,6 @@ static void part_finish(struct mime_parser *p)
 	p->depth--;
 }
 
-/* ---- header fields ---- */
-
-static bool name_is(struct strv name, const char *s)
-{
-	return strv_eq_cstr_ci(name, s);
-}
-
-static char *dup_cstr(struct mime_parser *p, struct strv v)
-{
-	return arena_strndup(p->arena, v.p, strnlen(v.p, v.len));
-}
-
-static struct mime_param *copy_params(struct mime_parser *p,
-				      const struct rfc822_param *in, unsigned n)
-{
-	struct mime_param *out;
-
-	if (n == 0)
-		return NULL;
-	out = arena_alloc(p->arena, sizeof(*out) * n);
-	for (unsigned i = 0; i < n; i++) {
-		out[i].name = in[i].name;
-		out[i].value = in[i].value;
-	}
-	return out;
-}
-
-/* The parser's view of Content-Type: the part's kind and boundary. */
-static void content_type_flags(struct mime_parser *p, struct strv value)
-{
-	struct mime_part *part = p->part;
-	struct rfc822_parser rp;
-	struct rfc822_param *params;
-	struct buf ct;
-	unsigned n;
-	int ret;
-
-	if (p->seen_content_type)
-		return;
-	p->seen_content_type = true;
-	buf_init(&ct, BUF_UNLIMITED);
-	rfc822_parser_init(&rp, value.p, value.len, NULL);
-	rfc822_skip_lwsp(&rp);
-	ret = rfc822_parse_content_type(&rp, &ct);
-	struct strv t = {ct.data != NULL ? ct.data : "", ct.len};
-
-	if (strv_eq_cstr_ci(t, "message/rfc822"))
-		part->flags |= MIME_PART_RFC822;
-	else if (strv_has_prefix_ci(t, "text") && (t.len == 4 || t.p[4] == '/'))
-		part->flags |= MIME_PART_TEXT;
-	else if (strv_has_prefix_ci(t, "multipart/")) {
-		part->flags |= MIME_PART_MULTIPART;
-		if (strv_eq_cstr_ci((struct strv){t.p + 10, t.len - 10},
-				    "digest"))
-			part->flags |= MIME_PART_DIGEST;
-	}
-	buf_free(&ct);
-	if (ret < 0 || (part->flags & MIME_PART_MULTIPART) == 0 ||
-	    p->last_boundary != NULL)
-		return;
-	n = rfc822_parse_params(&rp, p->arena, &params);
-	for (unsigned i = 0; i < n; i++) {
-		if (strcasecmp(params[i].name, "boundary") == 0) {
-			p->last_boundary = arena_strndup(
-				p->arena, params[i].value,
-				strnlen(params[i].value, MIME_BOUNDARY_MAX));
-			break;
-		}
-	}
-}
-
-/* The Content-Type the part reports (first one wins). */
-static void content_type_data(struct mime_parser *p, struct strv value)
-{
-	struct mime_part *part = p->part;
-	struct rfc822_parser rp;
-	struct rfc822_param *params;
-	struct buf ct;
-	char *s, *slash;
-	int ret;
-
-	buf_init(&ct, BUF_UNLIMITED);
-	rfc822_parser_init(&rp, value.p, value.len, NULL);
-	rfc822_skip_lwsp(&rp);
-	ret = rfc822_parse_content_type(&rp, &ct);
-	s = arena_strndup(p->arena, ct.data != NULL ? ct.data : "", ct.len);
-	buf_free(&ct);
-	slash = strchr(s, '/');
-	if (slash != NULL) {
-		*slash = '\0';
-		part->subtype = slash + 1;
-	}
-	part->type = s;
-	if (ret < 0)
-		return; /* broken: keep what we got, no parameters */
-	unsigned n = rfc822_parse_params(&rp, p->arena, &params);
-
-	part->params = copy_params(p, params, n);
-	part->param_count = n;
-}
-
-static void content_encoding(struct mime_parser *p, struct strv value)
-{
-	struct rfc822_parser rp;
-	struct buf tok;
-
-	buf_init(&tok, BUF_UNLIMITED);
-	rfc822_parser_init(&rp, value.p, value.len, NULL);
-	rfc822_skip_lwsp(&rp);
-	if (rfc822_parse_mime_token(&rp, &tok) >= 0 &&
-	    rfc822_skip_lwsp(&rp) == 0 && tok.len > 0)
-		p->part->encoding = arena_strndup(p->arena, tok.data, tok.len);
-	buf_free(&tok);
-}
-
-static void content_disposition(struct mime_parser *p, struct strv value)
-{
-	struct mime_part *part = p->part;
-	struct rfc822_parser rp;
-	struct rfc822_param *params;
-	struct buf tok;
-	unsigned n;
-
-	buf_init(&tok, BUF_UNLIMITED);
-	rfc822_parser_init(&rp, value.p, value.len, NULL);
-	rfc822_skip_lwsp(&rp);
-	if (rfc822_parse_mime_token(&rp, &tok) < 0) {
-		buf_free(&tok);
-		return;
-	}
-	part->disposition = arena_strndup(
-		p->arena, tok.data != NULL ? tok.data : "", tok.len);
-	buf_free(&tok);
-	n = rfc822_parse_params(&rp, p->arena, &params);
-	part->disp_params = copy_params(p, params, n);
-	part->disp_param_count = n;
-}
-
-#define LANGUAGES_MAX 100
-
-static void content_language(struct mime_parser *p, struct strv value)
-{
-	struct mime_part *part = p->part;
-	const char *langs[LANGUAGES_MAX];
-	struct rfc822_parser rp;
-	unsigned n = 0;
-	struct buf tok;
-
-	/* RFC 3282: 1#Language-tag */
-	buf_init(&tok, BUF_UNLIMITED);
-	rfc822_parser_init(&rp, value.p, value.len, NULL);
-	rfc822_skip_lwsp(&rp);
-	while (n < LANGUAGES_MAX && rfc822_parse_atom(&rp, &tok) >= 0) {
-		langs[n++] = arena_strndup(p->arena, tok.data, tok.len);
-		buf_reset(&tok);
-		if (rp.data >= rp.end || *rp.data != ',')
-			break;
-		rp.data++;
-		rfc822_skip_lwsp(&rp);
-	}
-	buf_free(&tok);
-	if (n == 0)
-		return;
-	part->language = arena_alloc(p->arena, sizeof(*part->language) * n);
-	memcpy(part->language, langs, sizeof(*langs) * n);
-	part->language_count = n;
-}
-
-static void content_field(struct mime_parser *p, struct strv name,
-			  struct strv value)
-{
-	struct mime_part *part = p->part;
-	struct strv rest = {name.p + 8, name.len - 8};
-
-	if (name_is(rest, "Type")) {
-		if (part->type == NULL)
-			content_type_data(p, value);
-	} else if (name_is(rest, "Transfer-Encoding")) {
-		if (part->encoding == NULL)
-			content_encoding(p, value);
-	} else if (name_is(rest, "ID")) {
-		if (part->id == NULL)
-			part->id = dup_cstr(p, value);
-	} else if (name_is(rest, "MD5")) {
-		if (part->md5 == NULL)
-			part->md5 = dup_cstr(p, value);
-	} else if (name_is(rest, "Description")) {
-		if (part->description == NULL)
-			part->description = dup_cstr(p, value);
-	} else if (name_is(rest, "Location")) {
-		if (part->location == NULL)
-			part->location = dup_cstr(p, value);
-	} else if (name_is(rest, "Language")) {
-		if (part->language == NULL)
-			content_language(p, value);
-	} else if (name_is(rest, "Disposition")) {
-		/* Dovecot reads a later Content-Disposition again while
-		   the first had no parameters; we answer the same */
-		if (part->disp_params == NULL)
-			content_disposition(p, value);
-	}
-}
-
-static const char *const env_names[MIME_ENV_COUNT] = {
-	"Date", "Subject", "From", "Sender",	  "Reply-To",
-	"To",	"Cc",	   "Bcc",  "In-Reply-To", "Message-ID",
-};
-
-/* Address fields may repeat: Dovecot lists the addresses of all of
-   them. Their values are kept joined by MIME_ENV_SEPARATOR, which no
-   unfolded value holds (a LF there is always followed by a blank). While
-   a header is read they collect in the parser (linear in the header's
-   size), and go into the part at its end. */
-#define ENV_FIELD_MAX (4 * MIME_FIELD_MAX)
-
-static bool env_is_address(unsigned i)
-{
-	return i >= MIME_ENV_FROM && i <= MIME_ENV_BCC;
-}
-
-static void envelope_field(struct mime_parser *p, struct strv name,
-			   struct strv value)
-{
-	for (unsigned i = 0; i < MIME_ENV_COUNT; i++) {
-		struct buf *b = &p->env[i];
-
-		if (!name_is(name, env_names[i]))
-			continue;
-		p->has_env = true;
-		/* the last one wins, but addresses add up */
-		if (!env_is_address(i) || !p->env_seen[i])
-			buf_reset(b);
-		else if (b->len + 2 + value.len <= ENV_FIELD_MAX)
-			buf_append(b, MIME_ENV_SEPARATOR, 2);
-		else
-			return;
-		buf_append(b, value.p, value.len);
-		p->env_seen[i] = true;
-		return;
-	}
-}
-
-/* The envelope fields of the header that ended go into its part. */
-static void envelope_commit(struct mime_parser *p)
-{
-	struct mime_envelope *env;
-
-	if (!p->has_env)
-		return;
-	env = arena_zalloc(p->arena, sizeof(*env));
-	for (unsigned i = 0; i < MIME_ENV_COUNT; i++) {
-		struct buf *b = &p->env[i];
-		char *copy;
-
-		if (!p->env_seen[i])
-			continue;
-		copy = arena_alloc(p->arena, b->len + 1);
-		if (b->len > 0)
-			memcpy(copy, b->data, b->len);
-		copy[b->len] = '\0';
-		env->field[i] = (struct strv){copy, b->len};
-		p->env_seen[i] = false;
-		buf_reset(b);
-	}
-	p->part->envelope = env;
-	p->has_env = false;
-}
-
-static bool wants_envelope(const struct mime_part *part)
-{
-	return part->parent == NULL ||
-	       (part->parent->flags & MIME_PART_RFC822) != 0;
-}
-
-static bool is_lwsp(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* A complete header field is in p->field. */
-static void field_done(struct mime_parser *p)
-{
-	const char *f = p->field.data != NULL ? p->field.data : "";
-	size_t len = p->field.len, first = p->field_first, colon, pos;
-	const char *c = memchr(f, ':', first);
-	struct strv name, value;
-
-	if (!p->in_field)
-		return;
-	p->in_field = false;
-	if (c == NULL) {
-		return; /* no colon: not a field Dovecot reads */
-	} else {
-		colon = (size_t)(c - f);
-		name = (struct strv){f, colon};
-		while (name.len > 0 && is_lwsp((unsigned char)f[name.len - 1]))
-			name.len--;
-		/* skip the blanks after ':' (all of them unless the first
-		   line is nothing else: then one) */
-		pos = colon + 1;
-		while (pos < first && is_lwsp((unsigned char)f[pos]))
-			pos++;
-		if (pos == first && first > colon + 1)
-			pos = colon + 2;
-		value = (struct strv){f + pos, len - pos};
-	}
-	if (name_is(name, "MIME-Version")) {
-		p->part->flags |= MIME_PART_IS_MIME;
-	} else if (name_is(name, "Content-Type")) {
-		p->part->flags |= MIME_PART_IS_MIME;
-		content_type_flags(p, value);
-	}
-	if (strv_has_prefix_ci(name, "Content-"))
-		content_field(p, name, value);
-	if (wants_envelope(p->part))
-		envelope_field(p, name, value);
-}
-
-/* One header line (content without its line end) of a field. */
-static void field_line(struct mime_parser *p, const char *data, size_t len)
-{
-	if (p->in_field && len > 0 && is_lwsp((unsigned char)data[0])) {
-		/* a continuation: unfold keeping the LF, as Dovecot */
-		if (p->field.len < MIME_FIELD_MAX) {
-			size_t room = MIME_FIELD_MAX - p->field.len;
-
-			buf_append(&p->field, "\n", 1);
-			buf_append(&p->field, data,
-				   len < room - 1 ? len : room - 1);
-		}
-		return;
-	}
-	field_done(p);
-	buf_reset(&p->field);
-	buf_append(&p->field, data, len);
-	p->field_first = len;
-	p->in_field = true;
-}
-
 /* ---- boundaries ---- */
 
 /*
@@ -534,11 +148,12 @@ static void field_line(struct mime_parser *p, const char *data, size_t len)
  * a prefix of the line after "--" (a trailing "--" and CR not counted),
  * as RFC 2046 5.1.1 allows trailing blanks and Dovecot any text.
  */
-static struct boundary *boundary_find(struct mime_parser *p,
-				      const unsigned char *line, size_t len,
-				      bool complete, bool *close_r)
+static struct mime_boundary *boundary_find(struct mime_parser *p,
+					   const unsigned char *line,
+					   size_t len, bool complete,
+					   bool *close_r)
 {
-	struct boundary *best = NULL;
+	struct mime_boundary *best = NULL;
 	size_t size;
 
 	if (len < 2 || line[0] != '-' || line[1] != '-')
@@ -552,7 +167,7 @@ static struct boundary *boundary_find(struct mime_parser *p,
 		if (size > 2 && line[size - 1] == '-' && line[size - 2] == '-')
 			size -= 2;
 	}
-	for (struct boundary *b = p->boundaries; b != NULL; b = b->next) {
+	for (struct mime_boundary *b = p->boundaries; b != NULL; b = b->next) {
 		if (b->len <= size && memcmp(b->text, line, b->len) == 0 &&
 		    (best == NULL || best->len < b->len)) {
 			best = b;
@@ -567,14 +182,15 @@ static struct boundary *boundary_find(struct mime_parser *p,
 }
 
 /* A boundary line of b starts: end the parts inside b's multipart. */
-static void boundary_hit(struct mime_parser *p, struct boundary *b, bool close)
+static void boundary_hit(struct mime_parser *p, struct mime_boundary *b,
+			 bool close)
 {
 	while (p->part != b->part)
 		part_finish(p);
 	/* a closing delimiter retires b; any boundary of an inner
 	   multipart that never closed is forgotten */
 	p->boundaries = close ? b->next : b;
-	p->state = STATE_BODY;
+	p->state = MIME_STATE_BODY;
 	p->rest = b->part;
 	p->rest_new_part = !close;
 }
@@ -630,13 +246,13 @@ static void end_headers(struct mime_parser *p, bool by_empty_line);
 
 /* A header line is complete (has_lf false: at the end of input). Returns
    the boundary it is, if any, with the header(s) ended. */
-static struct boundary *header_line(struct mime_parser *p, bool has_lf,
-				    bool *close_r)
+static struct mime_boundary *header_line(struct mime_parser *p, bool has_lf,
+					 bool *close_r)
 {
 	const unsigned char *d = (const unsigned char *)p->line.data;
 	bool cr = has_lf && p->line_len > 0 && p->line_last == '\r';
 	size_t kept = p->line.len;
-	struct boundary *b = NULL;
+	struct mime_boundary *b = NULL;
 
 	if (p->boundaries != NULL && kept >= 2) {
 		b = boundary_find(p, d, kept, has_lf && kept == p->line_len,
@@ -647,7 +263,7 @@ static struct boundary *header_line(struct mime_parser *p, bool has_lf,
 	if (b != NULL) {
 		header_give_back_newline(p);
 		/* a message/rfc822 child's header ends here too */
-		while (p->state == STATE_HEADER)
+		while (p->state == MIME_STATE_HEADER)
 			end_headers(p, false);
 		return b;
 	}
@@ -659,7 +275,7 @@ static struct boundary *header_line(struct mime_parser *p, bool has_lf,
 	if (cr && kept == p->line_len)
 		kept--; /* the CR of CRLF is not content */
 	header_line_account(p, has_lf);
-	field_line(p, d != NULL ? (const char *)d : "", kept);
+	mime_header_field_line(p, d != NULL ? (const char *)d : "", kept);
 	return NULL;
 }
 
@@ -686,12 +302,13 @@ static void end_headers(struct mime_parser *p, bool by_empty_line)
 	struct mime_part *part = p->part;
 	bool multipart = false;
 
-	field_done(p);
-	envelope_commit(p);
+	mime_header_field_done(p);
+	mime_header_envelope_commit(p);
 	if (by_empty_line && p->last_boundary != NULL &&
 	    (part->flags & MIME_PART_IS_MIME) != 0) {
 		if (!nesting_full(p)) {
-			struct boundary *b = arena_zalloc(p->arena, sizeof(*b));
+			struct mime_boundary *b =
+				arena_zalloc(p->arena, sizeof(*b));
 
 			b->part = part;
 			b->text = p->last_boundary;
@@ -718,7 +335,7 @@ static void end_headers(struct mime_parser *p, bool by_empty_line)
 		else
 			part->flags |= MIME_PART_TEXT;
 	}
-	p->state = STATE_BODY;
+	p->state = MIME_STATE_BODY;
 	p->line_started = false;
 	p->pending_nl = 0;
 	p->held_cr = false;
@@ -766,7 +383,7 @@ static void body_bytes(struct mime_parser *p, const unsigned char *d, size_t n)
 static void body_decide(struct mime_parser *p, bool complete)
 {
 	const unsigned char *d = (const unsigned char *)p->line.data;
-	struct boundary *b = NULL;
+	struct mime_boundary *b = NULL;
 	bool close = false;
 
 	if (p->line.len >= 2)
@@ -868,7 +485,7 @@ static void header_run(struct mime_parser *p, const unsigned char *d, size_t n)
 static void header_end_line(struct mime_parser *p, bool has_lf)
 {
 	bool close = false;
-	struct boundary *b = header_line(p, has_lf, &close);
+	struct mime_boundary *b = header_line(p, has_lf, &close);
 	uint64_t len = p->line_len;
 	unsigned char last = p->line_last;
 
@@ -893,7 +510,7 @@ void mime_parser_feed(struct mime_parser *p, const void *data, size_t len)
 		const unsigned char *lf = memchr(d, '\n', (size_t)(end - d));
 		size_t n = lf != NULL ? (size_t)(lf - d) : (size_t)(end - d);
 
-		if (p->state == STATE_HEADER) {
+		if (p->state == MIME_STATE_HEADER) {
 			header_run(p, d, n);
 			if (lf != NULL)
 				header_end_line(p, true);
@@ -911,10 +528,10 @@ struct mime_message *mime_parser_finish(struct mime_parser **pp)
 	struct mime_parser *p = *pp;
 	struct mime_message *msg = p->msg;
 
-	if (p->state == STATE_HEADER) {
+	if (p->state == MIME_STATE_HEADER) {
 		if (p->line_len > 0)
 			header_end_line(p, false);
-		while (p->state == STATE_HEADER)
+		while (p->state == MIME_STATE_HEADER)
 			end_headers(p, false);
 	} else {
 		if (!p->line_started && p->rest == NULL && p->line.len > 0)
@@ -937,14 +554,16 @@ struct mime_message *mime_parser_finish(struct mime_parser **pp)
 	return msg;
 }
 
+#define PARSE_READ_SIZE (64 * 1024)
+
 int mime_parse_fd(int fd, struct mime_message **msg_r, const char **error_r)
 {
 	struct mime_parser *p = mime_parser_new();
-	char buf[65536];
+	char *buf = xmalloc(PARSE_READ_SIZE);
 	off_t off = 0;
 
 	for (;;) {
-		ssize_t n = pread(fd, buf, sizeof(buf), off);
+		ssize_t n = pread(fd, buf, PARSE_READ_SIZE, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -952,6 +571,7 @@ int mime_parse_fd(int fd, struct mime_message **msg_r, const char **error_r)
 			struct mime_message *m = mime_parser_finish(&p);
 
 			mime_message_free(&m);
+			free(buf);
 			*error_r = "cannot read the message";
 			return -1;
 		}
@@ -960,6 +580,7 @@ int mime_parse_fd(int fd, struct mime_message **msg_r, const char **error_r)
 		mime_parser_feed(p, buf, (size_t)n);
 		off += n;
 	}
+	free(buf);
 	*msg_r = mime_parser_finish(&p);
 	return 0;
 }

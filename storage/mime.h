@@ -127,8 +127,11 @@ const struct mime_part *mime_message_root(const struct mime_message *msg);
 /*
  * The part of an IMAP section number (RFC 3501 6.4.5: "1.2" as {1, 2}):
  * numbers count the children of a multipart; a message/rfc822 part is
- * numbered through to its child's parts; n == 0 is the message. NULL when
- * there is no such part.
+ * numbered through to the message it holds; a part that is not a
+ * multipart has only the number 1, itself. n == 0 is the message. BODY[n]
+ * is the returned part's body: it starts at physical_pos +
+ * header.physical (virtual_pos + header.virtual with CRLF line ends).
+ * NULL when there is no such part.
  */
 const struct mime_part *mime_message_section(const struct mime_message *msg,
 					     const unsigned *section, size_t n);

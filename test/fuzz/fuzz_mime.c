@@ -8,8 +8,9 @@
  * part lies inside its parent's body, fed in chunks of any sizes the
  * parser builds the same tree (same cache form, byte for byte), the cache
  * form reads back into a tree that writes the same BODYSTRUCTURE, BODY
- * and ENVELOPE, a damaged cache form (cut short) is refused, and every
- * section number of the tree finds its part.
+ * and ENVELOPE, a damaged cache form (cut short) is refused, every
+ * section number of the tree finds its part, and the Subject's encoded
+ * words decode (into a bounded buffer: never past it).
  */
 #include "fuzz.h"
 
@@ -17,6 +18,7 @@
 #include "protocols/imap/imap_bodystructure.h"
 #include "protocols/imap/imap_envelope.h"
 #include "storage/mime.h"
+#include "storage/rfc822.h"
 
 #include <string.h>
 
@@ -122,6 +124,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_part(root, &parts);
 	FUZZ_CHECK(parts <= MIME_MAX_PARTS + 1);
 	check_sections(whole, root, sec, 0);
+	if (root->envelope != NULL &&
+	    root->envelope->field[MIME_ENV_SUBJECT].p != NULL) {
+		struct strv subj = root->envelope->field[MIME_ENV_SUBJECT];
+		struct buf dec;
+
+		buf_init(&dec, 4 * subj.len + 64);
+		(void)rfc822_decode_words(subj.p, subj.len, &dec);
+		FUZZ_CHECK(dec.len <= 4 * subj.len + 64);
+		buf_free(&dec);
+	}
 
 	buf_init(&blob, BUF_UNLIMITED);
 	buf_init(&blob2, BUF_UNLIMITED);

@@ -639,6 +639,20 @@ static void test_encoded_words(void **state)
 			    "J\xc3\xbcrgen M\xc3\xbcller and =?bad?x?y?= plain",
 			    out.len);
 	buf_free(&out);
+
+	/* a run of "=?" that never closes stays linear (RFC 2047 2: a word
+	   is at most 75 characters) and is copied as it is */
+	size_t n = 400000;
+	char *junk = malloc(n);
+
+	for (size_t i = 0; i < n; i++)
+		junk[i] = "=?a?b?"[i % 6];
+	buf_init(&out, BUF_UNLIMITED);
+	assert_int_equal(rfc822_decode_words(junk, n, &out), 0);
+	assert_int_equal(out.len, n);
+	assert_memory_equal(out.data, junk, n);
+	buf_free(&out);
+	free(junk);
 }
 
 static void test_repeated_fields(void **state)
