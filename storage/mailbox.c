@@ -212,7 +212,13 @@ int mailbox_uidlist_refresh(struct mailbox *box, bool locked,
 	/* missing or damaged: both need the lock to repair */
 	if (!locked)
 		return 1;
-	if (ret == 0 && !box->uidlist_loaded) {
+	if (!box->uidlist_loaded && mailbox_index_to_uidlist(box)) {
+		/* a warm-opened session knows the UIDs from the index */
+		log_error(
+			"event=uidlist_%s path=%s reason=\"%s\" action=rewrite_from_index",
+			ret == 0 ? "lost" : "damaged", path,
+			ret == 0 ? "missing" : reason);
+	} else if (ret == 0 && !box->uidlist_loaded) {
 		/* a folder seen for the first time */
 		box->uidlist_created = true;
 		uidlist_set_uidvalidity(

@@ -206,6 +206,16 @@ static void set_index(struct mailbox *box, struct mindex *ix)
 	box->index = ix;
 }
 
+/* Did a scan begun at `at` begin well after the directories' mtimes? */
+static bool settled(uint32_t at, const struct mindex_stamp *stamp)
+{
+	time_t newest = stamp->new_mtime.tv_sec > stamp->cur_mtime.tv_sec
+				? stamp->new_mtime.tv_sec
+				: stamp->cur_mtime.tv_sec;
+
+	return (int32_t)(at - (uint32_t)newest) >= STAMP_SETTLE_SECS;
+}
+
 int mailbox_index_check(struct mailbox *box, size_t n, const uint32_t *uids,
 			const unsigned *flags, const uint32_t *keywords,
 			const struct mindex_stamp *stamp)
@@ -231,7 +241,14 @@ int mailbox_index_check(struct mailbox *box, size_t n, const uint32_t *uids,
 	}
 	mindex_free(&box->index_next);
 	box->index_next = ix;
-	return mindex_stamp_eq(&hdr->stamp, stamp) ? 1 : 0;
+	if (!mindex_stamp_eq(&hdr->stamp, stamp))
+		return 0;
+	/* built too soon after the last change to be trusted by a warm open,
+	 * but it could be now: worth rewriting once */
+	if (!settled(hdr->built_at, stamp) &&
+	    settled((uint32_t)box->scan_start, stamp))
+		return 0;
+	return 1;
 differs:
 	mindex_free(&ix);
 	return -1;
@@ -467,7 +484,7 @@ bool mailbox_index_open_fast(struct mailbox *box)
 	struct mindex_stamp now;
 	struct mindex *ix;
 	struct stat st;
-	uint32_t uidvalidity, uidnext, built;
+	uint32_t uidvalidity, uidnext;
 	time_t newest;
 
 	snprintf(path, sizeof(path), "%s/" UIDLIST_FILE, box->path);
@@ -485,9 +502,8 @@ bool mailbox_index_open_fast(struct mailbox *box)
 	newest = now.new_mtime.tv_sec > now.cur_mtime.tv_sec
 			 ? now.new_mtime.tv_sec
 			 : now.cur_mtime.tv_sec;
-	built = mindex_header(ix)->built_at;
 	if (!mindex_agrees(ix, uidvalidity, uidnext, &now) ||
-	    (int32_t)(built - (uint32_t)newest) < STAMP_SETTLE_SECS) {
+	    !settled(mindex_header(ix)->built_at, &now)) {
 		mindex_free(&ix);
 		return false;
 	}
@@ -526,6 +542,36 @@ void mailbox_index_guard_uidnext(struct mailbox *box)
 		uidlist_raise_next_uid(box->uidlist, hdr->uidnext);
 	}
 	mindex_free(&ix);
+}
+
+bool mailbox_index_to_uidlist(struct mailbox *box)
+{
+	const struct mindex_hdr *hdr;
+	struct uidlist *list;
+
+	if (box->index == NULL)
+		return false;
+	hdr = mindex_header(box->index);
+	list = uidlist_new();
+	uidlist_set_uidvalidity(list, hdr->uidvalidity);
+	for (uint32_t i = 0; i < hdr->count; i++) {
+		struct strv name = mindex_get_name(box->index, i);
+		struct mindex_rec r;
+
+		mindex_get(box->index, i, &r);
+		uidlist_raise_next_uid(list, r.uid);
+		if (uidlist_append(list, name.p,
+				   maildir_filename_base_len(name.p),
+				   NULL) != r.uid) {
+			uidlist_free(&list);
+			return false;
+		}
+	}
+	uidlist_raise_next_uid(list, hdr->uidnext);
+	uidlist_free(&box->uidlist);
+	box->uidlist = list;
+	box->uidlist_loaded = true;
+	return true;
 }
 
 static int uid_cmp(const void *a, const void *b)

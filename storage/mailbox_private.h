@@ -129,6 +129,12 @@ bool mailbox_index_open_fast(struct mailbox *box);
  * no UID is given twice. */
 void mailbox_index_guard_uidnext(struct mailbox *box);
 
+/* Under the lock, when the UID list is lost or damaged and the session
+ * never read it (a warm open): box->uidlist is rebuilt from the index the
+ * snapshot came from, so that the folder keeps its UIDVALIDITY and UIDs.
+ * Returns false when there is no index to do it from. */
+bool mailbox_index_to_uidlist(struct mailbox *box);
+
 /* Under the lock, after own flag changes of recs[0..n): fresh MODSEQs,
  * and into the index on disk when there is a valid one. */
 int mailbox_index_flags_changed(struct mailbox *box,

@@ -3,7 +3,11 @@
 messages, the time and peak RSS to open it cold (no UID list, no cache, no
 Dovecot index) and warm, and the time for 1,000 deliveries, next to
 Dovecot's figures for the same folder (doveadm mailbox status / doveadm
-save, same Maildir copy, same machine, one run).
+save, same Maildir copy, same machine, one run). Then, in one process
+(test_storage_tool bench-open): a warm open of the first session and of
+each further one, and the private memory each further session with the
+folder open costs; and 1,000 deliveries into an empty folder, to compare
+with the same into the big one.
 
 usage: MERPATI=build/merpati test/bench/storage_bench.py [N] [DELIVERIES]
 Needs doveadm and /usr/bin/time (apt-get install time)."""
@@ -108,6 +112,40 @@ def main():
         ms, mr = measure(m_open)
         ds, dr = measure(d_open, env=dc_env)
         rows.append(("open after deliveries", ms, mr, ds, dr))
+        # the same deliveries into an empty folder
+        e_user = "empty@example.org"
+        p = subprocess.run([merpati, "deliver", "-c", env.conf, e_user],
+                           input=msg, capture_output=True)
+        t = time.monotonic()
+        for _ in range(deliveries):
+            p = subprocess.run([merpati, "deliver", "-c", env.conf, e_user],
+                               input=msg, capture_output=True)
+            if p.returncode != 0:
+                sys.exit(f"deliver failed: {p.stderr!r}")
+        m_del_empty = time.monotonic() - t
+        # in one process: warm opens and memory per session (the folder
+        # settles first: the index is trusted two seconds after a change)
+        subprocess.run([merpati, "ls", "-c", env.conf, "-s",
+                        "bench@example.org"], check=True,
+                       capture_output=True)
+        time.sleep(2.5)
+        subprocess.run([merpati, "ls", "-c", env.conf, "-s",
+                        "bench@example.org"], check=True,
+                       capture_output=True)
+        tool_env = dict(os.environ, MERPATI_TEST_FSYNC="no")
+        out = subprocess.run([env.tool, "bench-open", m_root, "INBOX", "21"],
+                             check=True, capture_output=True,
+                             env=tool_env, preexec_fn=env.as_mail_user()
+                             ).stdout.decode()
+        inproc = dict(kv.split("=") for kv in out.split())
+        t = time.monotonic()
+        subprocess.run([env.tool, "setflags", m_root, "INBOX", "5", "\\Seen",
+                        "\\Flagged"], check=True, capture_output=True,
+                       env=tool_env, preexec_fn=env.as_mail_user())
+        m_flag = time.monotonic() - t
+        t = time.monotonic()
+        dc.run("flags", "add", "\\Flagged", "mailbox", "INBOX", "uid", "5")
+        d_flag = time.monotonic() - t
         print(f"{'':24} {'merpati s':>10} {'MiB':>7} {'dovecot s':>10} "
               f"{'MiB':>7} {'ratio':>6}")
         for label, ms, mr, ds, dr in rows:
@@ -115,6 +153,17 @@ def main():
                   f"{ms / ds if ds else 0:6.2f}")
         print(f"{str(deliveries) + ' deliveries':24} {m_del:10.2f} {'':7} "
               f"{d_del:10.2f} {'':7} {m_del / d_del:6.2f}")
+        print(f"{str(deliveries) + ' into an empty folder':24} "
+              f"{m_del_empty:10.2f} ({m_del / m_del_empty:.2f}x of that "
+              f"into {n} messages)")
+        print(f"{'flag change, one msg':24} {m_flag:10.2f} {'':7} "
+              f"{d_flag:10.2f} {'':7} {m_flag / d_flag:6.2f}")
+        print(f"# in one process, {n} messages: warm open of the first "
+              f"session {int(inproc['first_us']) / 1000:.2f} ms, of each "
+              f"further one {int(inproc['open_us']) / 1000:.3f} ms; "
+              f"private memory per further session "
+              f"{inproc['session_kib']} KiB; HIGHESTMODSEQ "
+              f"{inproc['modseq']}")
         print("# dovecot deliveries: doveadm save (dovecot-lda needs the "
               "auth daemon); both start one process per message")
     finally:

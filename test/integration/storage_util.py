@@ -4,6 +4,7 @@ import os
 import pwd
 import re
 import shutil
+import struct
 import subprocess
 import tempfile
 
@@ -158,3 +159,65 @@ def check_sizes(folder_dir, files):
         size = os.path.getsize(os.path.join(folder_dir, sub, name))
         if size != int(m.group(1)):
             fail(f"{sub}/{name}: {size} bytes, name says {m.group(1)}")
+
+
+M64 = (1 << 64) - 1
+
+
+def _rotl(x, r):
+    return ((x << r) | (x >> (64 - r))) & M64
+
+
+def index_checksum(data):
+    """merpati.index's checksum (storage/mindex.c), field 120..128 as 0."""
+    p1, p2 = 0x9e3779b185ebca87, 0xc2b2ae3d27d4eb4f
+    h = [p1, p2, p1 ^ 0x5555, p2 ^ 0xaaaa]
+    data = bytearray(data)
+    data[120:128] = bytes(8)
+    n = len(data)
+    full = n - n % 32
+    padded = bytes(data) + bytes(32 - n % 32)
+    for i in range(0, full + 32, 32):
+        for lane, w in enumerate(struct.unpack_from("<4Q", padded, i)):
+            h[lane] = (_rotl(h[lane], 23) + w * p1) & M64
+    r = (n * p1) & M64
+    for lane in range(4):
+        r = (_rotl(r ^ ((h[lane] * p2) & M64), 27) * p1 + p2) & M64
+    return r ^ (r >> 29)
+
+
+def read_index(folder_dir):
+    """merpati.index as (header dict, [record dicts], [(uid, modseq)]),
+    checking its checksum and size (layout: doc/storage.md)."""
+    with open(os.path.join(folder_dir, "merpati.index"), "rb") as f:
+        data = f.read()
+    if data[:8] != b"MPINDEX\n":
+        fail("merpati.index: bad magic")
+    (version, hsize, rsize, uidvalidity, uidnext, count, unseen, deleted,
+     highest, floor, nexp, names_size) = struct.unpack_from("<8I2Q2I",
+                                                            data, 8)
+    if (version, hsize, rsize) != (1, 128, 64):
+        fail(f"merpati.index: version {version}")
+    if len(data) != 128 + 64 * count + 16 * nexp + names_size:
+        fail("merpati.index: size does not match its header")
+    if struct.unpack_from("<Q", data, 120)[0] != index_checksum(data):
+        fail("merpati.index: checksum mismatch")
+    names_at = 128 + 64 * count + 16 * nexp
+    recs = []
+    for i in range(count):
+        (uid, flags, keywords, off, modseq, size, vsize, date, save_date,
+         nlen) = struct.unpack_from("<4I3Q2qI", data, 128 + 64 * i)
+        name = data[names_at + off:names_at + off + nlen].decode()
+        recs.append({"uid": uid, "flags": flags, "keywords": keywords,
+                     "modseq": modseq, "name": name})
+    exps = [struct.unpack_from("<IIQ", data, 128 + 64 * count + 16 * i)
+            for i in range(nexp)]
+    hdr = {"uidvalidity": uidvalidity, "uidnext": uidnext, "count": count,
+           "unseen": unseen, "deleted": deleted, "highest": highest,
+           "floor": floor}
+    return hdr, recs, [(u, m) for u, _, m in exps]
+
+
+def read_modseq_ceiling(folder_dir):
+    with open(os.path.join(folder_dir, "merpati.modseq")) as f:
+        return int(f.read().strip())
