@@ -177,6 +177,7 @@ static void worker_setup_protocols(const struct worker_params *p)
 		.plaintext = auth_glue_plaintext(c->auth_plaintext),
 		.auth = worker.auth,
 		.max_failures = c->auth_max_failures,
+		.fsync = c->mail_fsync,
 	};
 	struct pop3_settings pset = {
 		.timeout = c->pop3_timeout,

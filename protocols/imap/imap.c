@@ -2,11 +2,20 @@
 
 #include "lib/xalloc.h"
 #include "protocols/imap/imap_auth.h"
+#include "protocols/imap/imap_parser.h"
 #include "protocols/imap/imap_private.h"
+#include "protocols/imap/imap_sync.h"
+#include "storage/mailbox.h"
+#include "storage/maildir.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Seconds a command may wait for a folder's UID list lock: storage calls
+   still run on the worker's loop, so give up early ([UNAVAILABLE]) rather
+   than stall every session of the worker. */
+#define IMAP_LOCK_WAIT_SECS 5
 
 struct imap_context *imap_context_new(const struct imap_settings *set)
 {
@@ -22,6 +31,11 @@ void imap_context_free(struct imap_context **ctx)
 	*ctx = NULL;
 }
 
+const struct imap_settings *imap_session_settings(const struct imap_session *s)
+{
+	return &s->ctx->set;
+}
+
 bool imap_plaintext_allowed(const struct imap_session *s)
 {
 	return auth_plaintext_allowed(s->ctx->set.plaintext,
@@ -35,35 +49,146 @@ void imap_capabilities(struct imap_session *s, struct buf *out)
 	if (s->state == IMAP_STATE_NOT_AUTHENTICATED) {
 		if (conn_can_starttls(s->conn))
 			buf_append_str(out, " STARTTLS");
+		buf_append_str(out, " LITERAL-");
 		imap_auth_capabilities(s, out); /* imap_auth.c */
+		return;
 	}
+	buf_append_str(out, " LITERAL+ UNSELECT");
 }
 
-void imap_reply(struct imap_session *s, const char *status, const char *fmt,
-		...)
+size_t imap_cmd_argc(const struct imap_cmd *cmd)
 {
-	va_list ap;
+	size_t n = imap_arg_count(cmd->argv);
+
+	return n > cmd->first ? n - cmd->first : 0;
+}
+
+const struct imap_arg *imap_cmd_arg(const struct imap_cmd *cmd, size_t i)
+{
+	return imap_arg_at(cmd->argv, cmd->first + i);
+}
+
+static void imap_vreply(struct imap_cmd *cmd, const char *status,
+			const char *fmt, va_list ap)
+{
 	struct buf b;
 
 	buf_init(&b, 16384);
-	buf_append(&b, s->tag.p, s->tag.len);
+	buf_append(&b, cmd->tag.p, cmd->tag.len);
 	buf_printf(&b, " %s ", status);
-	va_start(ap, fmt);
 	buf_vprintf(&b, fmt, ap);
-	va_end(ap);
 	buf_append(&b, "\r\n", 2);
-	conn_write(s->conn, b.data, b.len);
+	conn_write(cmd->s->conn, b.data, b.len);
 	buf_free(&b);
+}
+
+void imap_reply(struct imap_cmd *cmd, const char *status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	imap_vreply(cmd, status, fmt, ap);
+	va_end(ap);
+}
+
+enum imap_cmd_result imap_cmd_done(struct imap_cmd *cmd, const char *status,
+				   const char *fmt, ...)
+{
+	struct imap_session *s = cmd->s;
+	va_list ap;
+
+	if (s->sel != NULL && strcmp(status, "BAD") != 0) {
+		/* RFC 3501 7.4.1: no EXPUNGE at the end of FETCH, STORE,
+		   SEARCH (and COPY) with sequence numbers */
+		bool expunges_ok = cmd->def == NULL ||
+				   (cmd->def->flags & IMAP_CMDF_SEQ) == 0 ||
+				   cmd->uid;
+
+		imap_sync(s, expunges_ok);
+	}
+	va_start(ap, fmt);
+	imap_vreply(cmd, status, fmt, ap);
+	va_end(ap);
+	return IMAP_CMD_DONE;
+}
+
+const char *imap_storage_code(struct imap_session *s)
+{
+	switch (maildir_last_error(s->store)) {
+	case MAILDIR_ERROR_NOT_FOUND:
+		return "[NONEXISTENT] ";
+	case MAILDIR_ERROR_EXISTS:
+		return "[ALREADYEXISTS] ";
+	case MAILDIR_ERROR_INVALID_NAME:
+		return "[CANNOT] ";
+	case MAILDIR_ERROR_NOT_ALLOWED:
+		return "[CANNOT] ";
+	case MAILDIR_ERROR_EXPUNGED:
+		return "[EXPUNGEISSUED] ";
+	case MAILDIR_ERROR_TEMP:
+		return "[UNAVAILABLE] ";
+	case MAILDIR_ERROR_NO_SPACE:
+		return "[OVERQUOTA] ";
+	case MAILDIR_ERROR_NONE:
+		break;
+	}
+	return "[SERVERBUG] ";
+}
+
+int imap_session_login(struct imap_session *s, const char *user,
+		       const char *mail_root, const char **error_r)
+{
+	struct maildir_settings mset;
+	struct imap_parser_settings pset;
+
+	if (mail_root == NULL || mail_root[0] == '\0') {
+		*error_r = "No mail location for this user";
+		return -1;
+	}
+	maildir_settings_init(&mset);
+	mset.fsync = s->ctx->set.fsync;
+	mset.lock_timeout_secs = IMAP_LOCK_WAIT_SECS;
+	if (maildir_open(mail_root, &mset, true, &s->store, error_r) < 0)
+		return -1;
+	free(s->user);
+	free(s->mail_root);
+	s->user = xstrdup(user);
+	s->mail_root = xstrdup(mail_root);
+	s->state = IMAP_STATE_AUTHENTICATED;
+	imap_parser_settings_default(&pset, true);
+	if (s->ctx->set.append_max > 0)
+		pset.literal_max = s->ctx->set.append_max;
+	imap_parser_set_settings(s->parser, &pset);
+	conn_set_user(s->conn, s->user);
+	/* RFC 3501 5.4: the autologout timer is at least 30 minutes */
+	conn_set_timeout(s->conn, s->ctx->set.timeout);
+	return 0;
+}
+
+void imap_session_unselect(struct imap_session *s)
+{
+	if (s->sel == NULL)
+		return;
+	mailbox_cache_save(s->sel->box);
+	mailbox_free(&s->sel->box);
+	free(s->sel->name);
+	free(s->sel);
+	s->sel = NULL;
+	if (s->state == IMAP_STATE_SELECTED)
+		s->state = IMAP_STATE_AUTHENTICATED;
 }
 
 static void *imap_open(struct conn *conn, void *ctx)
 {
 	struct imap_session *s = xcalloc(1, sizeof(*s));
+	struct imap_parser_settings pset;
 	struct buf caps;
 
 	s->conn = conn;
 	s->ctx = ctx;
 	s->state = IMAP_STATE_NOT_AUTHENTICATED;
+	imap_parser_settings_default(&pset, false);
+	s->parser = imap_parser_new(&pset);
 	buf_init(&caps, 4096);
 	imap_capabilities(s, &caps);
 	conn_printf(conn, "* OK [CAPABILITY %s] Merpati ready.\r\n", caps.data);
@@ -71,132 +196,159 @@ static void *imap_open(struct conn *conn, void *ctx)
 	return s;
 }
 
-/* RFC 3501 9: tag = 1*<any ASTRING-CHAR except "+"> */
-static bool imap_tag_char(unsigned char c)
-{
-	if (c <= 0x20 || c >= 0x7f)
-		return false;
-	return strchr("(){%*\"\\+", c) == NULL;
-}
-
-static bool imap_atom_char(unsigned char c)
-{
-	if (c <= 0x20 || c >= 0x7f)
-		return false;
-	return strchr("(){%*\"\\]", c) == NULL;
-}
-
-/* Splits "tag SP command [SP args]". Returns 0, or -1 with a reason; a
-   tag is returned even on error when one could be read. */
-static int imap_split(struct imap_session *s, struct strv line,
-		      struct strv *name_r, const char **error_r)
-{
-	size_t i = 0;
-
-	while (i < line.len && imap_tag_char((unsigned char)line.p[i]))
-		i++;
-	s->tag = (struct strv){line.p, i};
-	if (i == 0 || i > IMAP_TAG_MAX || (i < line.len && line.p[i] != ' ')) {
-		s->tag = STRV_LIT("*");
-		*error_r = "Missing or invalid tag";
-		return -1;
-	}
-	if (i == line.len) {
-		*error_r = "Missing command";
-		return -1;
-	}
-	size_t start = ++i;
-
-	while (i < line.len && imap_atom_char((unsigned char)line.p[i]))
-		i++;
-	*name_r = (struct strv){line.p + start, i - start};
-	if (name_r->len == 0 || (i < line.len && line.p[i] != ' ')) {
-		*error_r = "Invalid command name";
-		return -1;
-	}
-	if (i < line.len)
-		i++;
-	s->args = (struct strv){line.p + i, line.len - i};
-	return 0;
-}
-
-static const struct imap_command *imap_find(struct strv name)
+static const struct imap_command *imap_find(struct strv name, unsigned flags)
 {
 	for (const struct imap_command *c = imap_commands; c->name != NULL;
 	     c++) {
-		if (strv_eq_cstr_ci(name, c->name))
+		if (!strv_eq_cstr_ci(name, c->name))
+			continue;
+		if (flags != 0 ? (c->flags & flags) != 0
+			       : (c->flags & IMAP_CMDF_UID_ONLY) == 0)
 			return c;
 	}
 	return NULL;
 }
 
-/* Runs one command line. Returns false when reading must stop. */
-static bool imap_run_line(struct imap_session *s, struct strv line)
+/* Ends the running command (its tagged reply is written). */
+static void imap_cmd_end(struct imap_session *s)
 {
-	const struct imap_command *cmd;
-	const char *error;
-	struct strv name;
+	struct imap_cmd *cmd = s->cmd;
 
-	if (line.len == 0) {
-		conn_consume_line(s->conn);
-		conn_write_str(s->conn, "* BAD Empty command line\r\n");
-		return true;
+	if (cmd == NULL)
+		return;
+	if (cmd->cleanup != NULL)
+		cmd->cleanup(cmd);
+	s->cmd = NULL;
+}
+
+static enum imap_cmd_result imap_dispatch(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	const struct imap_command *def;
+
+	if (strv_eq_cstr_ci(cmd->name, "UID")) {
+		struct strv sub;
+
+		if (!imap_arg_get_atom(imap_arg_at(cmd->argv, 0), &sub)) {
+			imap_reply(cmd, "BAD", "UID needs a command");
+			return IMAP_CMD_DONE;
+		}
+		def = imap_find(sub, IMAP_CMDF_UID | IMAP_CMDF_UID_ONLY);
+		if (def == NULL) {
+			imap_reply(cmd, "BAD", "Unknown UID command");
+			return IMAP_CMD_DONE;
+		}
+		cmd->uid = true;
+		cmd->first = 1;
+	} else {
+		def = imap_find(cmd->name, 0);
+		if (def == NULL) {
+			/* a name is ATOM-CHARs only: safe to echo */
+			imap_reply(cmd, "BAD", "Unknown command %.*s",
+				   (int)cmd->name.len, cmd->name.p);
+			return IMAP_CMD_DONE;
+		}
 	}
-	if (imap_split(s, line, &name, &error) < 0) {
-		imap_reply(s, "BAD", "%s", error);
-		conn_consume_line(s->conn);
-		return true;
-	}
-	cmd = imap_find(name);
-	if (cmd == NULL) {
-		imap_reply(s, "BAD", "Unknown command %.*s", (int)name.len,
-			   name.p);
-		conn_consume_line(s->conn);
-		return true;
-	}
-	if ((cmd->states & (1u << s->state)) == 0) {
-		imap_reply(s, "BAD", "%s is not allowed %s", cmd->name,
+	if ((def->states & (1u << s->state)) == 0) {
+		imap_reply(cmd, "BAD", "%s is not allowed %s", def->name,
 			   s->state == IMAP_STATE_NOT_AUTHENTICATED
 				   ? "before login"
+			   : s->state == IMAP_STATE_AUTHENTICATED
+				   ? "without a selected mailbox"
 				   : "in this state");
-		conn_consume_line(s->conn);
-		return true;
+		return IMAP_CMD_DONE;
 	}
-	/* the handler consumes the line itself once it has what it needs */
-	return cmd->run(s) == IMAP_CMD_DONE && !s->stop_reading;
+	cmd->def = def;
+	return def->run(cmd);
+}
+
+/* A complete command from the parser. Returns false when the session
+   must stop reading for now (the command is pending). */
+static bool imap_run(struct imap_session *s)
+{
+	struct arena *arena = imap_parser_arena(s->parser);
+	struct imap_cmd *cmd = arena_zalloc(arena, sizeof(*cmd));
+
+	cmd->s = s;
+	cmd->tag = imap_parser_tag(s->parser);
+	cmd->name = imap_parser_name(s->parser);
+	cmd->argv = imap_parser_args(s->parser);
+	cmd->arena = arena;
+	s->cmd = cmd;
+	if (imap_dispatch(cmd) == IMAP_CMD_PENDING)
+		return false;
+	imap_cmd_end(s);
+	return true;
+}
+
+/* Runs the pending command again. Returns false while it is still
+   pending. */
+static bool imap_resume(struct imap_session *s)
+{
+	struct imap_cmd *cmd = s->cmd;
+
+	if (cmd->resume == NULL || cmd->resume(cmd) == IMAP_CMD_PENDING)
+		return false;
+	imap_cmd_end(s);
+	return true;
+}
+
+static void imap_parse_error(struct imap_session *s)
+{
+	const struct imap_parser_error *e = imap_parser_error(s->parser);
+	struct buf b;
+
+	buf_init(&b, 1024);
+	imap_parser_error_reply(s->parser, &b);
+	conn_write(s->conn, b.data, b.len);
+	buf_free(&b);
+	if (e->class == IMAP_PARSER_ERR_FATAL) {
+		conn_log_info(s->conn, "event=protocol_error reason=\"%s\"",
+			      e->reason);
+		s->stop_reading = true;
+		conn_close(s->conn, "protocol error");
+	}
 }
 
 static void imap_process(void *session)
 {
 	struct imap_session *s = session;
 
-	if (s->resume != NULL) {
-		void (*resume)(struct imap_session *) = s->resume;
-
-		s->resume = NULL;
-		resume(s);
-		if (s->resume != NULL)
+	if (s->starttls_pending) {
+		/* called again once the handshake is done */
+		if (!conn_is_tls(s->conn))
 			return;
+		s->starttls_pending = false;
 	}
+	if (s->cmd != NULL && !imap_resume(s))
+		return;
 	while (!s->stop_reading && !conn_is_closing(s->conn) &&
-	       !conn_output_full(s->conn)) {
-		struct strv line;
-		int ret = conn_peek_line(s->conn, IMAP_LINE_MAX, &line);
+	       !conn_output_full(s->conn) && !s->starttls_pending) {
+		struct buf *in = conn_input(s->conn);
+		size_t used = 0;
+		int r = imap_parser_feed(s->parser, in->data, in->len, &used);
 
-		if (ret == 0)
+		buf_consume(in, used);
+		switch (r) {
+		case IMAP_PARSER_MORE:
+			return;
+		case IMAP_PARSER_CONTINUE:
+			conn_write_str(s->conn, "+ OK\r\n");
 			break;
-		if (ret < 0) {
-			/* RFC 9051 7.1: TOOBIG; the tag is lost with the line */
-			conn_write_str(
-				s->conn,
-				"* BAD [TOOBIG] Command line too long\r\n");
-			conn_log_info(s->conn, "event=line_too_long max=%u",
-				      IMAP_LINE_MAX);
-			conn_skip_line(s->conn);
-			continue;
+		case IMAP_PARSER_LITERAL:
+			/* keep it in memory, within the parser's limits */
+			if (imap_parser_literal_accept(s->parser, NULL, NULL) <
+			    0)
+				imap_parse_error(s);
+			break;
+		case IMAP_PARSER_COMMAND:
+			if (!imap_run(s))
+				return;
+			break;
+		default:
+			imap_parse_error(s);
+			break;
 		}
-		if (!imap_run_line(s, line))
-			break;
 	}
 }
 
@@ -214,8 +366,13 @@ static void imap_free(void *session)
 {
 	struct imap_session *s = session;
 
+	imap_cmd_end(s);
 	imap_auth_session_free(s); /* imap_auth.c */
+	imap_session_unselect(s);
+	maildir_free(&s->store);
+	imap_parser_free(&s->parser);
 	free(s->user);
+	free(s->mail_root);
 	free(s);
 }
 

@@ -11,6 +11,9 @@
 #include "auth/auth.h"
 #include "server/conn.h"
 
+#include <stdbool.h>
+#include <stdint.h>
+
 /* Longest command line accepted (RFC 7162 3.2.6 asks for at least 8192). */
 #define IMAP_LINE_MAX 65536
 
@@ -22,6 +25,9 @@ struct imap_settings {
 	enum auth_plaintext plaintext; /* where LOGIN/PLAIN are allowed */
 	struct auth_client *auth;      /* the worker's auth client (borrowed) */
 	unsigned max_failures;	       /* failed logins before hanging up */
+	bool fsync;		       /* mail.fsync, for the storage layer */
+	/* largest APPEND literal (APPENDLIMIT); 0: the parser's default */
+	uint64_t append_max;
 };
 
 struct imap_context;

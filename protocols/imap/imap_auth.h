@@ -15,8 +15,8 @@
 #include "lib/buf.h"
 #include "protocols/imap/imap_private.h"
 
-enum imap_cmd_result imap_cmd_login(struct imap_session *s);
-enum imap_cmd_result imap_cmd_authenticate(struct imap_session *s);
+enum imap_cmd_result imap_cmd_login(struct imap_cmd *cmd);
+enum imap_cmd_result imap_cmd_authenticate(struct imap_cmd *cmd);
 
 /* " SASL-IR AUTH=..." or " LOGINDISABLED ..." before login, nothing after. */
 void imap_auth_capabilities(struct imap_session *s, struct buf *out);

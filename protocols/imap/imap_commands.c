@@ -1,80 +1,100 @@
-/* The IMAP commands that need no mailbox: CAPABILITY, NOOP, LOGOUT,
-   STARTTLS (RFC 3501 6.1, 6.2.1). */
-#include "protocols/imap/imap_auth.h" /* LOGIN, AUTHENTICATE */
+/* The command table, and the commands that need no mailbox: CAPABILITY,
+   NOOP, LOGOUT, STARTTLS, CHECK (RFC 3501 6.1, 6.2.1, 6.4.1). */
+#include "protocols/imap/imap_auth.h"	/* LOGIN, AUTHENTICATE */
+#include "protocols/imap/imap_folder.h" /* LIST ... STATUS */
 #include "protocols/imap/imap_private.h"
+#include "protocols/imap/imap_select.h" /* SELECT ... EXPUNGE */
 
-static enum imap_cmd_result imap_no_args(struct imap_session *s)
+static bool no_args(struct imap_cmd *cmd)
 {
-	if (s->args.len != 0) {
-		imap_reply(s, "BAD", "Unexpected arguments");
-		conn_consume_line(s->conn);
-		return IMAP_CMD_DONE;
-	}
-	return IMAP_CMD_PENDING;
+	if (imap_cmd_argc(cmd) == 0)
+		return true;
+	imap_reply(cmd, "BAD", "Unexpected arguments");
+	return false;
 }
 
-static enum imap_cmd_result cmd_capability(struct imap_session *s)
+static enum imap_cmd_result cmd_capability(struct imap_cmd *cmd)
 {
 	struct buf caps;
 
-	if (imap_no_args(s) == IMAP_CMD_DONE)
+	if (!no_args(cmd))
 		return IMAP_CMD_DONE;
 	buf_init(&caps, 4096);
-	imap_capabilities(s, &caps);
-	conn_printf(s->conn, "* CAPABILITY %s\r\n", caps.data);
+	imap_capabilities(cmd->s, &caps);
+	conn_printf(cmd->s->conn, "* CAPABILITY %s\r\n", caps.data);
 	buf_free(&caps);
-	imap_reply(s, "OK", "CAPABILITY completed");
-	conn_consume_line(s->conn);
-	return IMAP_CMD_DONE;
+	return imap_cmd_ok(cmd, "CAPABILITY completed");
 }
 
-static enum imap_cmd_result cmd_noop(struct imap_session *s)
+static enum imap_cmd_result cmd_noop(struct imap_cmd *cmd)
 {
-	if (imap_no_args(s) == IMAP_CMD_DONE)
+	if (!no_args(cmd))
 		return IMAP_CMD_DONE;
-	imap_reply(s, "OK", "NOOP completed");
-	conn_consume_line(s->conn);
-	return IMAP_CMD_DONE;
+	return imap_cmd_ok(cmd, "NOOP completed");
 }
 
-static enum imap_cmd_result cmd_logout(struct imap_session *s)
+/* RFC 3501 6.4.1: a checkpoint; Maildir writes are durable already */
+static enum imap_cmd_result cmd_check(struct imap_cmd *cmd)
 {
-	if (imap_no_args(s) == IMAP_CMD_DONE)
+	if (!no_args(cmd))
+		return IMAP_CMD_DONE;
+	return imap_cmd_ok(cmd, "CHECK completed");
+}
+
+static enum imap_cmd_result cmd_logout(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+
+	if (!no_args(cmd))
 		return IMAP_CMD_DONE;
 	conn_write_str(s->conn, "* BYE Logging out\r\n");
-	imap_reply(s, "OK", "LOGOUT completed");
-	conn_consume_line(s->conn);
+	imap_reply(cmd, "OK", "LOGOUT completed");
 	s->state = IMAP_STATE_LOGOUT;
 	s->stop_reading = true;
 	conn_close(s->conn, "logout");
 	return IMAP_CMD_DONE;
 }
 
-static enum imap_cmd_result cmd_starttls(struct imap_session *s)
+static enum imap_cmd_result cmd_starttls(struct imap_cmd *cmd)
 {
-	if (imap_no_args(s) == IMAP_CMD_DONE)
+	struct imap_session *s = cmd->s;
+
+	if (!no_args(cmd))
 		return IMAP_CMD_DONE;
 	if (!conn_can_starttls(s->conn)) {
-		imap_reply(s, "BAD",
+		imap_reply(cmd, "BAD",
 			   conn_is_tls(s->conn) ? "TLS is already active"
 						: "TLS is not available");
-		conn_consume_line(s->conn);
 		return IMAP_CMD_DONE;
 	}
-	imap_reply(s, "OK", "Begin TLS negotiation now");
-	conn_consume_line(s->conn);
-	/* anything pipelined behind this line ends the connection */
+	imap_reply(cmd, "OK", "Begin TLS negotiation now");
+	/* anything pipelined behind this line ends the connection; nothing
+	   is parsed until the handshake is done */
+	s->starttls_pending = true;
 	conn_starttls(s->conn);
 	return IMAP_CMD_DONE;
 }
 
 const struct imap_command imap_commands[] = {
-	{"CAPABILITY", IMAP_IN_ANY, cmd_capability},
-	{"NOOP", IMAP_IN_ANY, cmd_noop},
-	{"LOGOUT", IMAP_IN_ANY, cmd_logout},
-	{"STARTTLS", IMAP_IN_NOAUTH, cmd_starttls},
-	{"LOGIN", IMAP_IN_NOAUTH, imap_cmd_login}, /* imap_auth.c */
-	{"AUTHENTICATE", IMAP_IN_NOAUTH,
-	 imap_cmd_authenticate}, /* imap_auth.c */
-	{NULL, 0, NULL},
+	{"CAPABILITY", IMAP_IN_ANY, 0, cmd_capability},
+	{"NOOP", IMAP_IN_ANY, 0, cmd_noop},
+	{"LOGOUT", IMAP_IN_ANY, 0, cmd_logout},
+	{"STARTTLS", IMAP_IN_NOAUTH, 0, cmd_starttls},
+	{"LOGIN", IMAP_IN_NOAUTH, 0, imap_cmd_login},
+	{"AUTHENTICATE", IMAP_IN_NOAUTH, 0, imap_cmd_authenticate},
+	{"SELECT", IMAP_IN_LOGGED_IN, 0, imap_cmd_select},
+	{"EXAMINE", IMAP_IN_LOGGED_IN, 0, imap_cmd_examine},
+	{"CREATE", IMAP_IN_LOGGED_IN, 0, imap_cmd_create},
+	{"DELETE", IMAP_IN_LOGGED_IN, 0, imap_cmd_delete},
+	{"RENAME", IMAP_IN_LOGGED_IN, 0, imap_cmd_rename},
+	{"SUBSCRIBE", IMAP_IN_LOGGED_IN, 0, imap_cmd_subscribe},
+	{"UNSUBSCRIBE", IMAP_IN_LOGGED_IN, 0, imap_cmd_unsubscribe},
+	{"LIST", IMAP_IN_LOGGED_IN, 0, imap_cmd_list},
+	{"LSUB", IMAP_IN_LOGGED_IN, 0, imap_cmd_lsub},
+	{"STATUS", IMAP_IN_LOGGED_IN, 0, imap_cmd_status},
+	{"CHECK", IMAP_IN_SELECTED, 0, cmd_check},
+	{"CLOSE", IMAP_IN_SELECTED, 0, imap_cmd_close},
+	{"UNSELECT", IMAP_IN_SELECTED, 0, imap_cmd_unselect},
+	{"EXPUNGE", IMAP_IN_SELECTED, 0, imap_cmd_expunge},
+	{NULL, 0, 0, NULL},
 };

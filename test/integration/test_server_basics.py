@@ -48,10 +48,9 @@ class ImapBasics(unittest.TestCase):
         self.assertRegex(c.readline(), r"^a2 BAD ")
         c.cmd("a3")
         self.assertEqual(c.readline(), "a3 BAD Missing command")
-        c.cmd("")
-        self.assertEqual(c.readline(), "* BAD Empty command line")
+        c.cmd("")  # an empty line is ignored, as Dovecot does
         c.cmd("(x NOOP")
-        self.assertEqual(c.readline(), "* BAD Missing or invalid tag")
+        self.assertEqual(c.readline(), "* BAD Invalid tag")
         c.cmd("a4 NOOP extra")
         self.assertEqual(c.readline(), "a4 BAD Unexpected arguments")
         c.cmd("a5 noop")  # command names are case-insensitive
@@ -122,7 +121,8 @@ class ImapBasics(unittest.TestCase):
         other = self.d.imap()
         other.readline()
         c.send("a1 NOOP " + "x" * 200000 + "\r\n")
-        self.assertEqual(c.readline(), "* BAD [TOOBIG] Command line too long")
+        # the tag was read before the line grew too long: the reply has it
+        self.assertEqual(c.readline(), "a1 BAD [TOOBIG] Command line too long")
         other.cmd("o1 NOOP")
         self.assertEqual(other.readline(), "o1 OK NOOP completed")
         c.cmd("a2 NOOP")  # the rest of the long line was skipped, not run

@@ -1,0 +1,196 @@
+#include "protocols/imap/imap_select.h"
+
+#include "lib/xalloc.h"
+#include "protocols/imap/imap_folder.h"
+#include "protocols/imap/imap_write.h"
+#include "storage/mailbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The system flags a client may set (RFC 3501 2.3.2; \Recent is the
+   server's). */
+#define IMAP_SYSTEM_FLAGS "\\Answered \\Flagged \\Deleted \\Seen \\Draft"
+
+static void write_flag_lists(struct imap_session *s, struct mailbox *box,
+			     bool readonly)
+{
+	const char *const *names = mailbox_keyword_names(box);
+	unsigned used = 0;
+	struct buf b;
+
+	buf_init(&b, 65536);
+	buf_append_str(&b, "* FLAGS (" IMAP_SYSTEM_FLAGS);
+	for (unsigned i = 0; i < 26; i++) {
+		if (names[i] == NULL)
+			continue;
+		buf_printf(&b, " %s", names[i]);
+		used++;
+	}
+	buf_append_str(&b, ")\r\n");
+	if (readonly) {
+		buf_append_str(&b, "* OK [PERMANENTFLAGS ()] Read-only "
+				   "mailbox.\r\n");
+	} else {
+		buf_append_str(&b, "* OK [PERMANENTFLAGS (" IMAP_SYSTEM_FLAGS);
+		for (unsigned i = 0; i < 26; i++) {
+			if (names[i] != NULL)
+				buf_printf(&b, " %s", names[i]);
+		}
+		/* new keywords while Maildir has letters for them */
+		buf_append_str(&b, used < 26 ? " \\*)] Flags permitted.\r\n"
+					     : ")] Flags permitted.\r\n");
+	}
+	conn_write(s->conn, b.data, b.len);
+	buf_free(&b);
+}
+
+/* Sequence number of the first message without \Seen, or 0. */
+static unsigned first_unseen(struct mailbox *box)
+{
+	unsigned n = mailbox_count(box);
+	struct mailbox_msg msg;
+
+	for (unsigned i = 0; i < n; i++) {
+		mailbox_get(box, i, &msg);
+		if ((msg.flags & MAILDIR_FLAG_SEEN) == 0)
+			return i + 1;
+	}
+	return 0;
+}
+
+static enum imap_cmd_result select_common(struct imap_cmd *cmd, bool readonly)
+{
+	struct imap_session *s = cmd->s;
+	struct mailbox *box = NULL;
+	const char *error = NULL;
+	unsigned unseen;
+	bool had = s->sel != NULL;
+	char *name;
+
+	if (imap_cmd_argc(cmd) != 1) {
+		imap_reply(cmd, "BAD", "%s needs one mailbox name",
+			   cmd->def->name);
+		return IMAP_CMD_DONE;
+	}
+	if (imap_folder_arg(cmd, 0, &name) < 0)
+		return IMAP_CMD_DONE;
+	/* RFC 3501 6.3.1: a SELECT, even a failing one, closes the current
+	   mailbox without expunging; RFC 7162 3.2.11 / RFC 9051: [CLOSED] */
+	imap_session_unselect(s);
+	if (had)
+		conn_write_str(s->conn,
+			       "* OK [CLOSED] Previous mailbox closed.\r\n");
+	if (mailbox_open(s->store, name, 0, &box, &error) < 0) {
+		const char *code = imap_storage_code(s);
+
+		free(name);
+		imap_reply(cmd, "NO", "%s%s", code, error);
+		return IMAP_CMD_DONE;
+	}
+	s->sel = xcalloc(1, sizeof(*s->sel));
+	s->sel->box = box;
+	s->sel->name = name;
+	s->sel->readonly = readonly;
+	s->state = IMAP_STATE_SELECTED;
+	write_flag_lists(s, box, readonly);
+	conn_printf(s->conn, "* %u EXISTS\r\n* 0 RECENT\r\n",
+		    mailbox_count(box));
+	unseen = first_unseen(box);
+	if (unseen > 0)
+		conn_printf(s->conn, "* OK [UNSEEN %u] First unseen.\r\n",
+			    unseen);
+	conn_printf(s->conn,
+		    "* OK [UIDVALIDITY %u] UIDs valid\r\n"
+		    "* OK [UIDNEXT %u] Predicted next UID\r\n",
+		    mailbox_uidvalidity(box), mailbox_uidnext(box));
+	imap_reply(cmd, "OK", "[%s] %s completed",
+		   readonly ? "READ-ONLY" : "READ-WRITE", cmd->def->name);
+	return IMAP_CMD_DONE;
+}
+
+enum imap_cmd_result imap_cmd_select(struct imap_cmd *cmd)
+{
+	return select_common(cmd, false);
+}
+
+enum imap_cmd_result imap_cmd_examine(struct imap_cmd *cmd)
+{
+	return select_common(cmd, true);
+}
+
+/* UIDs of the messages the session sees with \Deleted. */
+static uint32_t *deleted_uids(struct mailbox *box, size_t *n_r)
+{
+	unsigned count = mailbox_count(box);
+	uint32_t *uids = xcalloc(count + 1, sizeof(*uids));
+	struct mailbox_msg msg;
+	size_t n = 0;
+
+	for (unsigned i = 0; i < count; i++) {
+		mailbox_get(box, i, &msg);
+		if ((msg.flags & MAILDIR_FLAG_DELETED) != 0)
+			uids[n++] = msg.uid;
+	}
+	*n_r = n;
+	return uids;
+}
+
+static int expunge_deleted(struct imap_session *s, const char **error_r)
+{
+	size_t n;
+	uint32_t *uids = deleted_uids(s->sel->box, &n);
+	int ret = n > 0 ? mailbox_expunge(s->sel->box, uids, n, error_r) : 0;
+
+	if (ret == 0 && n > 0)
+		conn_log_info(s->conn, "event=expunge folder=\"%s\" count=%zu",
+			      s->sel->name, n);
+	free(uids);
+	return ret;
+}
+
+/* RFC 3501 6.4.2: expunge silently (no EXPUNGE responses), then leave */
+enum imap_cmd_result imap_cmd_close(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	const char *error = NULL;
+
+	if (imap_cmd_argc(cmd) != 0) {
+		imap_reply(cmd, "BAD", "Unexpected arguments");
+		return IMAP_CMD_DONE;
+	}
+	if (!s->sel->readonly && expunge_deleted(s, &error) < 0)
+		conn_log_warn(s->conn,
+			      "event=close_expunge_failed error=\"%s\"", error);
+	imap_session_unselect(s);
+	imap_reply(cmd, "OK", "CLOSE completed");
+	return IMAP_CMD_DONE;
+}
+
+enum imap_cmd_result imap_cmd_unselect(struct imap_cmd *cmd)
+{
+	if (imap_cmd_argc(cmd) != 0) {
+		imap_reply(cmd, "BAD", "Unexpected arguments");
+		return IMAP_CMD_DONE;
+	}
+	imap_session_unselect(cmd->s);
+	imap_reply(cmd, "OK", "UNSELECT completed");
+	return IMAP_CMD_DONE;
+}
+
+enum imap_cmd_result imap_cmd_expunge(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	const char *error = NULL;
+
+	if (imap_cmd_argc(cmd) != 0) {
+		imap_reply(cmd, "BAD", "Unexpected arguments");
+		return IMAP_CMD_DONE;
+	}
+	if (s->sel->readonly)
+		return imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
+	if (expunge_deleted(s, &error) < 0)
+		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
+	/* the sync at the end reports the EXPUNGE responses */
+	return imap_cmd_ok(cmd, "EXPUNGE completed");
+}

@@ -1,0 +1,77 @@
+#include "protocols/imap/imap_sync.h"
+
+#include "protocols/imap/imap_write.h"
+#include "storage/mailbox.h"
+
+void imap_sync_write_flags(struct imap_session *s, unsigned idx,
+			   struct buf *out)
+{
+	struct mailbox *box = s->sel->box;
+	struct mailbox_msg msg;
+
+	mailbox_get(box, idx, &msg);
+	buf_append_str(out, "FLAGS ");
+	imap_write_flags(out, msg.flags, msg.keywords,
+			 mailbox_keyword_names(box), false);
+}
+
+static void sync_write_expunges(struct imap_session *s,
+				const struct mailbox_changes *ch)
+{
+	/* highest first: each number is still right when the client reads
+	   it (RFC 3501 7.4.1's example decrements instead) */
+	for (size_t i = ch->expunged_count; i-- > 0;)
+		conn_printf(s->conn, "* %u EXPUNGE\r\n",
+			    ch->expunged_idx[i] + 1);
+}
+
+void imap_sync(struct imap_session *s, bool expunges_ok)
+{
+	struct imap_selected *sel = s->sel;
+	const struct mailbox_changes *ch = NULL;
+	const char *error = NULL;
+	struct buf b;
+
+	if (sel == NULL)
+		return;
+	if (!expunges_ok) {
+		sel->sync_pending = true;
+		return;
+	}
+	sel->sync_pending = false;
+	if (mailbox_sync(sel->box, &ch, &error) < 0) {
+		conn_log_warn(s->conn,
+			      "event=sync_failed folder=\"%s\" "
+			      "error=\"%s\"",
+			      sel->name, error);
+		return;
+	}
+	if (ch == NULL)
+		return;
+	if (ch->uidvalidity_changed) {
+		/* the UID list was lost: the client must start over */
+		conn_write_str(s->conn, "* BYE [UIDVALIDITY] UIDs of the "
+					"selected mailbox changed\r\n");
+		s->stop_reading = true;
+		conn_close(s->conn, "uidvalidity changed");
+		return;
+	}
+	sync_write_expunges(s, ch);
+	if (ch->new_count > 0)
+		conn_printf(s->conn, "* %u EXISTS\r\n",
+			    mailbox_count(sel->box));
+	buf_init(&b, 65536);
+	for (size_t i = 0; i < ch->flags_changed_count; i++) {
+		long idx =
+			mailbox_find_uid(sel->box, ch->flags_changed_uids[i]);
+
+		if (idx < 0)
+			continue;
+		buf_reset(&b);
+		buf_printf(&b, "* %ld FETCH (", idx + 1);
+		imap_sync_write_flags(s, (unsigned)idx, &b);
+		buf_append_str(&b, ")\r\n");
+		conn_write(s->conn, b.data, b.len);
+	}
+	buf_free(&b);
+}

@@ -1,0 +1,32 @@
+"""Helpers shared by the test_imap_*.py files: a daemon with IMAP users,
+Maildir fixtures, and logged-in clients (imaplib and raw lines)."""
+
+import imaplib
+
+from harness import Daemon
+from test_pop3 import chown_to_daemon, maildrop, message_files, put_message  # noqa: F401
+
+USERS = ["alice:{PLAIN}secret::::::", "bob:{PLAIN}hunter2::::::"]
+OPEN_AUTH = {"plaintext": "always", "allow_plain_scheme": "yes", "penalty_max": "0"}
+PASSWORDS = {"alice": "secret", "bob": "hunter2"}
+
+
+def imap_daemon(auth=None, users=None, **kw):
+    sections = kw.pop("sections", {})
+    sections.setdefault("auth", dict(OPEN_AUTH if auth is None else auth))
+    return Daemon(sections=sections, users=USERS if users is None else users, **kw)
+
+
+def imaplib_login(d, user="alice"):
+    m = imaplib.IMAP4("127.0.0.1", d.ports["imap"], timeout=10)
+    m.login(user, PASSWORDS[user])
+    return m
+
+
+def raw_login(d, user="alice"):
+    """A LineClient logged in with LOGIN; the greeting and OK are read."""
+    c = d.imap()
+    c.expect(r"^\* OK ")
+    c.cmd("l0 LOGIN %s %s" % (user, PASSWORDS[user]))
+    c.expect(r"^l0 OK ")
+    return c

@@ -1,0 +1,205 @@
+"""IMAP mailbox commands against imaplib and raw transcripts (RFC 3501
+6.2.3 LOGIN with literals, 6.3 SELECT EXAMINE CREATE DELETE RENAME
+SUBSCRIBE UNSUBSCRIBE LIST LSUB STATUS, 6.4 CHECK CLOSE EXPUNGE, RFC 3691
+UNSELECT), each in the states the RFC allows and refused in the others."""
+
+import os
+import re
+import unittest
+
+from harness import main
+from imap_util import imap_daemon, imaplib_login, maildrop, put_message, raw_login
+
+MSG = b"From: a@example.org\nSubject: hello\n\nbody\n"
+
+
+class ImapMailbox(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.d = imap_daemon()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.cleanup()
+
+    def test_login_with_literals(self):
+        c = self.d.imap()
+        c.expect(r"^\* OK ")
+        c.cmd("a1 LOGIN {5}")
+        self.assertEqual(c.readline(), "+ OK")
+        c.send("alice {6}\r\n")
+        self.assertEqual(c.readline(), "+ OK")
+        c.send("secret\r\n")
+        self.assertRegex(c.readline(), r"^a1 OK \[CAPABILITY IMAP4rev1 .*\] Logged in$")
+        # LITERAL- before login: a non-synchronizing literal of <= 4096
+        c = self.d.imap()
+        c.expect(r"^\* OK ")
+        c.send('a2 LOGIN {5+}\r\nalice "secret"\r\n')
+        self.assertRegex(c.readline(), r"^a2 OK ")
+
+    def test_states(self):
+        c = self.d.imap()
+        c.expect(r"^\* OK ")
+        for cmd in ("SELECT INBOX", "LIST \"\" *", "CREATE x", "CLOSE", "EXPUNGE"):
+            c.cmd("n " + cmd)
+            self.assertRegex(c.readline(), r"^n BAD .*before login")
+        c.cmd('l LOGIN alice secret')
+        c.expect(r"^l OK ")
+        for cmd in ("CLOSE", "EXPUNGE", "CHECK", "UNSELECT"):
+            c.cmd("n " + cmd)
+            self.assertRegex(c.readline(), r"^n BAD .*without a selected mailbox")
+        c.cmd("n LOGIN alice secret")
+        self.assertRegex(c.readline(), r"^n BAD ")
+        c.cmd("n AUTHENTICATE PLAIN")
+        self.assertRegex(c.readline(), r"^n BAD ")
+
+    def test_select_examine_responses(self):
+        root = maildrop(self.d, "bob")
+        for name in os.listdir(os.path.join(root, "cur")):
+            os.unlink(os.path.join(root, "cur", name))
+        put_message(self.d, MSG, user="bob", flags="S")
+        put_message(self.d, MSG, user="bob", flags="")
+        put_message(self.d, MSG, user="bob")
+        c = raw_login(self.d, "bob")
+        c.cmd("s1 SELECT inbox")
+        lines = c.read_until_tagged("s1")
+        self.assertEqual(lines[0], "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)")
+        self.assertEqual(lines[1], "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted "
+                                   "\\Seen \\Draft \\*)] Flags permitted.")
+        self.assertIn("* 3 EXISTS", lines)
+        self.assertIn("* OK [UNSEEN 2] First unseen.", lines)
+        self.assertTrue(any(re.match(r"^\* OK \[UIDVALIDITY \d+\] ", l) for l in lines))
+        self.assertIn("* OK [UIDNEXT 4] Predicted next UID", lines)
+        self.assertEqual(lines[-1], "s1 OK [READ-WRITE] SELECT completed")
+        c.cmd("s2 EXAMINE INBOX")
+        lines = c.read_until_tagged("s2")
+        self.assertEqual(lines[0], "* OK [CLOSED] Previous mailbox closed.")
+        self.assertIn("* OK [PERMANENTFLAGS ()] Read-only mailbox.", lines)
+        self.assertEqual(lines[-1], "s2 OK [READ-ONLY] EXAMINE completed")
+        c.cmd("s3 EXPUNGE")
+        self.assertEqual(c.readline(), "s3 NO [READ-ONLY] Mailbox is read-only")
+        c.cmd("s4 SELECT nosuch")
+        self.assertEqual(c.readline(), "* OK [CLOSED] Previous mailbox closed.")
+        self.assertRegex(c.readline(), r"^s4 NO \[NONEXISTENT\] ")
+        # a failed SELECT leaves the session unselected
+        c.cmd("s5 CHECK")
+        self.assertRegex(c.readline(), r"^s5 BAD ")
+
+    def test_create_list_rename_delete(self):
+        m = imaplib_login(self.d)
+        self.assertEqual(m.create("Work/Projects")[0], "OK")
+        typ, data = m.list()
+        names = [l.decode() for l in data]
+        self.assertIn('(\\HasNoChildren) "/" INBOX', names)
+        self.assertIn('(\\HasChildren) "/" Work', names)
+        self.assertIn('(\\HasNoChildren) "/" Work/Projects', names)
+        typ, data = m.list('""', "%")
+        self.assertNotIn('(\\HasNoChildren) "/" Work/Projects', [l.decode() for l in data])
+        typ, data = m.list("Work/", "%")
+        self.assertEqual([l.decode() for l in data], ['(\\HasNoChildren) "/" Work/Projects'])
+        typ, data = m.list('""', '""')
+        self.assertEqual([l.decode() for l in data], ['(\\Noselect) "/" ""'])
+        self.assertEqual(m.rename("Work", "Job")[0], "OK")
+        typ, data = m.list('""', "Job*")
+        self.assertEqual(sorted(l.decode() for l in data),
+                         ['(\\HasChildren) "/" Job', '(\\HasNoChildren) "/" Job/Projects'])
+        typ, data = m.create("Job")
+        self.assertEqual(typ, "NO")
+        self.assertIn(b"[ALREADYEXISTS]", data[0])
+        typ, data = m.delete("Job")  # has children
+        self.assertEqual(typ, "NO")
+        self.assertEqual(m.delete("Job/Projects")[0], "OK")
+        self.assertEqual(m.delete("Job")[0], "OK")
+        typ, data = m.delete("INBOX")
+        self.assertEqual(typ, "NO")
+        m.logout()
+
+    def test_modified_utf7_names(self):
+        c = raw_login(self.d)
+        c.cmd("c1 CREATE B&AOQ-r")
+        self.assertEqual(c.readline(), "c1 OK CREATE completed")
+        c.cmd('c2 LIST "" B*')
+        self.assertEqual(c.readline(), '* LIST (\\HasNoChildren) "/" B&AOQ-r')
+        c.readline()
+        self.assertTrue(os.path.isdir(os.path.join(self.d.mail, "alice", ".B&AOQ-r")))
+        c.cmd("c3 CREATE B&AOQ")  # broken mUTF-7
+        self.assertRegex(c.readline(), r"^c3 NO \[CANNOT\] ")
+        c.cmd("c4 CREATE a.b")  # the on-disk separator
+        self.assertRegex(c.readline(), r"^c4 NO \[CANNOT\] ")
+        c.cmd("c5 DELETE B&AOQ-r")
+        self.assertEqual(c.readline(), "c5 OK DELETE completed")
+
+    def test_subscribe_lsub(self):
+        c = raw_login(self.d)
+        c.cmd("u1 SUBSCRIBE Lists/dev")
+        self.assertEqual(c.readline(), "u1 OK SUBSCRIBE completed")
+        c.cmd("u2 SUBSCRIBE INBOX")
+        c.expect("^u2 OK")
+        c.cmd('u3 LSUB "" *')
+        lines = c.read_until_tagged("u3")
+        self.assertIn('* LSUB () "/" Lists/dev', lines)
+        self.assertIn('* LSUB () "/" INBOX', lines)
+        c.cmd('u4 LSUB "" %')
+        lines = c.read_until_tagged("u4")
+        # RFC 3501 6.3.9: the unsubscribed parent shows as \Noselect
+        self.assertIn('* LSUB (\\Noselect) "/" Lists', lines)
+        self.assertNotIn('* LSUB () "/" Lists/dev', lines)
+        c.cmd("u5 UNSUBSCRIBE Lists/dev")
+        c.expect("^u5 OK")
+        c.cmd('u6 LSUB "" *')
+        self.assertEqual(c.read_until_tagged("u6"), ['* LSUB () "/" INBOX', "u6 OK LSUB completed"])
+
+    def test_status(self):
+        root = maildrop(self.d, "alice")
+        os.makedirs(os.path.join(root, ".St", "cur"), exist_ok=True)
+        for sub in ("new", "tmp"):
+            os.makedirs(os.path.join(root, ".St", sub), exist_ok=True)
+        os.system("chown -R %s %s" % (self.d.user, os.path.join(root, ".St")))
+        for flags in ("S", "", "ST"):
+            p = put_message(self.d, MSG, flags=flags)
+            os.rename(p, os.path.join(root, ".St", "cur", os.path.basename(p)))
+        c = raw_login(self.d)
+        c.cmd("t1 STATUS St (UIDNEXT MESSAGES UNSEEN)")
+        self.assertRegex(c.readline(), r"^\* STATUS St \(UIDNEXT 4 MESSAGES 3 UNSEEN 1\)$")
+        self.assertEqual(c.readline(), "t1 OK STATUS completed")
+        c.cmd("t2 STATUS St (BOGUS)")
+        self.assertRegex(c.readline(), r"^t2 BAD ")
+        c.cmd("t3 STATUS Nope (MESSAGES)")
+        self.assertRegex(c.readline(), r"^t3 NO \[NONEXISTENT\] ")
+
+    def test_expunge_close_unselect(self):
+        root = maildrop(self.d, "alice")
+        os.makedirs(os.path.join(root, ".Ex"), exist_ok=True)
+        for sub in ("cur", "new", "tmp"):
+            os.makedirs(os.path.join(root, ".Ex", sub), exist_ok=True)
+        os.system("chown -R %s %s" % (self.d.user, os.path.join(root, ".Ex")))
+        for flags in ("T", "S", "ST", "", "T"):
+            p = put_message(self.d, MSG, flags=flags)
+            os.rename(p, os.path.join(root, ".Ex", "cur", os.path.basename(p)))
+        c = raw_login(self.d)
+        c.cmd("e1 SELECT Ex")
+        self.assertIn("* 5 EXISTS", c.read_until_tagged("e1"))
+        c.cmd("e2 EXPUNGE")
+        # highest first: every number is valid when it is read
+        self.assertEqual(c.read_until_tagged("e2"),
+                         ["* 5 EXPUNGE", "* 3 EXPUNGE", "* 1 EXPUNGE", "e2 OK EXPUNGE completed"])
+        self.assertEqual(len(os.listdir(os.path.join(root, ".Ex", "cur"))), 2)
+        # a message delivered meanwhile shows at the next command
+        p = put_message(self.d, MSG, flags="T")
+        os.rename(p, os.path.join(root, ".Ex", "cur", os.path.basename(p)))
+        c.cmd("e3 NOOP")
+        self.assertEqual(c.read_until_tagged("e3"), ["* 3 EXISTS", "e3 OK NOOP completed"])
+        c.cmd("e4 UNSELECT")
+        self.assertEqual(c.readline(), "e4 OK UNSELECT completed")
+        self.assertEqual(len(os.listdir(os.path.join(root, ".Ex", "cur"))), 3)
+        c.cmd("e5 SELECT Ex")
+        c.read_until_tagged("e5")
+        c.cmd("e6 CLOSE")  # expunges silently
+        self.assertEqual(c.readline(), "e6 OK CLOSE completed")
+        self.assertEqual(len(os.listdir(os.path.join(root, ".Ex", "cur"))), 2)
+        c.cmd("e7 EXPUNGE")
+        self.assertRegex(c.readline(), r"^e7 BAD ")
+
+
+if __name__ == "__main__":
+    main()
