@@ -53,7 +53,7 @@ void imap_capabilities(struct imap_session *s, struct buf *out)
 		imap_auth_capabilities(s, out); /* imap_auth.c */
 		return;
 	}
-	buf_append_str(out, " LITERAL+ UNSELECT");
+	buf_append_str(out, " LITERAL+ IDLE UIDPLUS MOVE UNSELECT CHILDREN");
 }
 
 size_t imap_cmd_argc(const struct imap_cmd *cmd)

@@ -2,8 +2,10 @@
    NOOP, LOGOUT, STARTTLS, CHECK (RFC 3501 6.1, 6.2.1, 6.4.1). */
 #include "protocols/imap/imap_auth.h"	/* LOGIN, AUTHENTICATE */
 #include "protocols/imap/imap_folder.h" /* LIST ... STATUS */
+#include "protocols/imap/imap_idle.h"
 #include "protocols/imap/imap_private.h"
 #include "protocols/imap/imap_select.h" /* SELECT ... EXPUNGE */
+#include "protocols/imap/imap_store.h"	/* STORE COPY MOVE */
 
 static bool no_args(struct imap_cmd *cmd)
 {
@@ -96,5 +98,12 @@ const struct imap_command imap_commands[] = {
 	{"CLOSE", IMAP_IN_SELECTED, 0, imap_cmd_close},
 	{"UNSELECT", IMAP_IN_SELECTED, 0, imap_cmd_unselect},
 	{"EXPUNGE", IMAP_IN_SELECTED, 0, imap_cmd_expunge},
+	{"EXPUNGE", IMAP_IN_SELECTED, IMAP_CMDF_UID_ONLY, imap_cmd_uid_expunge},
+	{"STORE", IMAP_IN_SELECTED, IMAP_CMDF_SEQ | IMAP_CMDF_UID,
+	 imap_cmd_store},
+	{"COPY", IMAP_IN_SELECTED, IMAP_CMDF_SEQ | IMAP_CMDF_UID,
+	 imap_cmd_copy},
+	{"MOVE", IMAP_IN_SELECTED, IMAP_CMDF_UID, imap_cmd_move},
+	{"IDLE", IMAP_IN_LOGGED_IN, 0, imap_cmd_idle},
 	{NULL, 0, 0, NULL},
 };

@@ -1,0 +1,287 @@
+#include "protocols/imap/imap_store.h"
+
+#include "protocols/imap/imap_folder.h"
+#include "protocols/imap/imap_msgset.h"
+#include "protocols/imap/imap_seqset.h"
+#include "protocols/imap/imap_sync.h"
+#include "protocols/imap/imap_write.h"
+#include "storage/mailbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} system_flags[] = {
+	{"\\Answered", MAILDIR_FLAG_REPLIED},
+	{"\\Flagged", MAILDIR_FLAG_FLAGGED},
+	{"\\Deleted", MAILDIR_FLAG_DELETED},
+	{"\\Seen", MAILDIR_FLAG_SEEN},
+	{"\\Draft", MAILDIR_FLAG_DRAFT},
+};
+
+int imap_store_parse_flags(struct imap_cmd *cmd, const struct imap_arg *arg,
+			   struct mailbox *box, bool create, unsigned *flags_r,
+			   uint32_t *keywords_r)
+{
+	struct strv *flags = NULL;
+	size_t n = 0;
+
+	*flags_r = 0;
+	*keywords_r = 0;
+	if (!imap_arg_get_flags(arg, cmd->arena, &flags, &n)) {
+		imap_reply(cmd, "BAD", "Invalid flag list");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct strv f = flags[i];
+		const char *error = NULL;
+		size_t k = 0;
+		int kw;
+
+		if (f.len > 0 && f.p[0] == '\\') {
+			while (k < 5 &&
+			       !strv_eq_cstr_ci(f, system_flags[k].name))
+				k++;
+			if (k == 5) {
+				/* \Recent is the server's; others do not exist */
+				imap_reply(cmd, "BAD", "Invalid system flag");
+				return -1;
+			}
+			*flags_r |= system_flags[k].bit;
+			continue;
+		}
+		kw = mailbox_keyword_index(
+			box, arena_strndup(cmd->arena, f.p, f.len), create,
+			&error);
+		if (kw >= 0) {
+			*keywords_r |= 1u << kw;
+		} else if (create) {
+			/* RFC 3501 7.1: [LIMIT] once Maildir's 26 letters are
+			   taken */
+			imap_reply(cmd, "NO", "[LIMIT] %s",
+				   error != NULL ? error : "Too many keywords");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* "* seq FETCH (FLAGS (...) [UID n])" for every message of set */
+static void write_flags(struct imap_cmd *cmd, const struct imap_msgset *set)
+{
+	struct buf b;
+
+	buf_init(&b, 65536);
+	for (size_t i = 0; i < set->count; i++) {
+		struct mailbox_msg msg;
+
+		mailbox_get(cmd->s->sel->box, set->idx[i], &msg);
+		buf_reset(&b);
+		buf_printf(&b, "* %u FETCH (", set->idx[i] + 1);
+		imap_sync_write_flags(cmd->s, set->idx[i], &b);
+		/* RFC 3501 6.4.8: UID commands report the UID */
+		if (cmd->uid)
+			buf_printf(&b, " UID %u", msg.uid);
+		buf_append_str(&b, ")\r\n");
+		conn_write(cmd->s->conn, b.data, b.len);
+	}
+	buf_free(&b);
+}
+
+/* STORE set [+|-]FLAGS[.SILENT] flags */
+enum imap_cmd_result imap_cmd_store(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	struct mailbox *box = s->sel->box;
+	enum mailbox_flags_op op = MAILBOX_FLAGS_REPLACE;
+	struct imap_msgset set;
+	const char *error = NULL;
+	struct strv item;
+	unsigned flags;
+	uint32_t keywords;
+	bool silent = false;
+
+	if (imap_cmd_argc(cmd) != 3 ||
+	    !imap_arg_get_atom(imap_cmd_arg(cmd, 1), &item)) {
+		imap_reply(cmd, "BAD", "STORE needs a set, an item and flags");
+		return IMAP_CMD_DONE;
+	}
+	if (item.len > 0 && (item.p[0] == '+' || item.p[0] == '-')) {
+		op = item.p[0] == '+' ? MAILBOX_FLAGS_ADD
+				      : MAILBOX_FLAGS_REMOVE;
+		item.p++;
+		item.len--;
+	}
+	if (strv_eq_cstr_ci(item, "FLAGS.SILENT"))
+		silent = true;
+	else if (!strv_eq_cstr_ci(item, "FLAGS")) {
+		imap_reply(cmd, "BAD", "Unknown STORE item");
+		return IMAP_CMD_DONE;
+	}
+	if (imap_msgset_arg(cmd, 0, false, &set) < 0)
+		return IMAP_CMD_DONE;
+	if (s->sel->readonly)
+		return imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
+	if (imap_store_parse_flags(cmd, imap_cmd_arg(cmd, 2), box,
+				   op != MAILBOX_FLAGS_REMOVE, &flags,
+				   &keywords) < 0)
+		return IMAP_CMD_DONE;
+	if (set.count > 0 &&
+	    mailbox_update_flags(box, imap_msgset_uids(cmd, &set), set.count,
+				 op, flags, keywords, &error) < 0)
+		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
+	if (!silent)
+		write_flags(cmd, &set);
+	return imap_cmd_ok(cmd, "STORE completed");
+}
+
+/* "[COPYUID v src dst] " (RFC 4315 3) into b; skips expunged ones */
+static void write_copyuid(struct buf *b, uint32_t uidvalidity,
+			  const uint32_t *src, const uint32_t *dst, size_t n)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < n && !any; i++)
+		any = dst[i] != 0;
+	if (!any)
+		return;
+	buf_printf(b, "[COPYUID %u ", uidvalidity);
+	/* the two lists in the same order, each number once */
+	for (int pass = 0; pass < 2; pass++) {
+		const uint32_t *v = pass == 0 ? src : dst;
+		const char *sep = "";
+
+		for (size_t i = 0; i < n; i++) {
+			size_t j = i;
+
+			if (dst[i] == 0)
+				continue;
+			while (j + 1 < n && dst[j + 1] != 0 &&
+			       v[j + 1] == v[j] + 1)
+				j++;
+			if (j > i)
+				buf_printf(b, "%s%u:%u", sep, v[i], v[j]);
+			else
+				buf_printf(b, "%s%u", sep, v[i]);
+			sep = ",";
+			i = j;
+		}
+		buf_append_str(b, pass == 0 ? " " : "] ");
+	}
+}
+
+static enum imap_cmd_result copy_or_move(struct imap_cmd *cmd, bool move)
+{
+	struct imap_session *s = cmd->s;
+	struct mailbox *dst = NULL;
+	struct imap_msgset set;
+	const char *error = NULL;
+	uint32_t *uids, *new_uids;
+	char *name;
+	struct buf code;
+	int ret;
+
+	if (imap_cmd_argc(cmd) != 2) {
+		imap_reply(cmd, "BAD", "%s needs a set and a mailbox",
+			   cmd->def->name);
+		return IMAP_CMD_DONE;
+	}
+	if (imap_msgset_arg(cmd, 0, false, &set) < 0 ||
+	    imap_folder_arg(cmd, 1, &name) < 0)
+		return IMAP_CMD_DONE;
+	if (move && s->sel->readonly) {
+		free(name);
+		return imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
+	}
+	/* synced: the target's UIDVALIDITY and UIDs are known for COPYUID */
+	if (mailbox_open(s->store, name, 0, &dst, &error) < 0) {
+		bool missing =
+			maildir_last_error(s->store) == MAILDIR_ERROR_NOT_FOUND;
+
+		free(name);
+		/* RFC 3501 6.4.7: TRYCREATE when the target is missing */
+		return imap_cmd_no(
+			cmd, "%s%s",
+			missing ? "[TRYCREATE] " : imap_storage_code(s), error);
+	}
+	uids = imap_msgset_uids(cmd, &set);
+	new_uids =
+		arena_zalloc(cmd->arena, (set.count + 1) * sizeof(*new_uids));
+	ret = set.count == 0 ? 0
+	      : move ? mailbox_move(s->sel->box, uids, set.count, dst, new_uids,
+				    &error)
+		     : mailbox_copy(s->sel->box, uids, set.count, dst, new_uids,
+				    &error);
+	buf_init(&code, 1024 * 1024);
+	if (ret == 0)
+		write_copyuid(&code, mailbox_uidvalidity(dst), uids, new_uids,
+			      set.count);
+	mailbox_free(&dst);
+	if (ret < 0) {
+		buf_free(&code);
+		free(name);
+		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
+	}
+	conn_log_info(s->conn, "event=%s folder=\"%s\" to=\"%s\" count=%zu",
+		      move ? "move" : "copy", s->sel->name, name, set.count);
+	free(name);
+	if (move) {
+		/* RFC 6851 4.3: COPYUID in an untagged OK, then the
+		   EXPUNGEs, then the tagged OK */
+		if (code.len > 0) {
+			buf_truncate(&code, code.len - 1);
+			conn_printf(s->conn, "* OK %.*s Moved\r\n",
+				    (int)code.len, code.data);
+		}
+		imap_sync(s, true);
+		buf_free(&code);
+		imap_reply(cmd, "OK", "MOVE completed");
+		return IMAP_CMD_DONE;
+	}
+	imap_cmd_ok(cmd, "%.*sCOPY completed", (int)code.len,
+		    code.data != NULL ? code.data : "");
+	buf_free(&code);
+	return IMAP_CMD_DONE;
+}
+
+enum imap_cmd_result imap_cmd_copy(struct imap_cmd *cmd)
+{
+	return copy_or_move(cmd, false);
+}
+
+enum imap_cmd_result imap_cmd_move(struct imap_cmd *cmd)
+{
+	return copy_or_move(cmd, true);
+}
+
+/* UID EXPUNGE set: only the \Deleted messages among the UIDs */
+enum imap_cmd_result imap_cmd_uid_expunge(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	struct imap_msgset set;
+	const char *error = NULL;
+	uint32_t *uids;
+	size_t n = 0;
+
+	if (imap_cmd_argc(cmd) != 1) {
+		imap_reply(cmd, "BAD", "UID EXPUNGE needs a UID set");
+		return IMAP_CMD_DONE;
+	}
+	if (imap_msgset_arg(cmd, 0, true, &set) < 0)
+		return IMAP_CMD_DONE;
+	if (s->sel->readonly)
+		return imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
+	uids = imap_msgset_uids(cmd, &set);
+	for (size_t i = 0; i < set.count; i++) {
+		struct mailbox_msg msg;
+
+		mailbox_get(s->sel->box, set.idx[i], &msg);
+		if ((msg.flags & MAILDIR_FLAG_DELETED) != 0)
+			uids[n++] = msg.uid;
+	}
+	if (n > 0 && mailbox_expunge(s->sel->box, uids, n, &error) < 0)
+		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
+	return imap_cmd_ok(cmd, "EXPUNGE completed");
+}
