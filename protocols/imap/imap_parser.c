@@ -1,82 +1,11 @@
 #include "protocols/imap/imap_parser.h"
 
 #include "lib/xalloc.h"
-#include "protocols/imap/imap_arg_private.h"
+#include "protocols/imap/imap_parser_private.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
-
-enum parser_state {
-	ST_START, /* nothing of a command yet: the next feed starts afresh */
-	ST_TAG,
-	ST_NAME,
-	ST_ARGS, /* between arguments */
-	ST_ATOM,
-	ST_QUOTED,
-	ST_QUOTED_ESC,
-	ST_LIT_TILDE, /* "~" at an argument's start (BINARY) */
-	ST_LIT_SIZE,  /* "{" and digits */
-	ST_LIT_PLUS,  /* "{n+": "}" must follow */
-	ST_LIT_END,   /* "{n}": CRLF must follow */
-	ST_LIT_PAUSE, /* waiting for literal_accept() or literal_refuse() */
-	ST_LIT_CONT,  /* accepted synchronizing literal: say CONTINUE */
-	ST_LIT_DATA,
-	ST_DONE,      /* a command was returned */
-	ST_SKIP_LIT,  /* discarding a refused literal's bytes */
-	ST_SKIP_LINE, /* discarding the rest of a bad command's line */
-	ST_FATAL,
-};
-
-/* The states in which bytes belong to the command text (line buffer). */
-#define STATE_IN_LINE(s) ((s) >= ST_TAG && (s) <= ST_LIT_END)
-
-/* A "{digits[+]}" at the end of a line, watched in every state so that
-   a bad command's literal is still recognised (and skipped) after an
-   error anywhere before it. */
-enum scan_state {
-	SCAN_NONE,
-	SCAN_DIGITS, /* "{" and maybe digits */
-	SCAN_PLUS,   /* "{n+" */
-	SCAN_CLOSED, /* "{n}" or "{n+}" */
-};
-
-struct parser_frame {
-	struct imap_arg *list;	       /* the LIST node being filled */
-	struct imap_arg *first, *last; /* its items, chained by next */
-	bool section;	   /* "[...]" of a BODY[ atom, closed by "]" */
-	size_t atom_start; /* section: where its atom starts in line */
-};
-
-struct imap_parser {
-	struct imap_parser_settings set, next_set;
-	struct arena *arena; /* the command: tag, name, args, literals */
-	struct buf line;     /* command bytes except CR, LF, literal data */
-	enum parser_state state;
-	bool cr;	 /* a CR was seen, LF must follow */
-	bool need_sep;	 /* an argument just ended: SP or a closer next */
-	struct strv tag; /* in arena once read */
-	struct strv name;
-	size_t tok_start; /* offset in line of the token being read */
-	struct parser_frame *frames; /* depth_max + 1, [0] the top level */
-	unsigned nframes;
-	unsigned nargs;
-	uint64_t buffered;	      /* literal bytes kept in memory */
-	struct imap_arg *section_arg; /* closed section of the current atom */
-	struct imap_arg *args;	      /* the top-level list when done */
-	/* the literal being read */
-	uint64_t lit_size, lit_left;
-	bool lit_plus, lit8;
-	bool scan_plus, scan_digits;
-	struct imap_arg *lit_arg;
-	char *lit_buf;		   /* NULL when streamed */
-	imap_parser_sink_fn *sink; /* NULL when buffered */
-	void *sink_ctx;
-	/* literal-header watch */
-	enum scan_state scan;
-	uint64_t scan_size;
-	struct imap_parser_error err;
-};
 
 void imap_parser_settings_default(struct imap_parser_settings *set,
 				  bool authenticated)
@@ -104,7 +33,7 @@ struct imap_parser *imap_parser_new(const struct imap_parser_settings *set)
 	p->set = p->next_set = *set;
 	p->arena = arena_new(0);
 	buf_init(&p->line, set->line_max);
-	p->state = ST_START;
+	p->state = IMAP_PARSER_ST_START;
 	return p;
 }
 
@@ -126,7 +55,7 @@ void imap_parser_set_settings(struct imap_parser *p,
 
 void imap_parser_reset(struct imap_parser *p)
 {
-	p->state = ST_START;
+	p->state = IMAP_PARSER_ST_START;
 	p->cr = false;
 }
 
@@ -137,7 +66,7 @@ static void parser_start(struct imap_parser *p)
 	arena_reset(p->arena);
 	buf_reset(&p->line);
 	p->line.max = p->set.line_max;
-	p->state = ST_TAG;
+	p->state = IMAP_PARSER_ST_TAG;
 	p->cr = false;
 	p->need_sep = false;
 	p->tag = STRV_LIT("*");
@@ -146,7 +75,7 @@ static void parser_start(struct imap_parser *p)
 	p->buffered = 0;
 	p->section_arg = NULL;
 	p->args = NULL;
-	p->scan = SCAN_NONE;
+	p->scan = IMAP_PARSER_SCAN_NONE;
 	p->frames = arena_zalloc(p->arena, ((size_t)p->set.depth_max + 1) *
 						   sizeof(*p->frames));
 	p->frames[0].list = arena_zalloc(p->arena, sizeof(struct imap_arg));
@@ -156,8 +85,8 @@ static void parser_start(struct imap_parser *p)
 
 /* --- errors --- */
 
-static int parser_fail(struct imap_parser *p, enum imap_parser_error_class c,
-		       const char *status, const char *code, const char *reason)
+int imap_parser_fail(struct imap_parser *p, enum imap_parser_error_class c,
+		     const char *status, const char *code, const char *reason)
 {
 	p->err = (struct imap_parser_error){
 		.class = c,
@@ -166,18 +95,20 @@ static int parser_fail(struct imap_parser *p, enum imap_parser_error_class c,
 		.reason = reason,
 		.tag = p->tag,
 	};
-	p->state = c == IMAP_PARSER_ERR_FATAL ? ST_FATAL : ST_SKIP_LINE;
+	p->state = c == IMAP_PARSER_ERR_FATAL ? IMAP_PARSER_ST_FATAL
+					      : IMAP_PARSER_ST_SKIP_LINE;
 	return IMAP_PARSER_ERROR;
 }
 
-static int parser_bad(struct imap_parser *p, const char *reason)
+int imap_parser_bad(struct imap_parser *p, const char *reason)
 {
-	return parser_fail(p, IMAP_PARSER_ERR_COMMAND, "BAD", NULL, reason);
+	return imap_parser_fail(p, IMAP_PARSER_ERR_COMMAND, "BAD", NULL,
+				reason);
 }
 
-static int parser_fatal(struct imap_parser *p, const char *reason)
+int imap_parser_fatal(struct imap_parser *p, const char *reason)
 {
-	return parser_fail(p, IMAP_PARSER_ERR_FATAL, "BYE", NULL, reason);
+	return imap_parser_fail(p, IMAP_PARSER_ERR_FATAL, "BYE", NULL, reason);
 }
 
 const struct imap_parser_error *imap_parser_error(const struct imap_parser *p)
@@ -204,74 +135,20 @@ int imap_parser_error_reply(const struct imap_parser *p, struct buf *out)
 	return ret;
 }
 
-/* --- the literal-header watch --- */
-
-static uint64_t add_digit(uint64_t n, char c)
-{
-	uint64_t d = (uint64_t)(c - '0');
-
-	return n > (UINT64_MAX - d) / 10 ? UINT64_MAX : n * 10 + d;
-}
-
-static void scan_byte(struct imap_parser *p, unsigned char c)
-{
-	if (c == '{') {
-		p->scan = SCAN_DIGITS;
-		p->scan_size = 0;
-		p->scan_plus = false;
-		p->scan_digits = false;
-	} else if (c >= '0' && c <= '9' && p->scan == SCAN_DIGITS) {
-		p->scan_size = add_digit(p->scan_size, (char)c);
-		p->scan_digits = true;
-	} else if (c == '+' && p->scan == SCAN_DIGITS && p->scan_digits) {
-		p->scan = SCAN_PLUS;
-	} else if (c == '}' && p->scan_digits &&
-		   (p->scan == SCAN_DIGITS || p->scan == SCAN_PLUS)) {
-		p->scan_plus = p->scan == SCAN_PLUS;
-		p->scan = SCAN_CLOSED;
-	} else {
-		p->scan = SCAN_NONE;
-	}
-}
-
-/*
- * The end of a line while skipping: the bad command ends here, unless the
- * line ends in a non-synchronizing literal whose bytes follow. (After a
- * synchronizing one the client waits for a "+" that never comes, and its
- * next byte starts a new command.) The header is recognised wherever it
- * stands, even inside a broken token: when in doubt, never run bytes that
- * may have been meant as literal data.
- */
-static int skip_line_end(struct imap_parser *p)
-{
-	bool nonsync = p->scan == SCAN_CLOSED && p->scan_plus;
-
-	p->scan = SCAN_NONE;
-	if (!nonsync) {
-		p->state = ST_START;
-		return IMAP_PARSER_MORE;
-	}
-	if (p->scan_size > p->set.literal_max)
-		return parser_fatal(p, "Literal too big to skip");
-	p->lit_left = p->scan_size;
-	p->state = ST_SKIP_LIT;
-	return IMAP_PARSER_MORE;
-}
-
 /* After an error detected at a line's LF: resolve that line end now. */
 static int fail_at_lf(struct imap_parser *p, int ret)
 {
 	int r;
 
-	if (p->state != ST_SKIP_LINE)
+	if (p->state != IMAP_PARSER_ST_SKIP_LINE)
 		return ret;
-	r = skip_line_end(p);
+	r = imap_parser_skip_line_end(p);
 	return r == IMAP_PARSER_ERROR ? r : ret;
 }
 
 /* --- building the tree --- */
 
-static struct parser_frame *top(struct imap_parser *p)
+static struct imap_parser_frame *top(struct imap_parser *p)
 {
 	return &p->frames[p->nframes - 1];
 }
@@ -281,7 +158,8 @@ static bool in_section(struct imap_parser *p)
 	return top(p)->section;
 }
 
-static struct imap_arg *new_arg(struct imap_parser *p, enum imap_arg_type t)
+struct imap_arg *imap_parser_new_arg(struct imap_parser *p,
+				     enum imap_arg_type t)
 {
 	struct imap_arg *a;
 
@@ -293,7 +171,7 @@ static struct imap_arg *new_arg(struct imap_parser *p, enum imap_arg_type t)
 	return a;
 }
 
-static void append_arg(struct parser_frame *f, struct imap_arg *a)
+static void append_arg(struct imap_parser_frame *f, struct imap_arg *a)
 {
 	if (f->last != NULL)
 		f->last->next = a;
@@ -303,8 +181,13 @@ static void append_arg(struct parser_frame *f, struct imap_arg *a)
 	f->list->count++;
 }
 
+void imap_parser_append_arg(struct imap_parser *p, struct imap_arg *a)
+{
+	append_arg(top(p), a);
+}
+
 /* Turns a frame's chain into the list's item array. */
-static void close_frame(struct imap_parser *p, struct parser_frame *f)
+static void close_frame(struct imap_parser *p, struct imap_parser_frame *f)
 {
 	struct imap_arg *a = f->first;
 	struct imap_arg **items;
@@ -318,25 +201,25 @@ static void close_frame(struct imap_parser *p, struct parser_frame *f)
 
 static int too_many(struct imap_parser *p)
 {
-	return parser_fail(p, IMAP_PARSER_ERR_COMMAND, "BAD", "LIMIT",
-			   "Too many arguments");
+	return imap_parser_fail(p, IMAP_PARSER_ERR_COMMAND, "BAD", "LIMIT",
+				"Too many arguments");
 }
 
 static int open_frame(struct imap_parser *p, bool section)
 {
-	struct parser_frame *f;
+	struct imap_parser_frame *f;
 	struct imap_arg *list;
 
 	if (p->nframes > p->set.depth_max)
-		return parser_fail(p, IMAP_PARSER_ERR_COMMAND, "BAD", "LIMIT",
-				   "Too deeply nested");
-	list = new_arg(p, IMAP_ARG_LIST);
+		return imap_parser_fail(p, IMAP_PARSER_ERR_COMMAND, "BAD",
+					"LIMIT", "Too deeply nested");
+	list = imap_parser_new_arg(p, IMAP_ARG_LIST);
 	if (list == NULL)
 		return too_many(p);
 	if (!section)
 		append_arg(top(p), list);
 	f = &p->frames[p->nframes++];
-	*f = (struct parser_frame){
+	*f = (struct imap_parser_frame){
 		.list = list,
 		.section = section,
 		.atom_start = p->tok_start,
@@ -360,14 +243,14 @@ static int end_atom(struct imap_parser *p)
 	struct imap_arg *a;
 	bool nil = p->section_arg == NULL && strv_eq_cstr_ci(text, "NIL");
 
-	a = new_arg(p, nil ? IMAP_ARG_NIL : IMAP_ARG_ATOM);
+	a = imap_parser_new_arg(p, nil ? IMAP_ARG_NIL : IMAP_ARG_ATOM);
 	if (a == NULL)
 		return too_many(p);
 	a->text = text;
 	a->section = p->section_arg;
 	p->section_arg = NULL;
 	append_arg(top(p), a);
-	p->state = ST_ARGS;
+	p->state = IMAP_PARSER_ST_ARGS;
 	p->need_sep = true;
 	return IMAP_PARSER_MORE;
 }
@@ -411,7 +294,7 @@ static int end_quoted(struct imap_parser *p)
 {
 	const char *s = p->line.data + p->tok_start + 1;
 	size_t len = p->line.len - p->tok_start - 1, out = 0;
-	struct imap_arg *a = new_arg(p, IMAP_ARG_QUOTED);
+	struct imap_arg *a = imap_parser_new_arg(p, IMAP_ARG_QUOTED);
 	char *text;
 
 	if (a == NULL)
@@ -424,163 +307,12 @@ static int end_quoted(struct imap_parser *p)
 	}
 	text[out] = '\0';
 	if (p->set.utf8 && !utf8_valid((const unsigned char *)text, out))
-		return parser_bad(p, "Invalid UTF-8 in quoted string");
+		return imap_parser_bad(p, "Invalid UTF-8 in quoted string");
 	a->text = (struct strv){text, out};
 	append_arg(top(p), a);
-	p->state = ST_ARGS;
+	p->state = IMAP_PARSER_ST_ARGS;
 	p->need_sep = true;
 	return IMAP_PARSER_MORE;
-}
-
-/* --- literals --- */
-
-/* Refusal of the literal whose header was just read; a synchronizing one
-   is answered with sync_status (NO for a size, BAD for syntax). */
-static int literal_refused(struct imap_parser *p, const char *sync_status,
-			   const char *code, const char *reason)
-{
-	if (!p->lit_plus) {
-		/* the client sends nothing more of this command */
-		parser_fail(p, IMAP_PARSER_ERR_COMMAND, sync_status, code,
-			    reason);
-		p->state = ST_START;
-		return IMAP_PARSER_ERROR;
-	}
-	if (p->lit_size > p->set.literal_max)
-		return parser_fatal(p, reason);
-	parser_fail(p, IMAP_PARSER_ERR_COMMAND, "BAD", code, reason);
-	p->lit_left = p->lit_size;
-	p->state = ST_SKIP_LIT;
-	return IMAP_PARSER_ERROR;
-}
-
-/* Sets up the data phase; buffer NULL sink means memory. */
-static int literal_take(struct imap_parser *p, imap_parser_sink_fn *sink,
-			void *ctx)
-{
-	struct imap_arg *a;
-
-	if (sink == NULL && p->lit_size > p->set.buffer_max - p->buffered)
-		return literal_refused(p, "NO", "TOOBIG", "Literal too big");
-	a = new_arg(p, IMAP_ARG_LITERAL);
-	if (a == NULL)
-		return literal_refused(p, "BAD", "LIMIT", "Too many arguments");
-	a->literal8 = p->lit8;
-	a->literal_size = p->lit_size;
-	a->streamed = sink != NULL;
-	p->lit_arg = a;
-	p->sink = sink;
-	p->sink_ctx = ctx;
-	p->lit_buf = NULL;
-	if (sink == NULL) {
-		p->buffered += p->lit_size;
-		p->lit_buf = arena_alloc(p->arena, (size_t)p->lit_size + 1);
-		p->lit_buf[p->lit_size] = '\0';
-		a->text = (struct strv){p->lit_buf, (size_t)p->lit_size};
-	}
-	p->lit_left = p->lit_size;
-	if (p->lit_plus) {
-		p->state = ST_LIT_DATA;
-		return IMAP_PARSER_MORE;
-	}
-	p->state = ST_LIT_DATA;
-	return IMAP_PARSER_CONTINUE;
-}
-
-/* "{n}" CRLF read: check the size, then pause or take the bytes. */
-static int literal_header(struct imap_parser *p)
-{
-	if (p->lit_plus && !p->set.literal_plus) {
-		if (!p->set.literal_minus)
-			return literal_refused(
-				p, "BAD", NULL,
-				"Non-synchronizing literals not allowed");
-		if (p->lit_size > IMAP_PARSER_LITERAL_MINUS_MAX)
-			return literal_refused(
-				p, "BAD", "TOOBIG",
-				"Non-synchronizing literal over 4096 bytes");
-	}
-	if (p->lit_size > p->set.literal_max)
-		return literal_refused(p, "NO", "TOOBIG", "Literal too big");
-	if (p->set.pause_at_literals) {
-		p->state = ST_LIT_PAUSE;
-		return IMAP_PARSER_LITERAL;
-	}
-	return literal_take(p, NULL, NULL);
-}
-
-void imap_parser_literal_info(const struct imap_parser *p,
-			      struct imap_parser_literal *info_r)
-{
-	const struct parser_frame *t = &p->frames[p->nframes - 1];
-
-	assert(p->state == ST_LIT_PAUSE);
-	*info_r = (struct imap_parser_literal){
-		.size = p->lit_size,
-		.nonsync = p->lit_plus,
-		.literal8 = p->lit8,
-		.tag = p->tag,
-		.name = p->name,
-		.depth = p->nframes - 1,
-		.index = t->list->count,
-		.top_index = p->nframes == 1 ? t->list->count
-					     : p->frames[0].list->count - 1,
-	};
-}
-
-int imap_parser_literal_accept(struct imap_parser *p, imap_parser_sink_fn *sink,
-			       void *ctx)
-{
-	int r;
-
-	assert(p->state == ST_LIT_PAUSE);
-	r = literal_take(p, sink, ctx);
-	if (r == IMAP_PARSER_ERROR)
-		return -1;
-	if (r == IMAP_PARSER_CONTINUE)
-		p->state = ST_LIT_CONT;
-	return 0;
-}
-
-void imap_parser_literal_refuse(struct imap_parser *p)
-{
-	assert(p->state == ST_LIT_PAUSE);
-	if (p->lit_plus) {
-		p->lit_left = p->lit_size;
-		p->state = ST_SKIP_LIT;
-	} else {
-		p->state = ST_START;
-	}
-}
-
-/* Literal bytes from data; returns how many were used. */
-static size_t literal_data(struct imap_parser *p, const unsigned char *data,
-			   size_t len, int *ret)
-{
-	size_t n = len < p->lit_left ? len : (size_t)p->lit_left;
-	const unsigned char *nul =
-		p->lit8 || n == 0 ? NULL : memchr(data, 0, n);
-
-	*ret = IMAP_PARSER_MORE;
-	if (nul != NULL) {
-		/* RFC 3501 9: CHAR8 excludes NUL outside literal8 */
-		n = (size_t)(nul - data) + 1;
-		p->lit_left -= n;
-		*ret = parser_bad(p, "NUL in literal");
-		p->state = ST_SKIP_LIT;
-		return n;
-	}
-	if (n > 0 && p->sink != NULL)
-		p->sink(p->sink_ctx, data, n);
-	else if (n > 0)
-		memcpy(p->lit_buf + (p->lit_size - p->lit_left), data, n);
-	p->lit_left -= n;
-	if (p->lit_left == 0) {
-		append_arg(top(p), p->lit_arg);
-		p->state = ST_ARGS;
-		p->need_sep = true;
-	}
-	return n;
 }
 
 /* --- per-byte states --- */
@@ -605,17 +337,17 @@ static bool is_strict_atom_char(unsigned char c)
 static int bad_char(struct imap_parser *p, unsigned char c)
 {
 	if (c == 0)
-		return parser_bad(p, "NUL byte in command");
+		return imap_parser_bad(p, "NUL byte in command");
 	if (c >= 0x80)
-		return parser_bad(p, "8-bit byte outside a string");
-	return parser_bad(p, "Invalid character in command");
+		return imap_parser_bad(p, "8-bit byte outside a string");
+	return imap_parser_bad(p, "Invalid character in command");
 }
 
 static int command_done(struct imap_parser *p)
 {
 	close_frame(p, &p->frames[0]);
 	p->args = p->frames[0].list;
-	p->state = ST_DONE;
+	p->state = IMAP_PARSER_ST_DONE;
 	return IMAP_PARSER_COMMAND;
 }
 
@@ -626,17 +358,17 @@ static int tag_byte(struct imap_parser *p, unsigned char c)
 	if (c == ' ' && p->line.len > 0) {
 		p->tag = line_copy(p, 0);
 		p->tok_start = p->line.len + 1;
-		p->state = ST_NAME;
+		p->state = IMAP_PARSER_ST_NAME;
 		return IMAP_PARSER_MORE;
 	}
 	if (c == '\n') {
 		p->tag = line_copy(p, 0);
-		return parser_bad(p, "Missing command");
+		return imap_parser_bad(p, "Missing command");
 	}
 	if (!is_tag_char(c))
-		return parser_bad(p, "Invalid tag");
+		return imap_parser_bad(p, "Invalid tag");
 	if (p->line.len >= IMAP_PARSER_TAG_MAX)
-		return parser_bad(p, "Tag too long");
+		return imap_parser_bad(p, "Tag too long");
 	return IMAP_PARSER_MORE;
 }
 
@@ -644,24 +376,25 @@ static int name_byte(struct imap_parser *p, unsigned char c)
 {
 	if (c == ' ' || c == '\n') {
 		if (p->line.len == p->tok_start)
-			return parser_bad(p, "Missing command");
+			return imap_parser_bad(p, "Missing command");
 		p->name = line_copy(p, p->tok_start);
 		if (c == '\n')
 			return command_done(p);
-		p->state = ST_ARGS;
+		p->state = IMAP_PARSER_ST_ARGS;
 		return IMAP_PARSER_MORE;
 	}
 	if (!is_strict_atom_char(c))
-		return parser_bad(p, "Invalid command name");
+		return imap_parser_bad(p, "Invalid command name");
 	return IMAP_PARSER_MORE;
 }
 
 static int close_list(struct imap_parser *p, bool section)
 {
-	struct parser_frame *f = top(p);
+	struct imap_parser_frame *f = top(p);
 
 	if (p->nframes == 1 || f->section != section)
-		return parser_bad(p, section ? "Unexpected ]" : "Unexpected )");
+		return imap_parser_bad(p, section ? "Unexpected ]"
+						  : "Unexpected )");
 	close_frame(p, f);
 	p->nframes--;
 	if (!section) {
@@ -671,7 +404,7 @@ static int close_list(struct imap_parser *p, bool section)
 	/* the atom goes on after "]" (BODY[...]<0.100>) */
 	p->section_arg = f->list;
 	p->tok_start = f->atom_start;
-	p->state = ST_ATOM;
+	p->state = IMAP_PARSER_ST_ATOM;
 	return IMAP_PARSER_MORE;
 }
 
@@ -683,19 +416,19 @@ static int arg_start(struct imap_parser *p, unsigned char c)
 	case '(':
 		return open_frame(p, false);
 	case '"':
-		p->state = ST_QUOTED;
+		p->state = IMAP_PARSER_ST_QUOTED;
 		return IMAP_PARSER_MORE;
 	case '{':
 		if (in_section(p))
-			return parser_bad(p, "Literal inside a section");
+			return imap_parser_bad(p, "Literal inside a section");
 		p->lit8 = false;
 		p->lit_size = 0;
 		p->lit_plus = false;
-		p->state = ST_LIT_SIZE;
+		p->state = IMAP_PARSER_ST_LIT_SIZE;
 		return IMAP_PARSER_MORE;
 	case '~':
 		if (p->set.binary && !in_section(p)) {
-			p->state = ST_LIT_TILDE;
+			p->state = IMAP_PARSER_ST_LIT_TILDE;
 			return IMAP_PARSER_MORE;
 		}
 		break;
@@ -703,7 +436,7 @@ static int arg_start(struct imap_parser *p, unsigned char c)
 	if (!is_atom_char(c) && c != '\\')
 		return bad_char(p, c);
 	p->section_arg = NULL;
-	p->state = ST_ATOM;
+	p->state = IMAP_PARSER_ST_ATOM;
 	return IMAP_PARSER_MORE;
 }
 
@@ -715,9 +448,9 @@ static int args_byte(struct imap_parser *p, unsigned char c)
 		return IMAP_PARSER_MORE;
 	case '\n':
 		if (in_section(p))
-			return parser_bad(p, "Missing ]");
+			return imap_parser_bad(p, "Missing ]");
 		if (p->nframes > 1)
-			return parser_bad(p, "Missing )");
+			return imap_parser_bad(p, "Missing )");
 		return command_done(p);
 	case ')':
 		return close_list(p, false);
@@ -727,7 +460,7 @@ static int args_byte(struct imap_parser *p, unsigned char c)
 		break;
 	}
 	if (p->need_sep)
-		return parser_bad(p, "Missing space between arguments");
+		return imap_parser_bad(p, "Missing space between arguments");
 	return arg_start(p, c);
 }
 
@@ -757,7 +490,8 @@ static int atom_byte(struct imap_parser *p, unsigned char c)
 				      p->line.len - p->tok_start};
 
 		if (section_prefix(prefix)) {
-			p->state = ST_ARGS; /* the section's items */
+			p->state =
+				IMAP_PARSER_ST_ARGS; /* the section's items */
 			return open_frame(p, true);
 		}
 	}
@@ -768,84 +502,87 @@ static int atom_byte(struct imap_parser *p, unsigned char c)
 
 static int quoted_byte(struct imap_parser *p, unsigned char c)
 {
-	if (p->state == ST_QUOTED_ESC) {
+	if (p->state == IMAP_PARSER_ST_QUOTED_ESC) {
 		if (c != '\\' && c != '"')
-			return parser_bad(p, "Invalid escape in quoted string");
-		p->state = ST_QUOTED;
+			return imap_parser_bad(
+				p, "Invalid escape in quoted string");
+		p->state = IMAP_PARSER_ST_QUOTED;
 		return IMAP_PARSER_MORE;
 	}
 	switch (c) {
 	case '"':
 		return end_quoted(p);
 	case '\\':
-		p->state = ST_QUOTED_ESC;
+		p->state = IMAP_PARSER_ST_QUOTED_ESC;
 		return IMAP_PARSER_MORE;
 	case '\n':
-		return parser_bad(p, "Unterminated quoted string");
+		return imap_parser_bad(p, "Unterminated quoted string");
 	case 0:
-		return parser_bad(p, "NUL byte in quoted string");
+		return imap_parser_bad(p, "NUL byte in quoted string");
 	}
 	if (c >= 0x80 && !p->set.utf8)
-		return parser_bad(p, "8-bit byte in quoted string");
+		return imap_parser_bad(p, "8-bit byte in quoted string");
 	return IMAP_PARSER_MORE;
 }
 
 static int literal_header_byte(struct imap_parser *p, unsigned char c)
 {
 	switch (p->state) {
-	case ST_LIT_TILDE:
+	case IMAP_PARSER_ST_LIT_TILDE:
 		if (c == '{') {
 			p->lit8 = true;
 			p->lit_size = 0;
 			p->lit_plus = false;
-			p->state = ST_LIT_SIZE;
+			p->state = IMAP_PARSER_ST_LIT_SIZE;
 			return IMAP_PARSER_MORE;
 		}
-		p->state = ST_ATOM; /* "~" began an atom */
+		p->state = IMAP_PARSER_ST_ATOM; /* "~" began an atom */
 		p->section_arg = NULL;
 		return atom_byte(p, c);
-	case ST_LIT_SIZE:
+	case IMAP_PARSER_ST_LIT_SIZE:
 		if (c >= '0' && c <= '9') {
-			p->lit_size = add_digit(p->lit_size, (char)c);
+			p->lit_size =
+				imap_parser_add_digit(p->lit_size, (char)c);
 			return IMAP_PARSER_MORE;
 		}
 		if (p->line.len - p->tok_start > (p->lit8 ? 2u : 1u)) {
 			if (c == '+') {
 				p->lit_plus = true;
-				p->state = ST_LIT_PLUS;
+				p->state = IMAP_PARSER_ST_LIT_PLUS;
 				return IMAP_PARSER_MORE;
 			}
 			if (c == '}') {
-				p->state = ST_LIT_END;
+				p->state = IMAP_PARSER_ST_LIT_END;
 				return IMAP_PARSER_MORE;
 			}
 		}
-		return parser_bad(p, "Invalid literal size");
-	case ST_LIT_PLUS:
+		return imap_parser_bad(p, "Invalid literal size");
+	case IMAP_PARSER_ST_LIT_PLUS:
 		if (c != '}')
-			return parser_bad(p, "Invalid literal size");
-		p->state = ST_LIT_END;
+			return imap_parser_bad(p, "Invalid literal size");
+		p->state = IMAP_PARSER_ST_LIT_END;
 		return IMAP_PARSER_MORE;
 	default:
 		if (c != '\n')
-			return parser_bad(p, "Missing CRLF after literal size");
-		return literal_header(p);
+			return imap_parser_bad(
+				p, "Missing CRLF after literal size");
+		return imap_parser_literal_header(p);
 	}
 }
 
 static int line_byte(struct imap_parser *p, unsigned char c)
 {
 	switch (p->state) {
-	case ST_TAG:
+	case IMAP_PARSER_ST_TAG:
 		return tag_byte(p, c);
-	case ST_NAME:
+	case IMAP_PARSER_ST_NAME:
 		return name_byte(p, c);
-	case ST_ARGS:
+	case IMAP_PARSER_ST_ARGS:
 		return args_byte(p, c);
-	case ST_ATOM:
+	case IMAP_PARSER_ST_ATOM:
 		return atom_byte(p, c);
-	case ST_QUOTED:
-	case ST_QUOTED_ESC:
+	case IMAP_PARSER_ST_QUOTED:
+	case IMAP_PARSER_ST_QUOTED_ESC:
 		return quoted_byte(p, c);
 	default:
 		return literal_header_byte(p, c);
@@ -859,9 +596,9 @@ static int parser_byte(struct imap_parser *p, unsigned char c)
 
 	if (p->cr) {
 		p->cr = false;
-		if (c != '\n' && STATE_IN_LINE(p->state)) {
-			scan_byte(p, c);
-			return parser_bad(p, "CR not followed by LF");
+		if (c != '\n' && IMAP_PARSER_IN_LINE(p->state)) {
+			imap_parser_scan_byte(p, c);
+			return imap_parser_bad(p, "CR not followed by LF");
 		}
 	}
 	if (c == '\r') {
@@ -869,19 +606,20 @@ static int parser_byte(struct imap_parser *p, unsigned char c)
 		return IMAP_PARSER_MORE;
 	}
 	if (c != '\n')
-		scan_byte(p, c);
-	if (p->state == ST_SKIP_LINE)
-		return c == '\n' ? skip_line_end(p) : IMAP_PARSER_MORE;
+		imap_parser_scan_byte(p, c);
+	if (p->state == IMAP_PARSER_ST_SKIP_LINE)
+		return c == '\n' ? imap_parser_skip_line_end(p)
+				 : IMAP_PARSER_MORE;
 	r = line_byte(p, c);
 	if (c == '\n') {
 		if (r == IMAP_PARSER_ERROR)
 			r = fail_at_lf(p, r);
-		p->scan = SCAN_NONE;
+		p->scan = IMAP_PARSER_SCAN_NONE;
 		return r;
 	}
-	if (STATE_IN_LINE(p->state) && buf_append(&p->line, &c, 1) < 0)
-		return parser_fail(p, IMAP_PARSER_ERR_COMMAND, "BAD", "TOOBIG",
-				   "Command line too long");
+	if (IMAP_PARSER_IN_LINE(p->state) && buf_append(&p->line, &c, 1) < 0)
+		return imap_parser_fail(p, IMAP_PARSER_ERR_COMMAND, "BAD",
+					"TOOBIG", "Command line too long");
 	return r;
 }
 
@@ -892,38 +630,39 @@ int imap_parser_feed(struct imap_parser *p, const void *data, size_t len,
 	size_t pos = 0;
 	int r = IMAP_PARSER_MORE;
 
-	if (p->state == ST_START || p->state == ST_DONE)
+	if (p->state == IMAP_PARSER_ST_START || p->state == IMAP_PARSER_ST_DONE)
 		parser_start(p);
 	while (r == IMAP_PARSER_MORE) {
 		switch (p->state) {
-		case ST_FATAL:
+		case IMAP_PARSER_ST_FATAL:
 			r = IMAP_PARSER_ERROR;
 			continue;
-		case ST_LIT_PAUSE:
+		case IMAP_PARSER_ST_LIT_PAUSE:
 			r = IMAP_PARSER_LITERAL;
 			continue;
-		case ST_LIT_CONT:
-			p->state = ST_LIT_DATA;
+		case IMAP_PARSER_ST_LIT_CONT:
+			p->state = IMAP_PARSER_ST_LIT_DATA;
 			r = IMAP_PARSER_CONTINUE;
 			continue;
-		case ST_START:
+		case IMAP_PARSER_ST_START:
 			/* a refused literal or a skipped command ended */
 			if (pos == len)
 				goto out;
 			parser_start(p);
 			continue;
-		case ST_LIT_DATA:
+		case IMAP_PARSER_ST_LIT_DATA:
 			if (p->lit_left == 0) {
-				literal_data(p, in + pos, 0, &r);
+				imap_parser_literal_data(p, in + pos, 0, &r);
 				continue;
 			}
 			if (pos == len)
 				goto out;
-			pos += literal_data(p, in + pos, len - pos, &r);
+			pos += imap_parser_literal_data(p, in + pos, len - pos,
+							&r);
 			continue;
-		case ST_SKIP_LIT:
+		case IMAP_PARSER_ST_SKIP_LIT:
 			if (p->lit_left == 0) {
-				p->state = ST_SKIP_LINE;
+				p->state = IMAP_PARSER_ST_SKIP_LINE;
 				continue;
 			}
 			if (pos == len)
