@@ -80,7 +80,8 @@ struct mindex {
 
 struct mindex_writer {
 	struct mindex_hdr hdr;
-	struct buf recs, names;
+	struct buf names;
+	bool finished; /* the image is complete: no more records */
 	uint32_t *exp_uid;
 	uint64_t *exp_modseq;
 	size_t exp_count, exp_cap;
@@ -551,9 +552,10 @@ struct mindex_writer *mindex_writer_new(const struct mindex_hdr *hdr)
 
 	w->hdr = *hdr;
 	w->hdr.count = w->hdr.unseen = w->hdr.deleted = 0;
-	buf_init(&w->recs, BUF_UNLIMITED);
+	/* records go straight into the image, after the header */
 	buf_init(&w->names, BUF_UNLIMITED);
 	buf_init(&w->image, BUF_UNLIMITED);
+	buf_append(&w->image, (const unsigned char[HDR_SIZE]){0}, HDR_SIZE);
 	return w;
 }
 
@@ -563,7 +565,6 @@ void mindex_writer_free(struct mindex_writer **wp)
 
 	if (w == NULL)
 		return;
-	buf_free(&w->recs);
 	buf_free(&w->names);
 	buf_free(&w->image);
 	free(w->exp_uid);
@@ -577,7 +578,7 @@ int mindex_writer_add(struct mindex_writer *w, const struct mindex_rec *r,
 {
 	unsigned char rec[REC_SIZE];
 
-	if (r->uid <= w->last_uid || r->uid >= w->hdr.uidnext ||
+	if (w->finished || r->uid <= w->last_uid || r->uid >= w->hdr.uidnext ||
 	    (r->flags & ~MINDEX_REC_FLAGS_ALL) != 0 ||
 	    r->keywords >= 1u << 26 || r->modseq == 0 ||
 	    r->modseq > w->hdr.highest_modseq || w->hdr.count >= COUNT_MAX ||
@@ -595,7 +596,7 @@ int mindex_writer_add(struct mindex_writer *w, const struct mindex_rec *r,
 	put64(rec + R_DATE, (uint64_t)r->date);
 	put64(rec + R_SAVE_DATE, (uint64_t)r->save_date);
 	put32(rec + R_NAME_LEN, (uint32_t)name.len);
-	buf_append(&w->recs, rec, sizeof(rec));
+	buf_append(&w->image, rec, sizeof(rec));
 	buf_append(&w->names, name.p, name.len);
 	buf_append(&w->names, "", 1);
 	w->hdr.count++;
@@ -611,8 +612,8 @@ void mindex_writer_expunge(struct mindex_writer *w, uint32_t uid,
 	uint64_t last = w->exp_count > 0 ? w->exp_modseq[w->exp_count - 1]
 					 : w->hdr.expunge_floor;
 
-	if (uid == 0 || uid >= w->hdr.uidnext || modseq <= last ||
-	    modseq > w->hdr.highest_modseq)
+	if (w->finished || uid == 0 || uid >= w->hdr.uidnext ||
+	    modseq <= last || modseq > w->hdr.highest_modseq)
 		return;
 	if (w->exp_count == MINDEX_EXPUNGE_MAX) {
 		/* the oldest goes: "vanished since" below it is unknown */
@@ -655,18 +656,19 @@ void mindex_writer_image(struct mindex_writer *w, const void **data_r,
 	put32(h + H_NAMES_SIZE, (uint32_t)w->names.len);
 	stamp_put(h, &w->hdr.stamp);
 	put32(h + H_BUILT_AT, w->hdr.built_at);
-	buf_reset(&w->image);
-	buf_append(&w->image, h, sizeof(h));
-	buf_append(&w->image, w->recs.data, w->recs.len);
-	for (size_t i = 0; i < w->exp_count; i++) {
-		unsigned char e[EXP_SIZE];
+	if (!w->finished) {
+		for (size_t i = 0; i < w->exp_count; i++) {
+			unsigned char e[EXP_SIZE];
 
-		memset(e, 0, sizeof(e));
-		put32(e, w->exp_uid[i]);
-		put64(e + 8, w->exp_modseq[i]);
-		buf_append(&w->image, e, sizeof(e));
+			memset(e, 0, sizeof(e));
+			put32(e, w->exp_uid[i]);
+			put64(e + 8, w->exp_modseq[i]);
+			buf_append(&w->image, e, sizeof(e));
+		}
+		buf_append(&w->image, w->names.data, w->names.len);
+		w->finished = true;
 	}
-	buf_append(&w->image, w->names.data, w->names.len);
+	memcpy(w->image.data, h, sizeof(h));
 	mindex_fix_checksum(w->image.data, w->image.len);
 	*data_r = w->image.data;
 	*len_r = w->image.len;

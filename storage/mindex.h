@@ -138,7 +138,8 @@ int mindex_writer_add(struct mindex_writer *w, const struct mindex_rec *r,
  * oldest go and the floor rises to theirs. */
 void mindex_writer_expunge(struct mindex_writer *w, uint32_t uid,
 			   uint64_t modseq);
-/* The file image (for tests and the fuzz target). */
+/* The file image (for tests and the fuzz target); the writer takes no
+ * more records or log entries after it. */
 void mindex_writer_image(struct mindex_writer *w, const void **data_r,
 			 size_t *len_r);
 /* Writes path atomically (tmp file in dir/tmp/ when it exists, fsync when

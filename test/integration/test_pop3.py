@@ -556,6 +556,10 @@ class Pop3AfterDownload(unittest.TestCase):
             p.top(4, 0)        # TOP is not a retrieval
             self.assertEqual(p.quit(), b"+OK Logging out.")
             files = message_files(d)
+            # the UIDs left dovecot-uidlist at QUIT, not at the next sync
+            with open(os.path.join(d.mail, "alice", "dovecot-uidlist")) as f:
+                self.uids = [int(l.split(" ", 1)[0])
+                             for l in f.read().split("\n")[1:] if l]
             p = login(d)
             left = [l for l in p.retr(1)[1] if l.startswith(b"Subject")]
             n = p.stat()[0]
@@ -567,6 +571,7 @@ class Pop3AfterDownload(unittest.TestCase):
         self.assertEqual(n, 1)
         self.assertEqual(left, [b"Subject: 3"])
         self.assertEqual(len(files), 1)
+        self.assertEqual(self.uids, [4])
 
     def test_default_is_delete(self):
         files, n, left = self.run_mode(None)
@@ -575,6 +580,7 @@ class Pop3AfterDownload(unittest.TestCase):
     def test_seen(self):
         files, n, left = self.run_mode("seen")
         self.assertEqual(n, 2)
+        self.assertEqual(self.uids, [1, 4])
         self.assertEqual(left, [b"Subject: 0"])
         self.assertEqual(len(files), 2)
         flags = sorted(f.split(":2,", 1)[1] for f in files)
@@ -583,6 +589,7 @@ class Pop3AfterDownload(unittest.TestCase):
     def test_keep(self):
         files, n, left = self.run_mode("keep")
         self.assertEqual(n, 2)
+        self.assertEqual(self.uids, [1, 4])
         self.assertEqual(left, [b"Subject: 0"])
         flags = sorted(f.split(":2,", 1)[1] for f in files)
         self.assertEqual(flags, ["", ""])

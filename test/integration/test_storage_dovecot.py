@@ -6,7 +6,8 @@ A. a Maildir Dovecot filled (deliveries, flags, keywords, folders,
    was) and a header that lags behind the records still gives fresh UIDs,
    to Merpati and to Dovecot after it;
 B. Dovecot reads a Maildir Merpati filled with the same UIDs, flags and
-   folders; an expunge leaves the UID list at once.
+   folders; an expunge leaves the UID list at once; flags Dovecot changes
+   get fresh MODSEQs in Merpati's index at the next sync.
 Both ways the flag letters in the file names and the keyword names in
 dovecot-keywords are compared with what each server reports."""
 import grp
@@ -14,7 +15,7 @@ import os
 import shutil
 import subprocess
 
-from storage_util import MailEnv, fail, read_uidlist
+from storage_util import MailEnv, fail, read_index, read_uidlist
 
 DOVEADM = shutil.which("doveadm") or fail("doveadm is not installed")
 IGNORED_FLAGS = {"\\Recent"}
@@ -284,12 +285,25 @@ def part_b(env):
     if want[3][0] != frozenset({"\\Flagged", "\\Answered", "$Label1",
                                 "work"}):
         fail(f"B: UID 3 flags {sorted(want[3][0])}")
-    # Dovecot changes flags of Merpati's messages: Merpati reads them
+    # Dovecot changes flags of Merpati's messages: Merpati reads them, and
+    # gives those two (only) fresh MODSEQs at its next sync
+    _, before, _ = read_index(root)
+    highest = max(r["modseq"] for r in before)
     dc.run("flags", "add", "\\Flagged newkw", "mailbox", "INBOX", "uid", "5")
     dc.run("flags", "remove", "work", "mailbox", "INBOX", "uid", "3")
     want = dc.messages("INBOX")
     compare("B: INBOX after dovecot's flags", want,
             merpati_messages(env, user, "INBOX"))
+    hdr, after, _ = read_index(root)
+    for old_rec, rec in zip(before, after):
+        changed = rec["uid"] in (3, 5)
+        if changed and rec["modseq"] <= highest:
+            fail(f"B: UID {rec['uid']} changed by Dovecot kept MODSEQ "
+                 f"{rec['modseq']} (highest was {highest})")
+        if not changed and rec["modseq"] != old_rec["modseq"]:
+            fail(f"B: UID {rec['uid']} got a new MODSEQ unchanged")
+    if hdr["highest"] <= highest:
+        fail("B: HIGHESTMODSEQ did not rise")
     compare_disk("B: INBOX letters after dovecot's flags", root, want)
     if "newkw" not in want[5][0]:
         fail("B: dovecot's keyword did not arrive")
