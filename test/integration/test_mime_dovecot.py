@@ -4,7 +4,7 @@ A corpus of several hundred messages (mime_corpus.py: well-formed and
 broken MIME, addresses, encodings, nesting past the limits) goes into a
 Maildir; Dovecot (Debian's dovecot-imapd, run as /usr/lib/dovecot/imap
 in pre-authenticated mode under imaplib's IMAP4_stream) answers
-FETCH 1:* (BODYSTRUCTURE ENVELOPE RFC822.SIZE), and Merpati's parser and
+FETCH 1:* (BODYSTRUCTURE ENVELOPE RFC822.SIZE BODY), and Merpati's parser and
 writers answer the same items through test/tools/mime_dump (whole files,
 and fed in 1- and 7-byte chunks). Every item must match byte for byte,
 except the cases listed in EXPECTED, where Dovecot contradicts the RFCs
@@ -27,7 +27,7 @@ DOVECOT_IMAP = "/usr/lib/dovecot/imap"
 MIME_DUMP = os.path.join(
     os.path.dirname(os.path.abspath(os.environ.get("MERPATID", "merpatid"))),
     "test", "mime_dump")
-ITEMS = (b"BODYSTRUCTURE", b"ENVELOPE", b"RFC822.SIZE")
+ITEMS = (b"BODYSTRUCTURE", b"ENVELOPE", b"RFC822.SIZE", b"BODY")
 
 
 def unsplit_long_subject(dovecot):
@@ -164,7 +164,7 @@ def dovecot_fetch(messages):
         typ, data = c.select("INBOX")
         if typ != "OK" or int(data[0]) != len(messages):
             raise AssertionError("dovecot SELECT: %r %r" % (typ, data))
-        typ, data = c.fetch("1:*", "(BODYSTRUCTURE ENVELOPE RFC822.SIZE)")
+        typ, data = c.fetch("1:*", "(BODYSTRUCTURE ENVELOPE RFC822.SIZE BODY)")
         c.logout()
         if typ != "OK":
             raise AssertionError("dovecot FETCH: %r" % typ)
@@ -185,7 +185,7 @@ def dovecot_fetch(messages):
 
 
 def merpati_fetch(paths, chunk=None):
-    args = [MIME_DUMP] + (["-c", str(chunk)] if chunk else []) + paths
+    args = [MIME_DUMP, "-b"] + (["-c", str(chunk)] if chunk else []) + paths
     p = subprocess.run(args, capture_output=True, timeout=300)
     if p.returncode != 0:
         raise AssertionError("mime_dump failed: %s" % p.stderr.decode())
