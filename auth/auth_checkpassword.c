@@ -8,7 +8,11 @@
  * child of the auth helper (root), with the environment Dovecot sets
  * (SERVICE, TCPREMOTEIP, AUTHORIZED unset). The loop learns of its exit
  * through a pidfd, so no SIGCHLD handler competes with anyone's; a timer
- * kills it when it takes too long.
+ * kills it when it takes too long. Its stdout and stderr go to a pipe, not
+ * to our log: the first CHECKPASSWORD_OUTPUT_MAX bytes are kept and logged
+ * escaped, the rest is read and counted (so the program never blocks on a
+ * full pipe), up to CHECKPASSWORD_DRAIN_MAX, after which the pipe is
+ * closed.
  */
 #include "auth/auth_private.h"
 #include "lib/buf.h"
@@ -27,6 +31,8 @@
 #include <unistd.h>
 
 #define CHECKPASSWORD_POLL 0.05 /* seconds, when pidfds are unavailable */
+#define CHECKPASSWORD_OUTPUT_MAX 4096
+#define CHECKPASSWORD_DRAIN_MAX (16 * 1024 * 1024)
 
 struct checkpassword {
 	char *program;
@@ -40,6 +46,10 @@ struct checkpassword_child {
 	ev_io exit_io;
 	ev_timer timeout;
 	ev_timer poll; /* fallback without pidfd */
+	int out_fd;    /* the read end of its stdout + stderr, or -1 */
+	ev_io out_io;
+	struct buf out;	  /* the first CHECKPASSWORD_OUTPUT_MAX bytes */
+	size_t out_total; /* bytes it wrote, kept or not */
 };
 
 static int cp_init(struct auth_backend *backend, const char *args,
@@ -69,6 +79,67 @@ static void cp_deinit(struct auth_backend *backend)
 	free(cp);
 }
 
+/* Reads what the program wrote so far. Returns false at EOF or error. */
+static bool output_read(struct checkpassword_child *child)
+{
+	char chunk[65536];
+
+	while (child->out_fd >= 0) {
+		ssize_t n = read(child->out_fd, chunk, sizeof(chunk));
+		size_t keep;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK;
+		if (n == 0)
+			return false;
+		keep = CHECKPASSWORD_OUTPUT_MAX - child->out.len;
+		if (keep > (size_t)n)
+			keep = (size_t)n;
+		buf_append(&child->out, chunk, keep);
+		child->out_total += (size_t)n;
+		if (child->out_total > CHECKPASSWORD_DRAIN_MAX)
+			return false;
+	}
+	return false;
+}
+
+static void output_close(struct checkpassword_child *child)
+{
+	if (child->out_fd < 0)
+		return;
+	ev_io_stop(child->backend->auth->loop, &child->out_io);
+	close(child->out_fd);
+	child->out_fd = -1;
+}
+
+static void child_output_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	if (!output_read(w->data))
+		output_close(w->data);
+}
+
+/* Logs (escaped, truncated) what the program wrote, if anything. */
+static void output_log(struct checkpassword_child *child)
+{
+	struct checkpassword *cp = child->backend->state;
+
+	(void)output_read(child); /* it has exited: take what is left */
+	output_close(child);
+	if (child->out_total == 0)
+		return;
+	log_warn(
+		"event=checkpassword_output program=%s user=%s bytes=%zu truncated=%s output=%s",
+		log_q(cp->program), log_q(child->req->user), child->out_total,
+		child->out_total > child->out.len ? "yes" : "no",
+		log_quote((char[LOG_QUOTE_MAX]){0}, LOG_QUOTE_MAX,
+			  child->out.data, child->out.len));
+	buf_free(&child->out);
+}
+
 static void child_finish(struct checkpassword_child *child, int status)
 {
 	struct ev_loop *loop = child->backend->auth->loop;
@@ -77,6 +148,8 @@ static void child_finish(struct checkpassword_child *child, int status)
 	struct auth_user *user;
 	const char *error;
 
+	output_log(child);
+	buf_free(&child->out);
 	ev_io_stop(loop, &child->exit_io);
 	ev_timer_stop(loop, &child->timeout);
 	ev_timer_stop(loop, &child->poll);
@@ -92,9 +165,8 @@ static void child_finish(struct checkpassword_child *child, int status)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		user = auth_user_new(req->auth, req->user, NULL, NULL, &error);
 		if (user == NULL) {
-			log_error(
-				"event=checkpassword_error user=%s error=\"%s\"",
-				req->user, error);
+			log_error("event=checkpassword_error user=%s error=%s",
+				  log_q(req->user), log_q(error));
 			auth_request_backend_done(req, AUTH_RESULT_TEMPFAIL,
 						  NULL, error);
 			return;
@@ -107,7 +179,7 @@ static void child_finish(struct checkpassword_child *child, int status)
 	} else {
 		log_warn(
 			"event=checkpassword_tempfail program=%s user=%s status=%s%d",
-			cp->program, req->user,
+			log_q(cp->program), log_q(req->user),
 			WIFSIGNALED(status) ? "signal:" : "",
 			WIFSIGNALED(status) ? WTERMSIG(status)
 					    : WEXITSTATUS(status));
@@ -147,7 +219,7 @@ static void child_timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	(void)loop;
 	(void)revents;
 	log_warn("event=checkpassword_timeout pid=%ld user=%s",
-		 (long)child->pid, child->req->user);
+		 (long)child->pid, log_q(child->req->user));
 	kill(child->pid, SIGKILL);
 	/* SIGKILL cannot be ignored: the reap is immediate in practice. */
 	while (waitpid(child->pid, &status, 0) < 0 && errno == EINTR)
@@ -191,7 +263,7 @@ static void cp_verify(struct auth_backend *backend, struct auth_request *req)
 	char *argv[] = {cp->program, "/bin/true", NULL};
 	char *envp[] = {"PATH=/usr/local/bin:/usr/bin:/bin", env_service,
 			env_ip, "PROTO=TCP", NULL};
-	int fds[2];
+	int fds[2], out[2];
 	pid_t pid;
 
 	snprintf(env_service, sizeof(env_service), "SERVICE=%s", req->service);
@@ -199,6 +271,14 @@ static void cp_verify(struct auth_backend *backend, struct auth_request *req)
 	if (feed_pipe(req, fds) < 0) {
 		log_error("event=checkpassword_error error=\"pipe: %s\"",
 			  strerror(errno));
+		auth_request_backend_done(req, AUTH_RESULT_TEMPFAIL, NULL,
+					  "cannot run checkpassword");
+		return;
+	}
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		log_error("event=checkpassword_error error=\"pipe: %s\"",
+			  strerror(errno));
+		close(fds[0]);
 		auth_request_backend_done(req, AUTH_RESULT_TEMPFAIL, NULL,
 					  "cannot run checkpassword");
 		return;
@@ -211,13 +291,16 @@ static void cp_verify(struct auth_backend *backend, struct auth_request *req)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(fds[0], 3) < 0)
+		if (dup2(fds[0], 3) < 0 || dup2(out[1], 1) < 0 ||
+		    dup2(out[1], 2) < 0)
 			_exit(111);
 		execve(cp->program, argv, envp);
 		_exit(111);
 	}
 	close(fds[0]);
+	close(out[1]);
 	if (pid < 0) {
+		close(out[0]);
 		log_error("event=checkpassword_error error=\"fork: %s\"",
 			  strerror(errno));
 		auth_request_backend_done(req, AUTH_RESULT_TEMPFAIL, NULL,
@@ -228,6 +311,12 @@ static void cp_verify(struct auth_backend *backend, struct auth_request *req)
 	child->backend = backend;
 	child->req = req;
 	child->pid = pid;
+	child->out_fd = out[0];
+	buf_init(&child->out, CHECKPASSWORD_OUTPUT_MAX);
+	fcntl(out[0], F_SETFL, fcntl(out[0], F_GETFL) | O_NONBLOCK);
+	ev_io_init(&child->out_io, child_output_cb, out[0], EV_READ);
+	child->out_io.data = child;
+	ev_io_start(loop, &child->out_io);
 	child->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (child->pidfd >= 0) {
 		ev_io_init(&child->exit_io, child_exit_cb, child->pidfd,

@@ -186,16 +186,16 @@ static void pam_done(void *context)
 			user = auth_user_new(req->auth, name, job->home, NULL,
 					     &error);
 		if (user == NULL) {
-			log_error("event=pam_error user=%s error=\"%s\"",
-				  job->user, error);
+			log_error("event=pam_error user=%s error=%s",
+				  log_q(job->user), log_q(error));
 			r = AUTH_RESULT_TEMPFAIL;
 		} else {
 			user->backend = "pam";
 		}
 	} else if (r == AUTH_RESULT_TEMPFAIL) {
-		log_error("event=pam_error service=%s user=%s error=\"%s\"",
-			  job->service, job->user,
-			  job->error != NULL ? job->error : "?");
+		log_error("event=pam_error service=%s user=%s error=%s",
+			  log_q(job->service), log_q(job->user),
+			  log_q(job->error != NULL ? job->error : "?"));
 	}
 	auth_request_backend_done(req, r, user,
 				  r == AUTH_RESULT_OK  ? ""

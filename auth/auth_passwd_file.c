@@ -83,8 +83,8 @@ static void bad_line(const struct auth_passwd_file *file, unsigned line,
 		     const char *why)
 {
 	log_warn(
-		"event=passwd_file_error file=%s line=%u error=\"%s\" (line skipped)",
-		file->path, line, why);
+		"event=passwd_file_error file=%s line=%u error=%s action=skip_line",
+		log_q(file->path), line, log_q(why));
 }
 
 static bool is_number(const char *s)
@@ -124,7 +124,7 @@ static void parse_extra(struct auth_passwd_file *file,
 	else if (nopassword)
 		log_warn(
 			"event=passwd_file_warning file=%s line=%u user=%s error=\"nopassword ignored: the entry has a password\"",
-			file->path, e->line, e->user);
+			log_q(file->path), e->line, log_q(e->user));
 }
 
 /* Parses one line in place (the arena owns it). Returns 0, 1 to skip
@@ -309,8 +309,8 @@ int auth_passwd_file_refresh(struct auth_passwd_file *file,
 	file->ino = st.st_ino;
 	file->size = st.st_size;
 	file->mtime = st.st_mtim;
-	log_info("event=passwd_file_loaded file=%s users=%zu", file->path,
-		 file->count);
+	log_info("event=passwd_file_loaded file=%s users=%zu",
+		 log_q(file->path), file->count);
 	return 0;
 fail:
 	close(fd);
@@ -395,8 +395,8 @@ static int pf_init(struct auth_backend *backend, const char *args,
 	pf = xcalloc(1, sizeof(*pf));
 	pf->file = auth_passwd_file_new(args);
 	if (auth_passwd_file_refresh(pf->file, &error) < 0)
-		log_error("event=passwd_file_error file=%s error=\"%s\"", args,
-			  error);
+		log_error("event=passwd_file_error file=%s error=%s",
+			  log_q(args), log_q(error));
 	buf_init(&pw, 64);
 	if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof(rnd)) == 0) {
 		base64_encode(&pw, rnd, sizeof(rnd));
@@ -408,7 +408,7 @@ static int pf_init(struct auth_backend *backend, const char *args,
 	if (pf->dummy_hash == NULL)
 		log_warn(
 			"event=passwd_file_warning file=%s error=\"no dummy hash: unknown users answer faster than known ones\"",
-			args);
+			log_q(args));
 	backend->state = pf;
 	return 0;
 }
@@ -438,8 +438,8 @@ static enum auth_result pf_resolve(struct auth_backend *backend,
 	size_t n = 0;
 
 	if (auth_passwd_file_refresh(file, &error) < 0) {
-		log_error("event=passwd_file_error file=%s error=\"%s\"",
-			  file->path, error);
+		log_error("event=passwd_file_error file=%s error=%s",
+			  log_q(file->path), log_q(error));
 		*reason_r = "passwd-file unreadable";
 		return AUTH_RESULT_TEMPFAIL;
 	}
@@ -451,8 +451,9 @@ static enum auth_result pf_resolve(struct auth_backend *backend,
 	user = auth_user_new(backend->auth, e->user, e->home, e->mail, &error);
 	if (user == NULL) {
 		log_error(
-			"event=passwd_file_error file=%s line=%u user=%s error=\"%s\"",
-			file->path, e->line, e->user, error);
+			"event=passwd_file_error file=%s line=%u user=%s error=%s",
+			log_q(file->path), e->line, log_q(e->user),
+			log_q(error));
 		*reason_r = "cannot resolve the mail root";
 		return AUTH_RESULT_TEMPFAIL;
 	}
@@ -508,8 +509,8 @@ static void pf_verify_done(void *context)
 						  ? job->dummy_reason
 						  : "wrong password");
 	} else {
-		log_error("event=passwd_file_error user=%s error=\"%s\"",
-			  job->user->name, job->error);
+		log_error("event=passwd_file_error user=%s error=%s",
+			  log_q(job->user->name), log_q(job->error));
 		auth_user_free(&job->user);
 		/* A hash we cannot check is the admin's problem, not the
 		   user's: not a "wrong password". */

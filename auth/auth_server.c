@@ -47,7 +47,8 @@ struct server_req {
 	struct auth_request *areq;    /* while SREQ_BUSY */
 	struct auth_user *scram_user; /* from the SCRAM lookup */
 	const char *scram_fake;	      /* why server-first was faked (log) */
-	int penalty_ticket;	      /* auth_penalty_begin()'s, -1 when none */
+	char *mech_asked;   /* an unsupported mechanism's name (log) */
+	int penalty_ticket; /* auth_penalty_begin()'s, -1 when none */
 	ev_timer delay;
 	struct server_req *prev, *next;
 };
@@ -158,6 +159,7 @@ static void sreq_free(struct server_req *req)
 	auth_user_free(&req->scram_user);
 	free(req->id);
 	free(req->service);
+	free(req->mech_asked);
 	free(req->ip);
 	free(req->user);
 	if (req->password != NULL)
@@ -177,20 +179,11 @@ static struct server_req *sreq_find(struct server_conn *conn, const char *id)
 	return NULL;
 }
 
-static const char *log_user(const char *user)
-{
-	const char *error;
-
-	if (user == NULL)
-		return "-";
-	return auth_user_name_validate(user, strlen(user), &error) == 0
-		       ? user
-		       : "(invalid)";
-}
-
 static const char *req_mech(const struct server_req *req)
 {
-	return req->sasl != NULL ? auth_sasl_mech(req->sasl) : "LOGIN-CMD";
+	if (req->sasl != NULL)
+		return auth_sasl_mech(req->sasl);
+	return req->mech_asked != NULL ? req->mech_asked : "LOGIN-CMD";
 }
 
 static void reply_ok(struct server_req *req, const struct auth_user *user)
@@ -200,8 +193,8 @@ static void reply_ok(struct server_req *req, const struct auth_user *user)
 
 	sreq_penalty_end(req, AUTH_PENALTY_SUCCEEDED);
 	log_info("event=auth_ok service=%s ip=%s user=%s mech=%s backend=%s",
-		 req->service, req->ip, user->name, req_mech(req),
-		 user->backend != NULL ? user->backend : "-");
+		 log_q(req->service), log_q(req->ip), log_q(user->name),
+		 log_q(req_mech(req)), log_q(user->backend));
 	f[n++] = "OK";
 	f[n++] = req->id;
 	f[n++] = user->name;
@@ -223,18 +216,18 @@ static void reply_fail(struct server_req *req, enum auth_result result,
 	if (result == AUTH_RESULT_FAIL) {
 		sreq_penalty_end(req, AUTH_PENALTY_FAILED);
 		log_info(
-			"event=auth_failed service=%s ip=%s user=%s mech=%s reason=\"%s\" failures=%u",
-			req->service, req->ip, log_user(user), req_mech(req),
-			log_reason,
+			"event=auth_failed service=%s ip=%s user=%s mech=%s reason=%s failures=%u",
+			log_q(req->service), log_q(req->ip), log_q(user),
+			log_q(req_mech(req)), log_q(log_reason),
 			auth_penalty_failures(server->penalty, req->ip,
 					      ev_now(server->loop)));
 	} else {
 		/* an outage tells the client nothing about the password */
 		sreq_penalty_end(req, AUTH_PENALTY_ABANDONED);
 		log_warn(
-			"event=auth_tempfail service=%s ip=%s user=%s mech=%s reason=\"%s\"",
-			req->service, req->ip, log_user(user), req_mech(req),
-			log_reason);
+			"event=auth_tempfail service=%s ip=%s user=%s mech=%s reason=%s",
+			log_q(req->service), log_q(req->ip), log_q(user),
+			log_q(req_mech(req)), log_q(log_reason));
 	}
 	f[0] = result == AUTH_RESULT_FAIL ? "FAIL" : "TEMPFAIL";
 	f[1] = req->id;
@@ -437,7 +430,7 @@ static void sreq_schedule(struct server_req *req)
 		return;
 	}
 	req->state = SREQ_DELAYED;
-	log_debug("event=auth_penalty ip=%s delay=%.0f", req->ip, d);
+	log_debug("event=auth_penalty ip=%s delay=%.1f", log_q(req->ip), d);
 	ev_timer_set(&req->delay, d, 0);
 	ev_timer_start(server->loop, &req->delay);
 }
@@ -466,6 +459,8 @@ static int handle_msg(struct server_conn *conn, const struct auth_proto_msg *m)
 		req = sreq_new(conn, m->f[1], m->f[2], m->f[3], m->f[4]);
 		req->sasl = auth_sasl_new(m->f[5]);
 		if (req->sasl == NULL) {
+			req->mech_asked =
+				xstrndup(m->f[5], strnlen(m->f[5], 64));
 			reply_fail(req, AUTH_RESULT_FAIL,
 				   "Unsupported authentication mechanism",
 				   "unsupported mechanism");

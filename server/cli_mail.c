@@ -238,7 +238,7 @@ int cli_deliver(int argc, char **argv)
 		/* never lose mail over a folder: INBOX takes it */
 		log_warn(
 			"event=deliver user=%s folder=%s error=\"%s\" action=inbox",
-			argv[optind], folder, error);
+			log_q(argv[optind]), log_q(folder), error);
 		folder = "INBOX";
 	}
 	if (mailbox_open(store, folder, MAILBOX_OPEN_NO_SYNC, &box, &error) <
@@ -252,8 +252,8 @@ int cli_deliver(int argc, char **argv)
 		ret = EXIT_TEMPFAIL;
 		goto out;
 	}
-	log_debug("event=deliver user=%s folder=%s uid=%u", argv[optind],
-		  folder, uid);
+	log_debug("event=deliver user=%s folder=%s uid=%u", log_q(argv[optind]),
+		  log_q(folder), uid);
 	ret = 0;
 out:
 	mailbox_free(&box);

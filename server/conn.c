@@ -62,7 +62,7 @@ struct conn {
 	unsigned port;
 	bool loopback;
 	char *user;
-	char prefix[256];
+	char prefix[128 + LOG_QUOTE_MAX];
 };
 
 static struct conn *conn_list;
@@ -72,10 +72,14 @@ static uint64_t conn_next_id = 1;
 
 static void conn_update_prefix(struct conn *c)
 {
+	/* IPv6 peers in brackets (RFC 3986 3.2.2): [::1]:143 */
+	bool v6 = strchr(c->ip, ':') != NULL;
+
 	snprintf(c->prefix, sizeof(c->prefix),
-		 "conn=%llu proto=%s peer=%s:%u%s%s", (unsigned long long)c->id,
-		 c->handler->name, c->ip, c->port, c->user ? " user=" : "",
-		 c->user ? c->user : "");
+		 "conn=%llu proto=%s peer=%s%s%s:%u%s%s",
+		 (unsigned long long)c->id, c->handler->name, v6 ? "[" : "",
+		 c->ip, v6 ? "]" : "", c->port, c->user ? " user=" : "",
+		 c->user ? log_q(c->user) : "");
 }
 
 void conn_format_addr(const struct sockaddr_storage *ss, char *ip,

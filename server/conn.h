@@ -184,7 +184,8 @@ void conn_set_timeout(struct conn *conn, unsigned seconds);
 /* Sets the user name shown in this connection's log lines. */
 void conn_set_user(struct conn *conn, const char *user);
 
-/* "conn=<id> proto=<p> peer=<ip>:<port> [user=<u>]" for log lines. */
+/* "conn=<id> proto=<p> peer=<ip>:<port> [user=<u>]" for log lines (an IPv6
+   peer as [<ip>]:<port>, the user quoted by log_quote()). */
 const char *conn_log_prefix(const struct conn *conn);
 
 #define conn_log(c, lvl, ...) log_write((lvl), conn_log_prefix(c), __VA_ARGS__)

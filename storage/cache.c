@@ -180,7 +180,7 @@ bad:
 	/* disposable: start over, the messages are the truth */
 	log_warn(
 		"event=cache_rebuild path=%s reason=\"missing, stale or corrupt\"",
-		cache->path);
+		log_q(cache->path));
 	mail_cache_clear(cache);
 	free(data);
 	close(fd);
@@ -317,8 +317,8 @@ int mail_cache_save(struct mail_cache *cache, bool do_fsync)
 	if (fd >= 0 && close(fd) < 0)
 		ok = 0;
 	if (!ok || rename(tmp, cache->path) < 0) {
-		log_error("event=cache_save path=%s error=\"%s\"", cache->path,
-			  strerror(errno));
+		log_error("event=cache_save path=%s error=\"%s\"",
+			  log_q(cache->path), strerror(errno));
 		unlink(tmp);
 		buf_free(&out);
 		return -1;

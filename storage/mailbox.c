@@ -122,14 +122,14 @@ static void uidlist_restart(struct mailbox *box, const char *path,
 		 (long long)time(NULL));
 	if (rename(path, aside) < 0 && errno != ENOENT)
 		log_error("event=uidlist_damaged path=%s error=\"rename: %s\"",
-			  path, strerror(errno));
+			  log_q(path), strerror(errno));
 	uidlist_free(&box->uidlist);
 	box->uidlist = uidlist_new();
 	uidlist_set_uidvalidity(box->uidlist,
 				maildir_next_uidvalidity(box->store, old));
 	log_error(
 		"event=uidlist_damaged path=%s reason=\"%s\" action=new_uidvalidity moved_to=%s",
-		path, reason, aside);
+		log_q(path), reason, log_q(aside));
 }
 
 int mailbox_uidlist_save(struct mailbox *box, const char **error_r)
@@ -185,8 +185,8 @@ int mailbox_uidlist_refresh(struct mailbox *box, bool locked,
 		if (box->uidlist_loaded && sig_eq(&sig, &box->uidlist_sig))
 			return 0;
 	} else if (errno != ENOENT) {
-		log_error("event=uidlist_read path=%s error=\"stat: %s\"", path,
-			  strerror(errno));
+		log_error("event=uidlist_read path=%s error=\"stat: %s\"",
+			  log_q(path), strerror(errno));
 		return maildir_fail(box->store, MAILDIR_ERROR_TEMP,
 				    "cannot read the UID list", error_r);
 	}
@@ -224,12 +224,13 @@ int mailbox_uidlist_refresh(struct mailbox *box, bool locked,
 		uidlist_set_uidvalidity(
 			box->uidlist, maildir_next_uidvalidity(box->store, 0));
 	} else if (ret == 0) {
-		log_error("event=uidlist_lost path=%s action=rewrite", path);
+		log_error("event=uidlist_lost path=%s action=rewrite",
+			  log_q(path));
 	} else if (box->uidlist_loaded) {
 		/* we know better than the file: never apply it */
 		log_error(
 			"event=uidlist_damaged path=%s reason=\"%s\" action=rewrite",
-			path, reason);
+			log_q(path), reason);
 	} else {
 		uidlist_restart(box, path, reason);
 	}
@@ -263,8 +264,8 @@ static int scan_dir(struct mailbox *box, struct scan *scan, bool in_new,
 		 in_new ? "new" : "cur");
 	dp = opendir(path);
 	if (dp == NULL) {
-		log_error("event=scan path=%s error=\"opendir: %s\"", path,
-			  strerror(errno));
+		log_error("event=scan path=%s error=\"opendir: %s\"",
+			  log_q(path), strerror(errno));
 		return -1;
 	}
 	while ((d = readdir(dp)) != NULL) {
@@ -342,7 +343,7 @@ static bool assign_uids(struct mailbox *box, struct scan *scan)
 		if (uidlist_append(box->uidlist, e->name, blen, NULL) == 0) {
 			log_error(
 				"event=uid_assign path=%s error=\"UID space exhausted\"",
-				box->path);
+				log_q(box->path));
 			continue;
 		}
 		e->rec = (long)uidlist_count(box->uidlist) - 1;
@@ -376,7 +377,7 @@ static void move_new_to_cur(struct mailbox *box, struct scan *scan)
 			if (errno != ENOENT)
 				log_error(
 					"event=move_new path=%s error=\"rename: %s\"",
-					from.data, strerror(errno));
+					log_q(from.data), strerror(errno));
 			continue;
 		}
 		e->name = arena_strdup(scan->arena, to.data + name_at);
@@ -752,7 +753,8 @@ static void clean_tmp(struct mailbox *box)
 		    now - st.st_mtime > (time_t)max_age &&
 		    now - st.st_atime > (time_t)max_age) {
 			if (unlink(path) == 0)
-				log_info("event=tmp_cleanup path=%s", path);
+				log_info("event=tmp_cleanup path=%s",
+					 log_q(path));
 		}
 	}
 	closedir(dp);

@@ -72,7 +72,7 @@ static int rec_open(struct mailbox *box, struct mailbox_rec *rec, int *fd_r,
 		}
 		if (errno != ENOENT) {
 			log_error("event=msg_open path=%s error=\"open: %s\"",
-				  path.data, strerror(errno));
+				  log_q(path.data), strerror(errno));
 			buf_free(&path);
 			return maildir_fail(box->store, MAILDIR_ERROR_TEMP,
 					    "cannot open the message", error_r);
@@ -165,8 +165,9 @@ static int rec_sizes(struct mailbox *box, struct mailbox_rec *rec,
 	ret = count_sizes(fd, &v[0], &v[1]);
 	close(fd);
 	if (ret < 0) {
-		log_error("event=msg_size path=%s/%s error=\"read: %s\"",
-			  box->path, rec->filename, strerror(errno));
+		log_error("event=msg_size path=%s file=%s error=\"read: %s\"",
+			  log_q(box->path), log_q(rec->filename),
+			  strerror(errno));
 		return maildir_fail(box->store, MAILDIR_ERROR_TEMP,
 				    "cannot read the message", error_r);
 	}

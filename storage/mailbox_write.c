@@ -81,7 +81,7 @@ static int rec_set_flags(struct mailbox *box, struct mailbox_rec *rec,
 		if (errno != ENOENT) {
 			log_error(
 				"event=set_flags path=%s error=\"rename: %s\"",
-				from.data, strerror(errno));
+				log_q(from.data), strerror(errno));
 			break;
 		}
 		if (mailbox_rec_relocate(box, rec) < 0) {
@@ -178,7 +178,7 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 			if (errno != ENOENT) {
 				log_error(
 					"event=expunge path=%s error=\"unlink: %s\"",
-					path.data, strerror(errno));
+					log_q(path.data), strerror(errno));
 				failed = true;
 				break;
 			}
@@ -264,8 +264,8 @@ int mailbox_append_begin(struct mailbox *box, struct mailbox_append **ctx_r,
 	if (ctx->fd < 0) {
 		int err = errno;
 
-		log_error("event=append path=%s error=\"open: %s\"", path.data,
-			  strerror(err));
+		log_error("event=append path=%s error=\"open: %s\"",
+			  log_q(path.data), strerror(err));
 		buf_free(&name);
 		buf_free(&path);
 		free(ctx);
@@ -302,7 +302,7 @@ int mailbox_append_write(struct mailbox_append *ctx, const void *data,
 			int err = errno;
 
 			log_error("event=append path=%s error=\"write: %s\"",
-				  ctx->tmp_path, strerror(err));
+				  log_q(ctx->tmp_path), strerror(err));
 			return maildir_fail(
 				ctx->box->store, maildir_errno_kind(err),
 				"cannot store the message", error_r);
@@ -389,7 +389,7 @@ int mailbox_append_finish(struct mailbox_append **ctxp, unsigned flags,
 		err = errno;
 		ctx->fd = -1;
 		log_error("event=append path=%s error=\"fsync: %s\"",
-			  ctx->tmp_path, strerror(err));
+			  log_q(ctx->tmp_path), strerror(err));
 		maildir_fail(box->store, maildir_errno_kind(err),
 			     "cannot store the message", error_r);
 		goto out;
@@ -418,7 +418,7 @@ int mailbox_append_finish(struct mailbox_append **ctxp, unsigned flags,
 	if (rename(ctx->tmp_path, target.data) < 0) {
 		err = errno;
 		log_error("event=append path=%s error=\"rename: %s\"",
-			  target.data, strerror(err));
+			  log_q(target.data), strerror(err));
 		maildir_fail(box->store, maildir_errno_kind(err),
 			     "cannot store the message", error_r);
 		goto out;
@@ -542,7 +542,7 @@ static long copy_one(struct mailbox *src, struct mailbox_rec *rec,
 		}
 		if (errno != EXDEV && errno != EPERM && errno != EMLINK) {
 			log_error("event=copy path=%s error=\"link: %s\"",
-				  target.data, strerror(errno));
+				  log_q(target.data), strerror(errno));
 			goto fail;
 		}
 		if (mailbox_msg_open(src, rec->idx, &fd, error_r) < 0) {
@@ -551,7 +551,7 @@ static long copy_one(struct mailbox *src, struct mailbox_rec *rec,
 		}
 		if (copy_file(dst, fd, target.data) < 0) {
 			log_error("event=copy path=%s error=\"copy: %s\"",
-				  target.data, strerror(errno));
+				  log_q(target.data), strerror(errno));
 			goto fail;
 		}
 		break;

@@ -56,7 +56,7 @@ int maildir_open(const char *root, const struct maildir_settings *set,
 			*p = '\0';
 			if (mkdir(path, 0700) < 0 && errno != EEXIST) {
 				log_error("event=mkdir path=%s error=\"%s\"",
-					  path, strerror(errno));
+					  log_q(path), strerror(errno));
 				*error_r = "cannot create the mail root";
 				goto fail;
 			}
@@ -204,7 +204,7 @@ int maildir_list(struct maildir *store, struct maildir_folder **folders_r,
 	dp = opendir(store->root);
 	if (dp == NULL) {
 		log_error("event=list path=%s error=\"opendir: %s\"",
-			  store->root, strerror(errno));
+			  log_q(store->root), strerror(errno));
 		return maildir_fail(store, maildir_errno_kind(errno),
 				    "cannot list folders", error_r);
 	}
@@ -221,8 +221,9 @@ int maildir_list(struct maildir *store, struct maildir_folder **folders_r,
 		buf_reset(&name);
 		if (mailbox_name_from_dir(d->d_name, store->set.separator,
 					  &name, &error) < 0) {
-			log_warn("event=list_skip path=%s/%s reason=\"%s\"",
-				 store->root, d->d_name, error);
+			log_warn(
+				"event=list_skip path=%s name=%s reason=\"%s\"",
+				log_q(store->root), log_q(d->d_name), error);
 			continue;
 		}
 		folders_push(&folders, &count, &cap, name.data, false);
@@ -296,7 +297,7 @@ int maildir_create(struct maildir *store, const char *name,
 				goto out;
 			}
 			log_error("event=create path=%s error=\"%s\"",
-				  path.data, strerror(err));
+				  log_q(path.data), strerror(err));
 			maildir_fail(store, maildir_errno_kind(err),
 				     "cannot create the mailbox", error_r);
 			goto out;
@@ -381,7 +382,7 @@ int maildir_delete(struct maildir *store, const char *name,
 	maildir_unique_base(&trash);
 	if (rename(path.data, trash.data) < 0) {
 		log_error("event=delete path=%s error=\"rename: %s\"",
-			  path.data, strerror(errno));
+			  log_q(path.data), strerror(errno));
 		maildir_fail(store,
 			     errno == ENOENT ? MAILDIR_ERROR_NOT_FOUND
 					     : maildir_errno_kind(errno),
@@ -435,7 +436,7 @@ static int rename_dir(struct maildir *store, const char *from, const char *to)
 	snprintf(b, sizeof(b), "%s/%s", store->root, to);
 	if (rename(a, b) == 0)
 		return 0;
-	log_error("event=rename path=%s to=%s error=\"%s\"", a, b,
+	log_error("event=rename path=%s to=%s error=\"%s\"", log_q(a), log_q(b),
 		  strerror(errno));
 	store->error = maildir_errno_kind(errno);
 	return -1;
@@ -563,8 +564,8 @@ int maildir_subscriptions(struct maildir *store, char ***names_r,
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		log_error("event=subscriptions path=%s error=\"%s\"", path,
-			  strerror(errno));
+		log_error("event=subscriptions path=%s error=\"%s\"",
+			  log_q(path), strerror(errno));
 		return maildir_fail(store, MAILDIR_ERROR_TEMP,
 				    "cannot read subscriptions", error_r);
 	}
@@ -669,7 +670,7 @@ int maildir_subscribe(struct maildir *store, const char *name, bool subscribe,
 	maildir_names_free(names, count);
 	snprintf(path, sizeof(path), "%s/" SUBSCRIPTIONS_FILE, store->root);
 	if (write_file_atomic(path, &text, store->set.fsync) < 0) {
-		log_error("event=subscribe path=%s error=\"%s\"", path,
+		log_error("event=subscribe path=%s error=\"%s\"", log_q(path),
 			  strerror(errno));
 		maildir_fail(store, maildir_errno_kind(errno),
 			     "cannot write subscriptions", error_r);

@@ -95,7 +95,7 @@ int maildir_keywords_read(struct maildir_keywords *kw, const char *path)
 			return 0;
 		}
 		log_error("event=keywords_read path=%s error=\"open: %s\"",
-			  path, strerror(errno));
+			  log_q(path), strerror(errno));
 		return -1;
 	}
 	while (got < sizeof(data) &&
@@ -137,8 +137,8 @@ int maildir_keywords_write(const struct maildir_keywords *kw, const char *path,
 	ret = 0;
 out:
 	if (ret < 0)
-		log_error("event=keywords_write path=%s error=\"%s\"", path,
-			  strerror(errno));
+		log_error("event=keywords_write path=%s error=\"%s\"",
+			  log_q(path), strerror(errno));
 	buf_free(&text);
 	buf_free(&tmp);
 	return ret;

@@ -35,7 +35,7 @@ int maildir_fsync_dir(const char *path)
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 	if (fd < 0 || fsync(fd) < 0) {
-		log_error("event=fsync_dir path=%s error=\"%s\"", path,
+		log_error("event=fsync_dir path=%s error=\"%s\"", log_q(path),
 			  strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -49,7 +49,8 @@ static int make_dir(const char *path)
 {
 	if (mkdir(path, 0700) == 0 || errno == EEXIST)
 		return 0;
-	log_error("event=mkdir path=%s error=\"%s\"", path, strerror(errno));
+	log_error("event=mkdir path=%s error=\"%s\"", log_q(path),
+		  strerror(errno));
 	return -1;
 }
 
@@ -143,7 +144,7 @@ int maildir_remove_tree(const char *dir)
 	if (rmdir(dir) < 0 && errno != ENOENT)
 		ret = -1;
 	if (ret < 0)
-		log_error("event=remove_tree path=%s error=\"%s\"", dir,
+		log_error("event=remove_tree path=%s error=\"%s\"", log_q(dir),
 			  strerror(errno));
 	return ret;
 }

@@ -355,8 +355,8 @@ int uidlist_read(struct uidlist *list, const char *path, const char **error_r)
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		log_error("event=uidlist_read path=%s error=\"open: %s\"", path,
-			  strerror(errno));
+		log_error("event=uidlist_read path=%s error=\"open: %s\"",
+			  log_q(path), strerror(errno));
 		*error_r = "cannot open the UID list";
 		return -1;
 	}
@@ -567,20 +567,20 @@ int uidlist_write(const struct uidlist *list, const char *path, bool do_fsync,
 		  0600);
 	if (fd < 0) {
 		log_error("event=uidlist_write path=%s error=\"open: %s\"",
-			  tmp_path.data, strerror(errno));
+			  log_q(tmp_path.data), strerror(errno));
 		goto out;
 	}
 	if (write_all(fd, text.data, text.len) < 0 ||
 	    (do_fsync && fsync(fd) < 0)) {
 		log_error("event=uidlist_write path=%s error=\"write: %s\"",
-			  tmp_path.data, strerror(errno));
+			  log_q(tmp_path.data), strerror(errno));
 		close(fd);
 		unlink(tmp_path.data);
 		goto out;
 	}
 	if (close(fd) < 0 || rename(tmp_path.data, path) < 0) {
 		log_error("event=uidlist_write path=%s error=\"rename: %s\"",
-			  path, strerror(errno));
+			  log_q(path), strerror(errno));
 		unlink(tmp_path.data);
 		goto out;
 	}

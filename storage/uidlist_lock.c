@@ -88,10 +88,10 @@ static bool lock_break_stale(const char *path, unsigned stale_secs)
 	if (unlink(path) < 0 && errno != ENOENT) {
 		log_error(
 			"event=uidlist_lock_stale path=%s error=\"unlink: %s\"",
-			path, strerror(errno));
+			log_q(path), strerror(errno));
 		return false;
 	}
-	log_warn("event=uidlist_lock_stale path=%s age=%ld", path,
+	log_warn("event=uidlist_lock_stale path=%s age=%ld", log_q(path),
 		 (long)(now - st.st_mtime));
 	return true;
 }
@@ -168,7 +168,7 @@ int uidlist_lock_take(const char *dir, unsigned stale_secs,
 		if (errno != EEXIST) {
 			log_error(
 				"event=uidlist_lock path=%s error=\"open: %s\"",
-				lock->path, strerror(errno));
+				log_q(lock->path), strerror(errno));
 			*error_r = "cannot create the UID list lock";
 			break;
 		}
@@ -179,7 +179,7 @@ int uidlist_lock_take(const char *dir, unsigned stale_secs,
 		if (now.tv_sec - start.tv_sec >= (time_t)timeout_secs) {
 			log_error(
 				"event=uidlist_lock path=%s error=\"timeout after %us\"",
-				lock->path, timeout_secs);
+				log_q(lock->path), timeout_secs);
 			*error_r = "timed out waiting for the UID list lock";
 			break;
 		}
@@ -202,7 +202,7 @@ void uidlist_lock_touch(struct uidlist_lock *lock)
 	if (utimensat(AT_FDCWD, lock->path, NULL, 0) < 0)
 		log_error(
 			"event=uidlist_lock_touch path=%s error=\"utimensat: %s\"",
-			lock->path, strerror(errno));
+			log_q(lock->path), strerror(errno));
 }
 
 void uidlist_lock_release(struct uidlist_lock **lockp)
@@ -217,11 +217,11 @@ void uidlist_lock_release(struct uidlist_lock **lockp)
 		if (unlink(lock->path) < 0)
 			log_error(
 				"event=uidlist_unlock path=%s error=\"unlink: %s\"",
-				lock->path, strerror(errno));
+				log_q(lock->path), strerror(errno));
 	} else {
 		log_error(
 			"event=uidlist_unlock path=%s error=\"lock was taken over while held\"",
-			lock->path);
+			log_q(lock->path));
 	}
 	free(lock->path);
 	free(lock);

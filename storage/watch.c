@@ -258,7 +258,7 @@ static int add_wd(struct watch_hub *hub, const char *dir, const char *sub)
 	if (wd < 0)
 		log_warn(
 			"event=watch path=%s error=\"inotify_add_watch: %s\" action=poll",
-			path, strerror(errno));
+			log_q(path), strerror(errno));
 	return wd;
 }
 

@@ -2,6 +2,7 @@
 
 #include "auth/auth.h"
 #include "auth/auth_client.h"
+#include "lib/log.h"
 #include "lib/xalloc.h"
 #include "protocols/imap/imap_private.h"
 
@@ -103,15 +104,15 @@ static void login_ok(struct imap_cmd *cmd, const struct auth_client_reply *r)
 	if (imap_session_login(s, r->user, r->mail_root, &error) < 0) {
 		conn_log_error(s->conn,
 			       "event=login_failed reason=store mech=%s "
-			       "mail_root=\"%s\" error=\"%s\"",
-			       s->auth->mech, r->mail_root ? r->mail_root : "",
-			       error);
+			       "mail_root=%s error=%s",
+			       log_q(s->auth->mech), log_q(r->mail_root),
+			       log_q(error));
 		imap_reply(cmd, "NO", "[UNAVAILABLE] %s", error);
 		return;
 	}
 	s->auth->failures = 0;
 	conn_log_info(s->conn, "event=login mech=%s mail_root=%s",
-		      s->auth->mech, s->mail_root);
+		      log_q(s->auth->mech), log_q(s->mail_root));
 	buf_init(&caps, 4096);
 	imap_capabilities(s, &caps);
 	imap_reply(cmd, "OK", "[CAPABILITY %s] Logged in", caps.data);
@@ -127,14 +128,13 @@ static void login_failed(struct imap_cmd *cmd,
 				     : "Authentication failed";
 
 	if (r->status == AUTH_CLIENT_TEMPFAIL) {
-		conn_log_info(s->conn,
-			      "event=login_tempfail mech=%s reason=\"%s\"",
-			      s->auth->mech, reason);
+		conn_log_info(s->conn, "event=login_tempfail mech=%s reason=%s",
+			      log_q(s->auth->mech), log_q(reason));
 		imap_reply(cmd, "NO", "[UNAVAILABLE] %s", reason);
 		return;
 	}
-	conn_log_info(s->conn, "event=login_failed mech=%s reason=\"%s\"",
-		      s->auth->mech, reason);
+	conn_log_info(s->conn, "event=login_failed mech=%s reason=%s",
+		      log_q(s->auth->mech), log_q(reason));
 	/* RFC 3501 6.2.2: a malformed exchange is BAD, a refusal NO. */
 	if (strstr(reason, "base64") != NULL)
 		imap_reply(cmd, "BAD", "%s", reason);

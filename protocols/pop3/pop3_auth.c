@@ -2,6 +2,7 @@
 
 #include "auth/auth.h"
 #include "auth/auth_client.h"
+#include "lib/log.h"
 #include "lib/xalloc.h"
 
 #include <stdlib.h>
@@ -36,12 +37,12 @@ static void pop3_auth_failed(struct pop3_session *s,
 				     : "Authentication failed";
 
 	if (r->status == AUTH_CLIENT_TEMPFAIL) {
-		conn_log_info(s->conn, "event=login_tempfail reason=\"%s\"",
-			      reason);
+		conn_log_info(s->conn, "event=login_tempfail reason=%s",
+			      log_q(reason));
 		pop3_reply(s, "-ERR", "[SYS/TEMP] %s", reason);
 		return;
 	}
-	conn_log_info(s->conn, "event=login_failed reason=\"%s\"", reason);
+	conn_log_info(s->conn, "event=login_failed reason=%s", log_q(reason));
 	pop3_reply(s, "-ERR", "[AUTH] %s", reason);
 	if (++s->failures >= s->ctx->set.max_failures) {
 		conn_close(s->conn, "too many failed logins");

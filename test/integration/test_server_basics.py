@@ -173,7 +173,7 @@ class Ipv6Listener(unittest.TestCase):
             c.cmd("a1 NOOP")
             self.assertEqual(c.readline(), "a1 OK NOOP completed")
             # conn_is_loopback() knows ::1: the log names the v6 peer
-            d.wait_log(r"proto=imap peer=::1:\d+ event=connect")
+            d.wait_log(r"proto=imap peer=\[::1\]:\d+ event=connect")
 
 
 class Pop3Basics(unittest.TestCase):
