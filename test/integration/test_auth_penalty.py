@@ -89,6 +89,10 @@ class PenaltyTest(unittest.TestCase):
             time.sleep(window)
             with lock:
                 for c in clients:
+                    try:  # wakes the thread blocked in recv()
+                        c.sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
                     c.close()
             for t in threads:
                 t.join(10)
