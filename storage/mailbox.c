@@ -216,7 +216,7 @@ int mailbox_uidlist_refresh(struct mailbox *box, bool locked,
 		/* a warm-opened session knows the UIDs from the index */
 		log_error(
 			"event=uidlist_%s path=%s reason=\"%s\" action=rewrite_from_index",
-			ret == 0 ? "lost" : "damaged", path,
+			ret == 0 ? "lost" : "damaged", log_q(path),
 			ret == 0 ? "missing" : reason);
 	} else if (ret == 0 && !box->uidlist_loaded) {
 		/* a folder seen for the first time */

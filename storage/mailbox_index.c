@@ -45,8 +45,8 @@ static struct mindex *index_load(const struct mailbox *box)
 	index_path(box, path, sizeof(path));
 	ret = mindex_open(path, &ix, &error);
 	if (ret < 0)
-		log_warn("event=index_rebuild path=%s reason=\"%s\"", path,
-			 error);
+		log_warn("event=index_rebuild path=%s reason=\"%s\"",
+			 log_q(path), error);
 	return ret > 0 ? ix : NULL;
 }
 
@@ -346,7 +346,7 @@ static bool write_index(struct mailbox *box, const struct mindex_hdr *hdr,
 			    w, &r, strv_from_cstr(box->recs[i].filename)) < 0) {
 			log_warn(
 				"event=index_write path=%s uid=%u error=\"record not indexable\"",
-				box->path, r.uid);
+				log_q(box->path), r.uid);
 			mindex_writer_free(&w);
 			return false;
 		}
@@ -537,7 +537,7 @@ void mailbox_index_guard_uidnext(struct mailbox *box)
 	    hdr->uidnext > uidlist_next_uid(box->uidlist)) {
 		log_warn(
 			"event=uidlist_behind path=%s next_uid=%u index_next_uid=%u action=raise",
-			box->path, uidlist_next_uid(box->uidlist),
+			log_q(box->path), uidlist_next_uid(box->uidlist),
 			hdr->uidnext);
 		uidlist_raise_next_uid(box->uidlist, hdr->uidnext);
 	}

@@ -33,7 +33,7 @@ int mailbox_mime_get(struct mailbox *box, unsigned idx,
 	close(fd);
 	if (ret < 0) {
 		log_error("event=mime_parse folder=%s uid=%u error=\"%s\"",
-			  mailbox_name(box), msg.uid, *error_r);
+			  log_q(mailbox_name(box)), msg.uid, *error_r);
 		return -1;
 	}
 	buf_init(&blob, MAIL_CACHE_BLOB_MAX);

@@ -714,23 +714,23 @@ static int replace_file(const char *path, const void *data, size_t len,
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		  0600);
 	if (fd < 0) {
-		log_error("event=index_write path=%s error=\"open: %s\"", tmp,
-			  strerror(errno));
+		log_error("event=index_write path=%s error=\"open: %s\"",
+			  log_q(tmp), strerror(errno));
 		return -1;
 	}
 	if (write_all(fd, data, len) < 0 || (do_fsync && fsync(fd) < 0)) {
 		err = errno;
 		close(fd);
 		unlink(tmp);
-		log_error("event=index_write path=%s error=\"write: %s\"", tmp,
-			  strerror(err));
+		log_error("event=index_write path=%s error=\"write: %s\"",
+			  log_q(tmp), strerror(err));
 		return -1;
 	}
 	if (close(fd) < 0 || rename(tmp, path) < 0) {
 		err = errno;
 		unlink(tmp);
 		log_error("event=index_write path=%s error=\"rename: %s\"",
-			  path, strerror(err));
+			  log_q(path), strerror(err));
 		return -1;
 	}
 	return 0;

@@ -488,12 +488,12 @@ int uidlist_append_file(const char *path, const char *base, size_t len,
 	if (write_all(fd, line.data, line.len) < 0 ||
 	    (do_fsync && fsync(fd) < 0)) {
 		log_error("event=uidlist_append path=%s error=\"write: %s\"",
-			  path, strerror(errno));
+			  log_q(path), strerror(errno));
 		/* take a partial line back: readers refuse a torn list */
 		if (ftruncate(fd, st.st_size) < 0)
 			log_error(
 				"event=uidlist_append path=%s error=\"ftruncate: %s\"",
-				path, strerror(errno));
+				log_q(path), strerror(errno));
 		*error_r = "cannot write the UID list";
 		goto out;
 	}

@@ -303,8 +303,8 @@ static void imap_parse_error(struct imap_session *s)
 	conn_write(s->conn, b.data, b.len);
 	buf_free(&b);
 	if (e->class == IMAP_PARSER_ERR_FATAL) {
-		conn_log_info(s->conn, "event=protocol_error reason=\"%s\"",
-			      e->reason);
+		conn_log_info(s->conn, "event=protocol_error reason=%s",
+			      log_q(e->reason));
 		s->stop_reading = true;
 		conn_close(s->conn, "protocol error");
 	}

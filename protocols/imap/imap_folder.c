@@ -171,8 +171,9 @@ static enum imap_cmd_result folder_op(struct imap_cmd *cmd, enum folder_op op)
 		return r;
 	}
 	if (op == FOLDER_CREATE || op == FOLDER_DELETE)
-		conn_log_info(s->conn, "event=%s folder=\"%s\"",
-			      op == FOLDER_CREATE ? "create" : "delete", name);
+		conn_log_info(s->conn, "event=%s folder=%s",
+			      op == FOLDER_CREATE ? "create" : "delete",
+			      log_q(name));
 	free(name);
 	return imap_cmd_ok(cmd, "%s completed", cmd->def->name);
 }
@@ -222,8 +223,8 @@ enum imap_cmd_result imap_cmd_rename(struct imap_cmd *cmd)
 	}
 	ret = maildir_rename(s->store, from, to, &error);
 	if (ret == 0)
-		conn_log_info(s->conn, "event=rename folder=\"%s\" to=\"%s\"",
-			      from, to);
+		conn_log_info(s->conn, "event=rename folder=%s to=%s",
+			      log_q(from), log_q(to));
 	free(from);
 	free(to);
 	if (ret < 0)

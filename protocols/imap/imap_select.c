@@ -143,8 +143,8 @@ static int expunge_deleted(struct imap_session *s, const char **error_r)
 	int ret = n > 0 ? mailbox_expunge(s->sel->box, uids, n, error_r) : 0;
 
 	if (ret == 0 && n > 0)
-		conn_log_info(s->conn, "event=expunge folder=\"%s\" count=%zu",
-			      s->sel->name, n);
+		conn_log_info(s->conn, "event=expunge folder=%s count=%zu",
+			      log_q(s->sel->name), n);
 	free(uids);
 	return ret;
 }

@@ -224,8 +224,9 @@ static enum imap_cmd_result copy_or_move(struct imap_cmd *cmd, bool move)
 		free(name);
 		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
 	}
-	conn_log_info(s->conn, "event=%s folder=\"%s\" to=\"%s\" count=%zu",
-		      move ? "move" : "copy", s->sel->name, name, set.count);
+	conn_log_info(s->conn, "event=%s folder=%s to=%s count=%zu",
+		      move ? "move" : "copy", log_q(s->sel->name), log_q(name),
+		      set.count);
 	free(name);
 	if (move) {
 		/* RFC 6851 4.3: COPYUID in an untagged OK, then the

@@ -41,9 +41,9 @@ void imap_sync(struct imap_session *s, bool expunges_ok)
 	sel->sync_pending = false;
 	if (mailbox_sync(sel->box, &ch, &error) < 0) {
 		conn_log_warn(s->conn,
-			      "event=sync_failed folder=\"%s\" "
+			      "event=sync_failed folder=%s "
 			      "error=\"%s\"",
-			      sel->name, error);
+			      log_q(sel->name), error);
 		return;
 	}
 	if (ch == NULL)

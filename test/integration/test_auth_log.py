@@ -4,6 +4,7 @@ ip= field for fail2ban), control and non-UTF-8 bytes are escaped as \\xNN,
 a checkpassword program's output is captured, capped and escaped instead
 of going to the log raw, login lines carry user= once."""
 
+import base64
 import os
 import re
 import subprocess
@@ -44,13 +45,15 @@ class LogTest(unittest.TestCase):
             p.expect(r"^\+OK")
             p.cmd("PASS wrong")
             p.expect(r"^-ERR \[AUTH\]")
-            # a name with a quote, a backslash, non-UTF-8 and valid UTF-8
+            # a name with a quote, a space, non-UTF-8 and valid UTF-8
             c = d.imap()
             c.expect(r"^\* OK ")
-            c.send(b'a LOGIN "q\\"b\\\\caf\xe9 j\xc3\xb6" wrong\r\n')
+            c.cmd("a AUTHENTICATE PLAIN " + base64.b64encode(b'\0q"b caf\xe9 j\xc3\xb6\0wrong').decode())
             self.assertRegex(c.read_until_tagged("a")[-1], r"^a NO \[AUTHENTICATIONFAILED\]")
             c.cmd("b LOGIN alice secret")
             self.assertRegex(c.read_until_tagged("b")[-1], r"^b OK ")
+            c.cmd('d CREATE "x ip=fake"')
+            self.assertRegex(c.read_until_tagged("d")[-1], r"^d OK ")
             c.cmd("c LOGOUT")
             c.read_until_tagged("c")
             d.wait_log(r"event=auth_failed .*user=\"q")
@@ -64,7 +67,8 @@ class LogTest(unittest.TestCase):
             f = fields(failed[0])
             self.assertIn(("user", '"x ip=203.0.113.9"'), f)
             self.assertEqual([v for k, v in f if k == "ip"], ["127.0.0.1"], f)
-            self.assertIn(("user", '"q\\"b\\\\caf\\xe9 j\u00f6"'), fields(failed[1]))
+            self.assertIn(("user", '"q\\"b caf\\xe9 j\u00f6"'), fields(failed[1]))
+            self.assertIn('event=create folder="x ip=fake"', log)
             # every log line parses as key=value pairs: no stray text
             for line in log.splitlines():
                 if " level=" not in line:
