@@ -3,12 +3,14 @@
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "server/sandbox_private.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,13 +55,6 @@ struct sandbox_ruleset_attr {
 	 LANDLOCK_ACCESS_FS_TRUNCATE)
 #define SANDBOX_PROBE_ENV "MERPATI_SANDBOX_PROBE"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANDBOX_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANDBOX_SANITIZED 1
-#endif
-#endif
 #define SANDBOX_PROBES_MAX 16
 
 /* Rules are collected before the ruleset exists (its scopes are only
@@ -299,6 +294,8 @@ static const char *sandbox_errno_name(int err)
 		return "ECONNREFUSED";
 	case EXDEV:
 		return "EXDEV";
+	case ENOSYS:
+		return "ENOSYS";
 	default:
 		return "error";
 	}
@@ -342,6 +339,14 @@ static void sandbox_probe_one(const char *process, const char *item)
 		target = item + 6;
 		/* no O_CREAT, no O_TRUNC: opened and closed unchanged */
 		fd = open(target, O_WRONLY | O_APPEND | O_CLOEXEC);
+	} else if (strcmp(item, "unshare") == 0 ||
+		   strcmp(item, "unshare:") == 0) {
+		/* unshare(0) changes nothing; the worker's seccomp filter
+		   refuses the call */
+		op = "unshare";
+		target = "";
+		fd = -1;
+		err = unshare(0) < 0 ? errno : 0;
 	} else if (strncmp(item, "tcp:", 4) == 0) {
 		op = "tcp";
 		target = item + 4;
@@ -355,7 +360,7 @@ static void sandbox_probe_one(const char *process, const char *item)
 	}
 	if (fd >= 0)
 		close(fd);
-	else if (op[0] != 't')
+	else if (strcmp(op, "read") == 0 || strcmp(op, "write") == 0)
 		err = errno;
 	log_info("event=sandbox_probe process=%s op=%s target=\"%s\" result=%s",
 		 process, op, sandbox_quote(target, quoted, sizeof(quoted)),
@@ -417,9 +422,10 @@ static int sandbox_allow_sanitizer(struct sandbox *sb, const char **error_r)
 
 int sandbox_enter_worker(const struct config *config, const char **error_r)
 {
-	char *prefix, *dir = NULL, quoted[256];
+	char *prefix, *dir = NULL, quoted[256], seccomp[64];
+	const char *why = "";
 	struct sandbox *sb;
-	int abi;
+	int abi, sc;
 
 	if (!config->sandbox) {
 		sandbox_probe("worker");
@@ -437,25 +443,35 @@ int sandbox_enter_worker(const struct config *config, const char **error_r)
 	}
 	/* the auth channel is an inherited socket pair: no abstract names */
 	abi = sandbox_apply(sb, true, error_r);
+	if (abi < 0)
+		goto out;
+	sc = sandbox_seccomp_worker(&why, error_r);
+	if (sc < 0) {
+		abi = -1;
+		goto out;
+	}
+	snprintf(seccomp, sizeof(seccomp), "seccomp=%s%s%s%s",
+		 sc > 0 ? "on" : "off", sc > 0 ? "" : " seccomp_reason=\"", why,
+		 sc > 0 ? "" : "\"");
 	if (abi == 0)
 		log_warn(
-			"event=sandbox process=worker state=unavailable landlock_abi=%d reason=\"%s\"",
+			"event=sandbox process=worker state=unavailable landlock_abi=%d reason=\"%s\" %s",
 			sandbox_landlock_abi(),
 			sandbox_landlock_abi() == 1
 				? "Landlock ABI 1 forbids renames across directories"
-				: "kernel without Landlock");
-	else if (abi > 0 && dir == NULL)
+				: "kernel without Landlock",
+			seccomp);
+	else if (dir == NULL)
 		log_warn(
-			"event=sandbox process=worker landlock_abi=%d files=unrestricted reason=\"mail.root has no fixed directory\" tcp=%s",
-			abi, abi >= 4 ? "denied" : "unrestricted");
-	else if (abi > 0)
+			"event=sandbox process=worker landlock_abi=%d files=unrestricted reason=\"mail.root has no fixed directory\" tcp=%s %s",
+			abi, abi >= 4 ? "denied" : "unrestricted", seccomp);
+	else
 		log_info(
-			"event=sandbox process=worker landlock_abi=%d mail=\"%s\" tcp=%s scoped=%s",
+			"event=sandbox process=worker landlock_abi=%d mail=\"%s\" tcp=%s scoped=%s %s",
 			abi, sandbox_quote(dir, quoted, sizeof(quoted)),
 			abi >= 4 ? "denied" : "unrestricted",
-			abi >= 6 ? "signals,abstract_unix" : "none");
-	if (abi >= 0)
-		sandbox_probe("worker");
+			abi >= 6 ? "signals,abstract_unix" : "none", seccomp);
+	sandbox_probe("worker");
 out:
 	sandbox_free(&sb);
 	free(prefix);

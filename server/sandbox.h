@@ -22,8 +22,8 @@
  *
  * The environment variable MERPATI_SANDBOX_PROBE lets tests look from
  * inside: a space-separated list of "read:PATH", "write:PATH" (an existing
- * file, opened for writing and closed unchanged) and "tcp:HOST:PORT"
- * (IPv4); each is tried once after the sandbox is entered and logged as
+ * file, opened for writing and closed unchanged), "tcp:HOST:PORT" (IPv4)
+ * and "unshare" (unshare(0): off the worker's seccomp list); each is tried once after the sandbox is entered and logged as
  * `event=sandbox_probe process=P op=O target="T" result=ok|EACCES|...`.
  */
 #ifndef MERPATI_SANDBOX_H
@@ -82,9 +82,10 @@ char *sandbox_mail_prefix(const char *mail_root_template);
 
 /*
  * The worker's sandbox, after the privilege drop, before any thread is
- * made: with config->sandbox off it only runs the probes; otherwise it enters it and logs one
- * line (`event=sandbox process=worker landlock_abi=N ...` or
- * `state=unavailable`), then runs the probes. Returns 0, or -1 with a
+ * made: with config->sandbox off it only runs the probes; otherwise it
+ * enters it, loads the seccomp filter (sandbox_private.h), logs one line
+ * (`event=sandbox process=worker landlock_abi=N ... seccomp=on` or
+ * `state=unavailable`) and runs the probes. Returns 0, or -1 with a
  * reason (static storage): the worker must not serve then.
  */
 int sandbox_enter_worker(const struct config *config, const char **error_r);

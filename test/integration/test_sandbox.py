@@ -108,14 +108,58 @@ class TestWorker(unittest.TestCase):
         with s.start(["%s:%s" % k for k in want]) as d:
             log = d.wait_log(r"event=sandbox process=worker ")
             self.assertIn('event=sandbox process=worker landlock_abi=%d mail="%s" tcp=denied '
-                          'scoped=signals,abstract_unix' % (abi, d.mail), log)
+                          'scoped=signals,abstract_unix seccomp=' % (abi, d.mail), log)
             self.assertEqual(s.probes("worker", len(want)), want)
             # exactly one sandbox line per worker
             self.assertEqual(len(re.findall(r"event=sandbox process=worker ", log)), 1)
 
+    def test_worker_seccomp_filter(self):
+        s = Setup(sandbox="yes")
+        with s.start(["unshare"]) as d:
+            log = d.wait_log(r"event=sandbox process=worker ")
+            pid = re.search(r"merpatid\[(\d+)\]: level=info event=sandbox process=worker ", log).group(1)
+            with open("/proc/%s/status" % pid) as f:
+                status = dict(l.rstrip("\n").split(":\t", 1) for l in f if l.startswith("Seccomp"))
+            if "seccomp=off" in log:
+                # only sanitizer runtimes are let off (scripts/deps.sh
+                # installs libseccomp for every other build)
+                self.assertIn('seccomp=off seccomp_reason="sanitizer build"', log)
+                self.assertEqual(status["Seccomp"], "0")
+                self.assertEqual(s.probes("worker", 1), {("unshare", ""): "ok"})
+            else:
+                self.assertIn("seccomp=on", log)
+                self.assertEqual(status, {"Seccomp": "2", "Seccomp_filters": "1"})
+                # a call off the allow list fails as unknown
+                self.assertEqual(s.probes("worker", 1), {("unshare", ""): "ENOSYS"})
+            # and the worker serves under it: TLS, login, a message
+            c = d.pop3()
+            c.expect(r"^\+OK")
+            c.cmd("STLS")
+            c.expect(r"^\+OK")
+            c.starttls()
+            c.cmd("USER alice")
+            c.expect(r"^\+OK")
+            c.cmd("PASS secret")
+            c.expect(r"^-ERR \[SYS/TEMP\] cannot open the message$")  # the planted link
+            os.unlink(s.planted)
+            c.cmd("QUIT")
+            c.close()
+            c = d.pop3s()
+            c.expect(r"^\+OK")
+            c.cmd("USER alice")
+            c.expect(r"^\+OK")
+            c.cmd("PASS secret")
+            c.expect(r"^\+OK Logged in\.$")
+            c.cmd("LIST")
+            c.expect(r"^\+OK ")
+            self.assertEqual(c.read_multiline(), ["1 45"])
+            c.cmd("QUIT")
+            c.expect(r"^\+OK")
+
     def test_probes_succeed_without_sandbox(self):
         s = Setup(sandbox="no")
         want = {k: "ok" for k in self.worker_probes(s)}
+        want[("unshare", "")] = "ok"
         with s.start(["%s:%s" % k for k in want]) as d:
             self.assertEqual(s.probes("worker", len(want)), want)
             self.assertNotIn("event=sandbox process=", d.read_log())
