@@ -1,6 +1,7 @@
 #include "protocols/imap/imap.h"
 
 #include "lib/xalloc.h"
+#include "protocols/imap/imap_append.h"
 #include "protocols/imap/imap_auth.h"
 #include "protocols/imap/imap_parser.h"
 #include "protocols/imap/imap_private.h"
@@ -53,7 +54,13 @@ void imap_capabilities(struct imap_session *s, struct buf *out)
 		imap_auth_capabilities(s, out); /* imap_auth.c */
 		return;
 	}
-	buf_append_str(out, " LITERAL+ IDLE UIDPLUS MOVE UNSELECT CHILDREN");
+	buf_append_str(out, " LITERAL+ IDLE UIDPLUS MOVE UNSELECT CHILDREN "
+			    "MULTIAPPEND");
+	/* RFC 7889: the largest message APPEND takes */
+	buf_printf(out, " APPENDLIMIT=%llu",
+		   (unsigned long long)(s->ctx->set.append_max > 0
+						? s->ctx->set.append_max
+						: IMAP_PARSER_LITERAL_MAX));
 }
 
 size_t imap_cmd_argc(const struct imap_cmd *cmd)
@@ -158,6 +165,7 @@ int imap_session_login(struct imap_session *s, const char *user,
 	imap_parser_settings_default(&pset, true);
 	if (s->ctx->set.append_max > 0)
 		pset.literal_max = s->ctx->set.append_max;
+	pset.pause_at_literals = true; /* APPEND streams its message */
 	imap_parser_set_settings(s->parser, &pset);
 	conn_set_user(s->conn, s->user);
 	/* RFC 3501 5.4: the autologout timer is at least 30 minutes */
@@ -298,6 +306,7 @@ static void imap_parse_error(struct imap_session *s)
 	const struct imap_parser_error *e = imap_parser_error(s->parser);
 	struct buf b;
 
+	imap_append_abort(s); /* a failed APPEND stores nothing */
 	buf_init(&b, 1024);
 	imap_parser_error_reply(s->parser, &b);
 	conn_write(s->conn, b.data, b.len);
@@ -308,6 +317,21 @@ static void imap_parse_error(struct imap_session *s)
 		s->stop_reading = true;
 		conn_close(s->conn, "protocol error");
 	}
+}
+
+/* The parser paused at a literal header (after login only). */
+static void imap_literal(struct imap_session *s)
+{
+	struct imap_parser_literal li;
+
+	imap_parser_literal_info(s->parser, &li);
+	if (strv_eq_cstr_ci(li.name, "APPEND")) {
+		imap_append_literal(s); /* streamed to tmp/ */
+		return;
+	}
+	/* anything else is kept in memory, within the parser's limits */
+	if (imap_parser_literal_accept(s->parser, NULL, NULL) < 0)
+		imap_parse_error(s);
 }
 
 static void imap_process(void *session)
@@ -336,10 +360,7 @@ static void imap_process(void *session)
 			conn_write_str(s->conn, "+ OK\r\n");
 			break;
 		case IMAP_PARSER_LITERAL:
-			/* keep it in memory, within the parser's limits */
-			if (imap_parser_literal_accept(s->parser, NULL, NULL) <
-			    0)
-				imap_parse_error(s);
+			imap_literal(s);
 			break;
 		case IMAP_PARSER_COMMAND:
 			if (!imap_run(s))
@@ -367,6 +388,7 @@ static void imap_free(void *session)
 	struct imap_session *s = session;
 
 	imap_cmd_end(s);
+	imap_append_abort(s);
 	imap_auth_session_free(s); /* imap_auth.c */
 	imap_session_unselect(s);
 	maildir_free(&s->store);

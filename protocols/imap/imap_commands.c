@@ -1,5 +1,6 @@
 /* The command table, and the commands that need no mailbox: CAPABILITY,
    NOOP, LOGOUT, STARTTLS, CHECK (RFC 3501 6.1, 6.2.1, 6.4.1). */
+#include "protocols/imap/imap_append.h"
 #include "protocols/imap/imap_auth.h"	/* LOGIN, AUTHENTICATE */
 #include "protocols/imap/imap_folder.h" /* LIST ... STATUS */
 #include "protocols/imap/imap_idle.h"
@@ -94,6 +95,7 @@ const struct imap_command imap_commands[] = {
 	{"LIST", IMAP_IN_LOGGED_IN, 0, imap_cmd_list},
 	{"LSUB", IMAP_IN_LOGGED_IN, 0, imap_cmd_lsub},
 	{"STATUS", IMAP_IN_LOGGED_IN, 0, imap_cmd_status},
+	{"APPEND", IMAP_IN_LOGGED_IN, 0, imap_cmd_append},
 	{"CHECK", IMAP_IN_SELECTED, 0, cmd_check},
 	{"CLOSE", IMAP_IN_SELECTED, 0, imap_cmd_close},
 	{"UNSELECT", IMAP_IN_SELECTED, 0, imap_cmd_unselect},

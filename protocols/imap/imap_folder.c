@@ -40,30 +40,37 @@ static char *decode_name(struct imap_session *s, struct strv raw,
 	return out;
 }
 
+int imap_folder_name(struct imap_session *s, struct strv raw, char **name_r,
+		     const char **error_r)
+{
+	char *name = decode_name(s, raw, error_r);
+
+	if (name == NULL)
+		return -1;
+	if (mailbox_name_is_inbox(name)) {
+		free(name);
+		name = xstrdup("INBOX");
+	} else if (mailbox_name_validate(name, IMAP_SEPARATOR, error_r) < 0) {
+		free(name);
+		return -1;
+	}
+	*name_r = name;
+	return 0;
+}
+
 int imap_folder_arg(struct imap_cmd *cmd, size_t i, char **name_r)
 {
 	struct strv raw;
 	const char *error = NULL;
-	char *name;
 
 	if (!imap_arg_get_mailbox(imap_cmd_arg(cmd, i), &raw)) {
 		imap_reply(cmd, "BAD", "Missing or invalid mailbox name");
 		return -1;
 	}
-	name = decode_name(cmd->s, raw, &error);
-	if (name == NULL) {
+	if (imap_folder_name(cmd->s, raw, name_r, &error) < 0) {
 		imap_reply(cmd, "NO", "[CANNOT] %s", error);
 		return -1;
 	}
-	if (mailbox_name_is_inbox(name)) {
-		free(name);
-		name = xstrdup("INBOX");
-	} else if (mailbox_name_validate(name, IMAP_SEPARATOR, &error) < 0) {
-		free(name);
-		imap_reply(cmd, "NO", "[CANNOT] %s", error);
-		return -1;
-	}
-	*name_r = name;
 	return 0;
 }
 

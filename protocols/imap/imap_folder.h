@@ -22,6 +22,10 @@
  */
 int imap_folder_arg(struct imap_cmd *cmd, size_t i, char **name_r);
 
+/* The same for a name already read: 0, or -1 with a reason for NO. */
+int imap_folder_name(struct imap_session *s, struct strv raw, char **name_r,
+		     const char **error_r);
+
 /*
  * LIST pattern matching (RFC 3501 6.3.8): "*" matches anything, "%"
  * anything but the separator. INBOX matches case-insensitively.

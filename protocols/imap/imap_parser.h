@@ -228,6 +228,13 @@ struct imap_parser_literal {
 void imap_parser_literal_info(const struct imap_parser *p,
 			      struct imap_parser_literal *info_r);
 
+/* Top-level argument i of the command, among those complete before the
+   literal the parser paused at (i < info.top_index); NULL past them.
+   APPEND reads its mailbox, flags and date here before taking the
+   message. Valid while paused. */
+const struct imap_arg *imap_parser_literal_top_arg(const struct imap_parser *p,
+						   size_t i);
+
 /* Called with each chunk of a streamed literal, in order; the chunks add
    up to its size exactly once the command completes. */
 typedef void imap_parser_sink_fn(void *ctx, const void *data, size_t len);

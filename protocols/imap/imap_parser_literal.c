@@ -161,6 +161,17 @@ void imap_parser_literal_info(const struct imap_parser *p,
 	};
 }
 
+const struct imap_arg *imap_parser_literal_top_arg(const struct imap_parser *p,
+						   size_t i)
+{
+	const struct imap_arg *a;
+
+	assert(p->state == IMAP_PARSER_ST_LIT_PAUSE);
+	for (a = p->frames[0].first; a != NULL && i > 0; a = a->next)
+		i--;
+	return a;
+}
+
 int imap_parser_literal_accept(struct imap_parser *p, imap_parser_sink_fn *sink,
 			       void *ctx)
 {

@@ -127,6 +127,8 @@ struct imap_session {
 	struct imap_selected *sel; /* SELECTED state only */
 	unsigned enabled;	   /* enum imap_enabled */
 	struct imap_auth *auth;	   /* imap_auth.c, NULL until first used */
+	/* imap_append.c: messages of an APPEND being streamed to tmp/ */
+	struct imap_append *append;
 	/* STARTTLS: nothing is read until the handshake is done */
 	bool starttls_pending;
 	bool stop_reading; /* LOGOUT, fatal parser error */
