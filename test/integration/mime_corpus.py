@@ -318,6 +318,9 @@ def structured(rng, i):
     m.append(("cr-eoh", "Subject: x\n\r\r\nbody\n"))
     m.append(("long-header-line", "Subject: " + "y" * 20000 +
               "\nX-Long: " + "z " * 30000 + "\n\nbody\n"))
+    m.append(("long-header-words", "Subject: " + "word " * 4000 +
+              "\nTo: " + ", ".join("u%d@example.com" % n
+                                   for n in range(900)) + "\n\nbody\n"))
     m.append(("long-body-lines", env + multipart("lb", [
         [["Content-Type: text/plain"], "a" * 70000 + "\n" + "b" * 5 +
          "\n"], [["Content-Type: text/plain"], "-" * 200 + "\n"]])))
