@@ -702,6 +702,78 @@ out:
 	return ret;
 }
 
+/*
+ * Another process synced the folder and wrote an index that agrees with
+ * the folder as it is now: the snapshot moves to that index, with the
+ * changes found by comparing the two (O(messages) in memory, no scan, no
+ * lock). Returns false when a real sync is needed.
+ */
+static bool sync_from_index(struct mailbox *box)
+{
+	const struct mindex_hdr *hdr;
+	const struct mailbox_rec *ov = NULL;
+	struct mailbox_rec tmp;
+	struct mindex *ix;
+	unsigned o = 0, old_count = box->count;
+	uint32_t uidnext, old_max;
+
+	if (box->recs != NULL || box->index == NULL)
+		return false;
+	ix = mailbox_index_current(box, &uidnext);
+	if (ix == NULL)
+		return false;
+	hdr = mindex_header(ix);
+	if (hdr->uidvalidity != box->uidvalidity)
+		goto fallback;
+	old_max = old_count > 0
+			  ? mailbox_rec_view(box, old_count - 1, &tmp)->uid
+			  : 0;
+	changes_reset(box);
+	for (uint32_t i = 0; i < hdr->count; i++) {
+		struct mindex_rec r;
+
+		mindex_get(ix, i, &r);
+		while (o < old_count &&
+		       (ov = mailbox_rec_view(box, o, &tmp))->uid < r.uid) {
+			change_expunged(box, ov->uid, o);
+			o++;
+		}
+		if (o < old_count && ov->uid == r.uid) {
+			if ((r.flags & MAILDIR_FLAGS_ALL) != ov->flags ||
+			    r.keywords != ov->keywords)
+				change_flags(box, r.uid);
+			o++;
+		} else if (r.uid <= old_max) {
+			goto fallback; /* new below old: not ours to explain */
+		} else if (box->changes.new_count++ == 0) {
+			box->changes.first_new = i;
+		}
+	}
+	while (o < old_count) {
+		change_expunged(box, mailbox_rec_view(box, o, &tmp)->uid, o);
+		o++;
+	}
+	if (box->changes.new_count == 0)
+		box->changes.first_new = hdr->count;
+	/* the arrays may have moved while growing */
+	box->changes.expunged_uids = box->exp_uids;
+	box->changes.expunged_idx = box->exp_idx;
+	box->changes.flags_changed_uids = box->flag_uids;
+	mailbox_recs_free(box);
+	mindex_free(&box->index);
+	box->index = ix;
+	box->count = hdr->count;
+	box->uidnext = uidnext;
+	if (hdr->highest_modseq > box->highest_modseq)
+		box->highest_modseq = hdr->highest_modseq;
+	return true;
+fallback:
+	mindex_free(&ix);
+	changes_reset(box);
+	box->scan_valid = false;
+	return false;
+}
+
 int mailbox_sync(struct mailbox *box, const struct mailbox_changes **changes_r,
 		 const char **error_r)
 {
@@ -710,6 +782,12 @@ int mailbox_sync(struct mailbox *box, const struct mailbox_changes **changes_r,
 
 	if (sync_unchanged(box)) {
 		changes_reset(box);
+		if (changes_r != NULL)
+			*changes_r = &box->changes;
+		return 0;
+	}
+	if (sync_from_index(box)) {
+		mailbox_keywords_refresh(box);
 		if (changes_r != NULL)
 			*changes_r = &box->changes;
 		return 0;

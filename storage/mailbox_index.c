@@ -478,7 +478,7 @@ static void snapshot_from(struct mailbox *box, struct mindex *ix,
 	set_index(box, ix);
 }
 
-bool mailbox_index_open_fast(struct mailbox *box)
+struct mindex *mailbox_index_current(struct mailbox *box, uint32_t *uidnext_r)
 {
 	char path[PATH_MAX];
 	struct mindex_stamp now;
@@ -488,31 +488,27 @@ bool mailbox_index_open_fast(struct mailbox *box)
 	time_t newest;
 
 	snprintf(path, sizeof(path), "%s/" UIDLIST_FILE, box->path);
-	if (box->count != 0 || !dir_stat(box->path, "new", &now.new_mtime) ||
+	if (!dir_stat(box->path, "new", &now.new_mtime) ||
 	    !dir_stat(box->path, "cur", &now.cur_mtime) || stat(path, &st) < 0)
-		return false;
+		return NULL;
 	now.uidlist_mtime = st.st_mtim;
 	now.uidlist_ino = (uint64_t)st.st_ino;
 	now.uidlist_size = (uint64_t)st.st_size;
 	if (uidlist_peek(path, &uidvalidity, &uidnext) <= 0)
-		return false;
+		return NULL;
 	ix = index_load(box);
 	if (ix == NULL)
-		return false;
+		return NULL;
 	newest = now.new_mtime.tv_sec > now.cur_mtime.tv_sec
 			 ? now.new_mtime.tv_sec
 			 : now.cur_mtime.tv_sec;
 	if (!mindex_agrees(ix, uidvalidity, uidnext, &now) ||
-	    !settled(mindex_header(ix)->built_at, &now)) {
+	    !settled(mindex_header(ix)->built_at, &now) ||
+	    /* new/ files want moving: that needs a real sync */
+	    mindex_any_in_new(ix)) {
 		mindex_free(&ix);
-		return false;
+		return NULL;
 	}
-	/* new/ files want moving: that needs a real sync */
-	if (mindex_any_in_new(ix)) {
-		mindex_free(&ix);
-		return false;
-	}
-	snapshot_from(box, ix, uidnext);
 	/* the cheap "nothing changed" test of the next sync works from here */
 	box->new_mtime = now.new_mtime;
 	box->cur_mtime = now.cur_mtime;
@@ -522,6 +518,19 @@ bool mailbox_index_open_fast(struct mailbox *box)
 	box->uidlist_sig.size = st.st_size;
 	box->uidlist_sig.mtime = st.st_mtim;
 	box->scan_valid = true;
+	*uidnext_r = uidnext;
+	return ix;
+}
+
+bool mailbox_index_open_fast(struct mailbox *box)
+{
+	struct mindex *ix;
+	uint32_t uidnext;
+
+	if (box->count != 0 ||
+	    (ix = mailbox_index_current(box, &uidnext)) == NULL)
+		return false;
+	snapshot_from(box, ix, uidnext);
 	return true;
 }
 

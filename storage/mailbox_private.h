@@ -123,6 +123,14 @@ int mailbox_index_store(struct mailbox *box, bool locked,
  */
 bool mailbox_index_open_fast(struct mailbox *box);
 
+/*
+ * The index on disk when it agrees with the folder as it is now (the same
+ * rules), with the UID list's next UID; NULL otherwise. On success the
+ * cheap "nothing changed" test of the next sync is primed with what was
+ * checked.
+ */
+struct mindex *mailbox_index_current(struct mailbox *box, uint32_t *uidnext_r);
+
 /* Under the lock, before new files get UIDs: when the index on disk (same
  * UIDVALIDITY) saw UIDs up to a higher next UID than the list says (a list
  * restored or rolled back), the list's next UID is raised to it, so that

@@ -524,6 +524,67 @@ static void test_uidlist_from_index(void **state)
 	uidlist_free(&list);
 }
 
+/* One session's sync writes the index; another session's sync then moves
+ * to it by comparing the two indexes, without scanning the folder. */
+static void test_sync_from_index(void **state)
+{
+	struct fixture *f = *state;
+	struct mailbox *box = three(f), *a, *b;
+	const struct mailbox_changes *ch;
+	char from[PATH_MAX * 2], to[PATH_MAX * 2], hidden[PATH_MAX + 64];
+	time_t past = time(NULL) - 100;
+	uint64_t high;
+	FILE *fp;
+
+	settle(f, past);
+	(void)sync_box(box);
+	mailbox_free(&box);
+	a = open_box(f);
+	b = open_box(f);
+	high = mailbox_highest_modseq(b);
+	/* outside: one file renamed with new flags, one deleted, one added */
+	path_of(f, a, 1, from, sizeof(from));
+	snprintf(to, sizeof(to), "%s", from);
+	strcpy(strstr(to, ":2,"), ":2,F");
+	assert_int_equal(rename(from, to), 0);
+	path_of(f, a, 2, from, sizeof(from));
+	assert_int_equal(unlink(from), 0);
+	snprintf(to, sizeof(to), "%s/cur/1800000000.M5P5.added:2,S", f->root);
+	fp = fopen(to, "w");
+	fputs("Subject: added\n\nx\n", fp);
+	fclose(fp);
+	settle(f, past + 10);
+	ch = sync_box(a); /* scans, writes the index */
+	assert_int_equal(ch->expunged_count, 1);
+	assert_int_equal(ch->new_count, 1);
+	/* a file behind the stamp's back: b must not see it */
+	snprintf(hidden, sizeof(hidden), "%s/cur/1800000001.M6P6.hidden:2,",
+		 f->root);
+	fp = fopen(hidden, "w");
+	fputs("Subject: hidden\n\nx\n", fp);
+	fclose(fp);
+	settle(f, past + 10);
+	ch = sync_box(b);
+	assert_int_equal(mailbox_count(b), 3);
+	assert_int_equal(ch->expunged_count, 1);
+	assert_int_equal(ch->expunged_uids[0], 2);
+	assert_int_equal(ch->expunged_idx[0], 1);
+	assert_int_equal(ch->flags_changed_count, 1);
+	assert_int_equal(ch->flags_changed_uids[0], 1);
+	assert_int_equal(ch->new_count, 1);
+	assert_int_equal(ch->first_new, 2);
+	assert_true(modseq_of(b, 1) > high);
+	assert_true(modseq_of(b, 4) > high);
+	assert_int_equal(mailbox_highest_modseq(b), mailbox_highest_modseq(a));
+	/* nothing more: the next sync is the cheap one */
+	ch = sync_box(b);
+	assert_int_equal(ch->expunged_count + ch->new_count +
+				 ch->flags_changed_count,
+			 0);
+	mailbox_free(&a);
+	mailbox_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -542,6 +603,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_warm_after_settling, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_uidlist_from_index, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sync_from_index, setup,
 						teardown),
 	};
 
