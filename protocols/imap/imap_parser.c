@@ -652,7 +652,8 @@ int imap_parser_feed(struct imap_parser *p, const void *data, size_t len,
 			continue;
 		case IMAP_PARSER_ST_LIT_DATA:
 			if (p->lit_left == 0) {
-				imap_parser_literal_data(p, in + pos, 0, &r);
+				/* no pointer arithmetic: data may be NULL */
+				imap_parser_literal_data(p, NULL, 0, &r);
 				continue;
 			}
 			if (pos == len)

@@ -697,6 +697,18 @@ static void test_feed_contract(void **state)
 	assert_int_equal(imap_parser_feed(p, "c NOOP\r\n", 8, &used),
 			 IMAP_PARSER_COMMAND);
 
+	/* an empty literal completes without bytes; NULL, 0 is valid input */
+	assert_int_equal(imap_parser_feed(p, "e X {0}\r\n", 9, &used),
+			 IMAP_PARSER_CONTINUE);
+	assert_int_equal(imap_parser_feed(p, NULL, 0, &used), IMAP_PARSER_MORE);
+	assert_int_equal(used, 0);
+	assert_int_equal(imap_parser_feed(p, "\r\n", 2, &used),
+			 IMAP_PARSER_COMMAND);
+	assert_int_equal(
+		imap_arg_literal_size(imap_arg_at(imap_parser_args(p), 0)), 0);
+	assert_int_equal(imap_arg_type(imap_arg_at(imap_parser_args(p), 0)),
+			 IMAP_ARG_LITERAL);
+
 	/* error reply into a full buffer leaves it as it was */
 	{
 		struct buf b;
