@@ -420,6 +420,26 @@ static int sandbox_allow_sanitizer(struct sandbox *sb, const char **error_r)
 #endif
 }
 
+/* iconv loads a charset's module on first use (SEARCH converts bodies and
+   encoded words to UTF-8): glibc's gconv directories, read-only. */
+static int sandbox_allow_gconv(struct sandbox *sb, const char **error_r)
+{
+	static const char *const dirs[] = {
+		"/usr/lib/x86_64-linux-gnu/gconv",
+		"/usr/lib/aarch64-linux-gnu/gconv",
+		"/usr/lib/i386-linux-gnu/gconv",
+		"/usr/lib64/gconv",
+		"/usr/lib/gconv",
+	};
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if (stat(dirs[i], &st) == 0 && S_ISDIR(st.st_mode) &&
+		    sandbox_allow(sb, dirs[i], SANDBOX_READ, error_r) < 0)
+			return -1;
+	return 0;
+}
+
 int sandbox_enter_worker(const struct config *config, const char **error_r)
 {
 	char *prefix, *dir = NULL, quoted[256], seccomp[64];
@@ -437,6 +457,7 @@ int sandbox_enter_worker(const struct config *config, const char **error_r)
 	sb = sandbox_new(dir != NULL);
 	if ((dir != NULL &&
 	     sandbox_allow(sb, dir, SANDBOX_READ_WRITE, error_r) < 0) ||
+	    sandbox_allow_gconv(sb, error_r) < 0 ||
 	    sandbox_allow_sanitizer(sb, error_r) < 0) {
 		abi = -1;
 		goto out;

@@ -5,6 +5,7 @@
 #include "protocols/imap/imap_folder.h" /* LIST ... STATUS */
 #include "protocols/imap/imap_idle.h"
 #include "protocols/imap/imap_private.h"
+#include "protocols/imap/imap_search.h" /* SEARCH */
 #include "protocols/imap/imap_select.h" /* SELECT ... EXPUNGE */
 #include "protocols/imap/imap_store.h"	/* STORE COPY MOVE */
 
@@ -107,5 +108,7 @@ const struct imap_command imap_commands[] = {
 	 imap_cmd_copy},
 	{"MOVE", IMAP_IN_SELECTED, IMAP_CMDF_UID, imap_cmd_move},
 	{"IDLE", IMAP_IN_LOGGED_IN, 0, imap_cmd_idle},
+	{"SEARCH", IMAP_IN_SELECTED, IMAP_CMDF_SEQ | IMAP_CMDF_UID,
+	 imap_cmd_search},
 	{NULL, 0, 0, NULL},
 };
