@@ -1,8 +1,8 @@
 #include "server/conn.h"
 
 #include "lib/xalloc.h"
+#include "server/conn_layer.h"
 #include "server/conn_server.h"
-#include "server/tls.h"
 
 #include <arpa/inet.h>
 #include <assert.h>
@@ -41,9 +41,11 @@ struct conn {
 	void *session;
 
 	struct tls_creds *creds; /* NULL: no TLS available */
-	gnutls_session_t tls;
+	/* the transport stack's top (conn_layer.h): all socket I/O */
+	struct conn_layer *layer;
+	struct conn_layer *tls; /* the TLS layer inside it, or NULL */
 	enum conn_tls_state tls_state;
-	bool tls_send_again; /* last gnutls_record_send gave EAGAIN */
+	bool unflushed; /* a layer holds output not on the socket yet */
 
 	unsigned timeout;    /* seconds */
 	size_t line_len;     /* bytes of the last peeked line incl. LF */
@@ -125,9 +127,10 @@ static void conn_destroy(struct conn *c)
 	ev_timer_stop(c->loop, &c->login);
 	ev_timer_stop(c->loop, &c->kick);
 	ev_timer_stop(c->loop, &c->linger);
-	if (c->tls != NULL && c->tls_state == CONN_TLS_ACTIVE)
-		(void)gnutls_bye(c->tls, GNUTLS_SHUT_WR);
-	tls_session_free(&c->tls);
+	if (c->tls_state == CONN_TLS_ACTIVE)
+		conn_layer_shutdown(c->layer);
+	conn_layer_free(&c->layer);
+	c->tls = NULL;
 	tls_creds_unref(&c->creds);
 	close(c->fd);
 	if (c->prev != NULL)
@@ -161,45 +164,59 @@ static void conn_fail(struct conn *c, const char *what, const char *error)
 	c->dead = true;
 }
 
-/* Sends what can be sent. Returns 0 (maybe partial), -1 on a fatal error. */
+/* What failed, for the log: "recv"/"send" on the socket, "tls_recv",
+   "deflate_send", ... above it. */
+static const char *conn_io_what(const struct conn *c, bool send)
+{
+	const char *name = conn_layer_name(c->layer);
+
+	if (strcmp(name, "tls") == 0)
+		return send ? "tls_send" : "tls_recv";
+	if (strcmp(name, "deflate") == 0)
+		return send ? "deflate_send" : "deflate_recv";
+	return send ? "send" : "recv";
+}
+
+/* Sends what can be sent, and has the layers flush what they hold.
+   Returns 0 (maybe partial), -1 on a fatal error. */
 static int conn_flush(struct conn *c)
 {
+	int ret;
+
 	if (c->tls_state == CONN_TLS_HANDSHAKE)
 		return 0; /* the handshake owns both watchers */
 	while (c->out.len > 0) {
-		ssize_t n;
+		ssize_t n = conn_layer_write(c->layer, c->out.data, c->out.len);
 
-		if (c->tls_state == CONN_TLS_ACTIVE) {
-			n = c->tls_send_again
-				    ? gnutls_record_send(c->tls, NULL, 0)
-				    : gnutls_record_send(c->tls, c->out.data,
-							 c->out.len);
-			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED) {
-				c->tls_send_again = true;
-				ev_io_start(c->loop, &c->wio);
-				return 0;
-			}
-			c->tls_send_again = false;
-			if (n < 0) {
-				conn_fail(c, "tls_send",
-					  gnutls_strerror((int)n));
-				return -1;
-			}
-		} else {
-			n = send(c->fd, c->out.data, c->out.len, MSG_NOSIGNAL);
-			if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-				ev_io_start(c->loop, &c->wio);
-				return 0;
-			}
-			if (n < 0) {
-				conn_fail(c, "send", strerror(errno));
-				return -1;
-			}
+		if (n == CONN_LAYER_AGAIN) {
+			c->unflushed = true;
+			ev_io_start(c->loop, &c->wio);
+			return 0;
+		}
+		if (n < 0) {
+			conn_fail(c, conn_io_what(c, true),
+				  conn_layer_error(c->layer));
+			return -1;
 		}
 		buf_consume(&c->out, (size_t)n);
 	}
-	ev_io_stop(c->loop, &c->wio);
+	ret = conn_layer_flush(c->layer);
+	if (ret < 0) {
+		conn_fail(c, conn_io_what(c, true), conn_layer_error(c->layer));
+		return -1;
+	}
+	c->unflushed = ret == 0;
+	if (c->unflushed)
+		ev_io_start(c->loop, &c->wio);
+	else
+		ev_io_stop(c->loop, &c->wio);
 	return 0;
+}
+
+/* True when everything written has left through the socket. */
+static bool conn_all_sent(const struct conn *c)
+{
+	return c->out.len == 0 && !c->unflushed;
 }
 
 /* Reads what is there into the input buffer. Returns bytes read, 0 when
@@ -215,25 +232,13 @@ static ssize_t conn_read_some(struct conn *c)
 
 		if (p == NULL)
 			break; /* input buffer full: stop reading for now */
-		if (c->tls_state == CONN_TLS_ACTIVE) {
-			n = gnutls_record_recv(c->tls, p, avail);
-			if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
-				break;
-			if (n == GNUTLS_E_REHANDSHAKE)
-				continue;
-			if (n < 0) {
-				conn_fail(c, "tls_recv",
-					  gnutls_strerror((int)n));
-				return -1;
-			}
-		} else {
-			n = recv(c->fd, p, avail, 0);
-			if (n < 0 && (errno == EAGAIN || errno == EINTR))
-				break;
-			if (n < 0) {
-				conn_fail(c, "recv", strerror(errno));
-				return -1;
-			}
+		n = conn_layer_read(c->layer, p, avail);
+		if (n == CONN_LAYER_AGAIN)
+			break;
+		if (n < 0) {
+			conn_fail(c, conn_io_what(c, false),
+				  conn_layer_error(c->layer));
+			return -1;
 		}
 		if (n == 0) {
 			c->eof = true;
@@ -241,9 +246,9 @@ static ssize_t conn_read_some(struct conn *c)
 		}
 		buf_commit(&c->in, (size_t)n);
 		total += (size_t)n;
-		/* GnuTLS may hold decrypted bytes the socket will not announce */
-		if (c->tls_state == CONN_TLS_ACTIVE &&
-		    gnutls_record_check_pending(c->tls) > 0)
+		/* a layer (GnuTLS, zlib) may hold bytes the socket will not
+		   announce */
+		if (conn_layer_read_pending(c->layer))
 			continue;
 		if ((size_t)n < avail)
 			break;
@@ -287,10 +292,9 @@ static void conn_update_read_watcher(struct conn *c)
 		return;
 	}
 	ev_io_start(c->loop, &c->rio);
-	/* A full input buffer stopped conn_read_some() with decrypted bytes
-	   left inside GnuTLS: the socket will not announce them again. */
-	if (c->tls_state == CONN_TLS_ACTIVE &&
-	    gnutls_record_check_pending(c->tls) > 0)
+	/* A full input buffer stopped conn_read_some() with bytes left
+	   inside a layer (GnuTLS): the socket will not announce them again. */
+	if (conn_layer_read_pending(c->layer))
 		ev_feed_event(c->loop, &c->rio, EV_READ);
 }
 
@@ -316,7 +320,7 @@ static void conn_settle(struct conn *c)
 		c->output_blocked = false;
 		ev_timer_start(c->loop, &c->kick);
 	}
-	if (c->tls_state == CONN_TLS_FLUSH_BEFORE && c->out.len == 0)
+	if (c->tls_state == CONN_TLS_FLUSH_BEFORE && conn_all_sent(c))
 		conn_start_handshake(c);
 	if (c->freed)
 		return;
@@ -332,7 +336,7 @@ static void conn_settle(struct conn *c)
 		(void)conn_flush(c);
 	}
 	if (c->closing) {
-		if (c->out.len == 0 || c->dead) {
+		if (conn_all_sent(c) || c->dead) {
 			conn_destroy(c);
 			return;
 		}
@@ -363,10 +367,11 @@ static void conn_open_session(struct conn *c, void *ctx)
 
 static void conn_handshake_step(struct conn *c)
 {
-	int ret = gnutls_handshake(c->tls);
+	bool want_write;
+	int ret = conn_layer_tls_handshake(c->tls, &want_write);
 
-	if (ret == GNUTLS_E_AGAIN || ret == GNUTLS_E_INTERRUPTED) {
-		if (gnutls_record_get_direction(c->tls) == 1) {
+	if (ret == 0) {
+		if (want_write) {
 			ev_io_start(c->loop, &c->wio);
 			ev_io_stop(c->loop, &c->rio);
 		} else {
@@ -377,7 +382,7 @@ static void conn_handshake_step(struct conn *c)
 	}
 	if (ret < 0) {
 		conn_log_info(c, "event=tls_failed error=\"%s\"",
-			      gnutls_strerror(ret));
+			      conn_layer_error(c->tls));
 		c->dead = true; /* nothing can be sent any more */
 		conn_close(c, "tls handshake failed");
 		return;
@@ -385,8 +390,8 @@ static void conn_handshake_step(struct conn *c)
 	c->tls_state = CONN_TLS_ACTIVE;
 	ev_io_stop(c->loop, &c->wio);
 	conn_log_info(c, "event=tls tls=%s cipher=%s",
-		      tls_session_version(c->tls),
-		      gnutls_cipher_get_name(gnutls_cipher_get(c->tls)));
+		      conn_layer_tls_version(c->tls),
+		      conn_layer_tls_cipher(c->tls));
 	ev_timer_set(&c->idle, 0., c->timeout);
 	ev_timer_again(c->loop, &c->idle);
 	/* the greeting (implicit TLS) or the front-end's next step */
@@ -407,12 +412,14 @@ static void conn_start_handshake(struct conn *c)
 		conn_close(c, "plaintext pipelined after STARTTLS");
 		return;
 	}
-	if (tls_session_new(c->creds, c->fd, &c->tls, &error) < 0) {
+	c->tls = conn_layer_tls_new(c->layer, c->creds, &error);
+	if (c->tls == NULL) {
 		conn_log_error(c, "event=tls_failed error=\"%s\"", error);
 		c->dead = true;
 		conn_close(c, "tls session");
 		return;
 	}
+	c->layer = c->tls;
 	c->tls_state = CONN_TLS_HANDSHAKE;
 	ev_timer_set(&c->idle, 0., CONN_HANDSHAKE_TIMEOUT);
 	ev_timer_again(c->loop, &c->idle);
@@ -530,6 +537,7 @@ struct conn *conn_new(struct ev_loop *loop, int fd,
 	c->loopback = addr_is_loopback(c->ip);
 	buf_init(&c->in, limits->input_max);
 	buf_init(&c->out, BUF_UNLIMITED);
+	c->layer = conn_layer_plain_new(fd);
 	conn_update_prefix(c);
 
 	ev_io_init(&c->rio, conn_rio_cb, fd, EV_READ);
