@@ -29,6 +29,7 @@ struct msg_stream {
 	int fd;
 	enum msg_part part;
 	uint64_t offset, length, max_lines;
+	uint64_t file_start, file_end; /* msg_stream_set_file_range() */
 	struct stream_state st;
 	char buf[STREAM_BUF_SIZE]; /* read-ahead at buf_off */
 	off_t buf_off;
@@ -43,6 +44,7 @@ struct msg_stream *msg_stream_new_fd(int fd, enum msg_part part)
 	s->part = part;
 	s->length = UINT64_MAX;
 	s->max_lines = UINT64_MAX;
+	s->file_end = UINT64_MAX;
 	s->st.prev = '\n';
 	return s;
 }
@@ -65,6 +67,15 @@ void msg_stream_set_range(struct msg_stream *s, uint64_t offset,
 	s->length = length;
 }
 
+void msg_stream_set_file_range(struct msg_stream *s, uint64_t start,
+			       uint64_t end)
+{
+	s->part = MSG_PART_WHOLE;
+	s->file_start = start;
+	s->file_end = end;
+	s->st.file_off = (off_t)start;
+}
+
 void msg_stream_set_body_lines(struct msg_stream *s, uint64_t lines)
 {
 	s->max_lines = lines;
@@ -84,15 +95,27 @@ void msg_stream_free(struct msg_stream **sp)
 	*sp = NULL;
 }
 
+/* Bytes of the read-ahead at st->file_off within the file range. */
+static ssize_t clip(const struct msg_stream *s, const struct stream_state *st,
+		    ssize_t avail)
+{
+	uint64_t left = s->file_end - (uint64_t)st->file_off;
+
+	return (uint64_t)avail > left ? (ssize_t)left : avail;
+}
+
 /* Makes the read-ahead cover st->file_off. Returns the bytes available
    there (0 at the end of the file) or -1 on a read error. */
 static ssize_t fill(struct msg_stream *s, const struct stream_state *st)
 {
 	ssize_t n;
 
+	if ((uint64_t)st->file_off >= s->file_end)
+		return 0;
 	if (st->file_off >= s->buf_off &&
 	    st->file_off < s->buf_off + (off_t)s->buf_len)
-		return s->buf_off + (off_t)s->buf_len - st->file_off;
+		return clip(s, st,
+			    s->buf_off + (off_t)s->buf_len - st->file_off);
 	do {
 		n = pread(s->fd, s->buf, sizeof(s->buf), st->file_off);
 	} while (n < 0 && errno == EINTR);
@@ -100,7 +123,7 @@ static ssize_t fill(struct msg_stream *s, const struct stream_state *st)
 		return -1;
 	s->buf_off = st->file_off;
 	s->buf_len = (size_t)n;
-	return n;
+	return clip(s, st, n);
 }
 
 /* True when the part is over before the next input byte. */
@@ -268,6 +291,7 @@ int msg_stream_size(struct msg_stream *s, uint64_t *size_r,
 
 	memset(&st, 0, sizeof(st));
 	st.prev = '\n';
+	st.file_off = (off_t)s->file_start;
 	do {
 		n = produce(s, &st, NULL, 1u << 30, error_r);
 		if (n < 0)

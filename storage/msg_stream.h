@@ -46,6 +46,15 @@ struct msg_stream *msg_stream_new_fd(int fd, enum msg_part part);
 void msg_stream_set_range(struct msg_stream *stream, uint64_t offset,
 			  uint64_t length);
 
+/*
+ * Only the file bytes [start, end) (one MIME part, or its header or body,
+ * by mime.h's physical offsets), read as a WHOLE part: start must be at
+ * the beginning of a line. Combines with msg_stream_set_range(), which
+ * then counts converted bytes of this slice. Call before the first read.
+ */
+void msg_stream_set_file_range(struct msg_stream *stream, uint64_t start,
+			       uint64_t end);
+
 /* Ends the body after `lines` lines (POP3 TOP); for WHOLE parts. */
 void msg_stream_set_body_lines(struct msg_stream *stream, uint64_t lines);
 

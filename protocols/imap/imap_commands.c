@@ -1,7 +1,8 @@
 /* The command table, and the commands that need no mailbox: CAPABILITY,
    NOOP, LOGOUT, STARTTLS, CHECK (RFC 3501 6.1, 6.2.1, 6.4.1). */
 #include "protocols/imap/imap_append.h"
-#include "protocols/imap/imap_auth.h"	/* LOGIN, AUTHENTICATE */
+#include "protocols/imap/imap_auth.h" /* LOGIN, AUTHENTICATE */
+#include "protocols/imap/imap_fetch.h"
 #include "protocols/imap/imap_folder.h" /* LIST ... STATUS */
 #include "protocols/imap/imap_idle.h"
 #include "protocols/imap/imap_private.h"
@@ -104,6 +105,8 @@ const struct imap_command imap_commands[] = {
 	{"EXPUNGE", IMAP_IN_SELECTED, IMAP_CMDF_UID_ONLY, imap_cmd_uid_expunge},
 	{"STORE", IMAP_IN_SELECTED, IMAP_CMDF_SEQ | IMAP_CMDF_UID,
 	 imap_cmd_store},
+	{"FETCH", IMAP_IN_SELECTED, IMAP_CMDF_SEQ | IMAP_CMDF_UID,
+	 imap_cmd_fetch},
 	{"COPY", IMAP_IN_SELECTED, IMAP_CMDF_SEQ | IMAP_CMDF_UID,
 	 imap_cmd_copy},
 	{"MOVE", IMAP_IN_SELECTED, IMAP_CMDF_UID, imap_cmd_move},

@@ -1,0 +1,553 @@
+#include "protocols/imap/imap_fetch.h"
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "protocols/imap/imap_bodystructure.h"
+#include "protocols/imap/imap_date.h"
+#include "protocols/imap/imap_envelope.h"
+#include "protocols/imap/imap_fetch_private.h"
+#include "protocols/imap/imap_msgset.h"
+#include "protocols/imap/imap_sync.h"
+#include "storage/mailbox.h"
+#include "storage/mime.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Bytes of a literal read from the file per slice. */
+#define FETCH_SLICE (64 * 1024)
+/* Largest non-literal part of one response (a BODYSTRUCTURE of a message
+   at MIME_MAX_PARTS parts); more is a server error for that message. */
+#define FETCH_LINE_MAX (32 * 1024 * 1024)
+/* Items in one FETCH. */
+#define FETCH_ITEMS_MAX 1000
+
+/* --- the item list --- */
+
+static const struct {
+	const char *name;
+	enum imap_fetch_item_kind kind;
+} simple_items[] = {
+	{"FLAGS", IMAP_FETCH_FLAGS},
+	{"UID", IMAP_FETCH_UID},
+	{"INTERNALDATE", IMAP_FETCH_INTERNALDATE},
+	{"RFC822.SIZE", IMAP_FETCH_RFC822_SIZE},
+	{"ENVELOPE", IMAP_FETCH_ENVELOPE},
+	{"BODY", IMAP_FETCH_BODY},
+	{"BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE},
+};
+
+/* RFC 3501 6.4.5: the macros, only alone */
+static const struct {
+	const char *name;
+	const char *items[5];
+} macros[] = {
+	{"ALL", {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", NULL}},
+	{"FAST", {"FLAGS", "INTERNALDATE", "RFC822.SIZE", NULL, NULL}},
+	{"FULL", {"FLAGS", "INTERNALDATE", "RFC822.SIZE", "ENVELOPE", "BODY"}},
+};
+
+static void plan_add(struct imap_fetch_plan *plan, enum imap_fetch_item_kind k,
+		     const struct imap_fetch_section *sec)
+{
+	struct imap_fetch_item *it = &plan->items[plan->count++];
+
+	it->kind = k;
+	if (sec != NULL)
+		it->sec = *sec;
+	switch (k) {
+	case IMAP_FETCH_FLAGS:
+		plan->has_flags = true;
+		break;
+	case IMAP_FETCH_UID:
+		plan->has_uid = true;
+		break;
+	case IMAP_FETCH_ENVELOPE:
+	case IMAP_FETCH_BODY:
+	case IMAP_FETCH_BODYSTRUCTURE:
+		plan->need_mime = true;
+		break;
+	case IMAP_FETCH_SECTION:
+		plan->need_file = true;
+		if (sec->kind != IMAP_SECTION_ALL)
+			plan->need_mime = true;
+		break;
+	default:
+		break;
+	}
+}
+
+/* A plain item name; false when unknown. */
+static bool parse_simple(struct strv name, struct imap_fetch_plan *plan)
+{
+	static const struct {
+		const char *name;
+		enum imap_fetch_section_kind kind;
+		bool seen;
+	} rfc822[] = {
+		{"RFC822", IMAP_SECTION_ALL, true},
+		{"RFC822.HEADER", IMAP_SECTION_HEADER, false},
+		{"RFC822.TEXT", IMAP_SECTION_TEXT, true},
+	};
+
+	for (size_t i = 0; i < sizeof(simple_items) / sizeof(*simple_items);
+	     i++) {
+		if (strv_eq_cstr_ci(name, simple_items[i].name)) {
+			plan_add(plan, simple_items[i].kind, NULL);
+			return true;
+		}
+	}
+	for (size_t i = 0; i < 3; i++) {
+		struct imap_fetch_section sec = {.kind = rfc822[i].kind,
+						 .name = rfc822[i].name};
+
+		if (!strv_eq_cstr_ci(name, rfc822[i].name))
+			continue;
+		plan_add(plan, IMAP_FETCH_SECTION, &sec);
+		plan->sets_seen |= rfc822[i].seen;
+		return true;
+	}
+	/* next: MODSEQ (RFC 7162 3.1.4.1), once CONDSTORE is announced */
+	return false;
+}
+
+static int parse_item(struct imap_cmd *cmd, const struct imap_arg *a,
+		      struct imap_fetch_plan *plan)
+{
+	struct imap_fetch_section sec;
+	const char *error = NULL;
+	bool peek = false;
+	struct strv name;
+
+	if (imap_arg_section(a) != NULL) {
+		if (imap_fetch_section_parse(a, cmd->arena, &sec, &peek,
+					     &error) < 0) {
+			imap_reply(cmd, "BAD", "%s", error);
+			return -1;
+		}
+		plan_add(plan, IMAP_FETCH_SECTION, &sec);
+		plan->sets_seen |= !peek;
+		return 0;
+	}
+	if (!imap_arg_get_atom(a, &name) || !parse_simple(name, plan)) {
+		imap_reply(cmd, "BAD", "Unknown FETCH item");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_plan(struct imap_cmd *cmd, const struct imap_arg *a,
+		      struct imap_fetch_plan *plan)
+{
+	size_t n = imap_arg_type(a) == IMAP_ARG_LIST ? imap_arg_count(a) : 1;
+	struct strv name;
+
+	memset(plan, 0, sizeof(*plan));
+	if (n == 0 || n > FETCH_ITEMS_MAX) {
+		imap_reply(cmd, "BAD", "FETCH needs 1 to %d items",
+			   FETCH_ITEMS_MAX);
+		return -1;
+	}
+	/* room for the macros' five and UID FETCH's UID */
+	plan->items = arena_zalloc(cmd->arena, (n + 6) * sizeof(*plan->items));
+	if (imap_arg_type(a) != IMAP_ARG_LIST && imap_arg_section(a) == NULL &&
+	    imap_arg_get_atom(a, &name)) {
+		for (size_t i = 0; i < sizeof(macros) / sizeof(*macros); i++) {
+			if (!strv_eq_cstr_ci(name, macros[i].name))
+				continue;
+			for (size_t k = 0; k < 5 && macros[i].items[k]; k++)
+				parse_simple(strv_from_cstr(macros[i].items[k]),
+					     plan);
+			return 0;
+		}
+	}
+	if (imap_arg_type(a) != IMAP_ARG_LIST)
+		return parse_item(cmd, a, plan);
+	for (size_t i = 0; i < n; i++)
+		if (parse_item(cmd, imap_arg_at(a, i), plan) < 0)
+			return -1;
+	return 0;
+}
+
+/* --- the running command --- */
+
+struct fetch_state {
+	struct imap_fetch_plan plan;
+	struct imap_msgset set;
+	bool *seen_set; /* per set entry: this FETCH set \Seen */
+	size_t pos;	/* set entry being answered */
+	size_t item;	/* next item of it */
+	bool started;	/* its "* n FETCH (" is written */
+	bool need_sep;	/* an item was written: the next needs a space */
+	/* the message being answered */
+	int fd;
+	struct mime_message *mime;
+	uint64_t vsize;
+	time_t date;
+	struct imap_fetch_body *body; /* literal being sent */
+	struct buf line;	      /* response bytes before a literal */
+	char *slice;		      /* FETCH_SLICE bytes */
+	bool expunged;		      /* a message was left out */
+	bool failed;		      /* a message could not be read */
+};
+
+static void message_end(struct fetch_state *st)
+{
+	imap_fetch_body_free(&st->body);
+	mime_message_free(&st->mime);
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+	st->started = false;
+	st->item = 0;
+	st->pos++;
+}
+
+static void fetch_cleanup(struct imap_cmd *cmd)
+{
+	struct fetch_state *st = cmd->state;
+
+	if (st == NULL)
+		return;
+	imap_fetch_body_free(&st->body);
+	mime_message_free(&st->mime);
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+	buf_free(&st->line);
+	free(st->slice);
+	st->slice = NULL;
+	cmd->state = NULL;
+}
+
+/* RFC 3501 6.4.5: sets \Seen on the messages that lack it, in one update
+   (one lock, a rename each), and remembers which for their FLAGS. */
+static void set_seen(struct imap_cmd *cmd, struct fetch_state *st)
+{
+	struct mailbox *box = cmd->s->sel->box;
+	uint32_t *uids =
+		arena_alloc(cmd->arena, (st->set.count + 1) * sizeof(*uids));
+	const char *error = NULL;
+	size_t n = 0;
+
+	st->seen_set = arena_zalloc(cmd->arena, st->set.count + 1);
+	for (size_t i = 0; i < st->set.count; i++) {
+		struct mailbox_msg msg;
+
+		mailbox_get(box, st->set.idx[i], &msg);
+		if ((msg.flags & MAILDIR_FLAG_SEEN) != 0)
+			continue;
+		uids[n++] = msg.uid;
+		st->seen_set[i] = true;
+	}
+	if (n == 0)
+		return;
+	if (mailbox_update_flags(box, uids, n, MAILBOX_FLAGS_ADD,
+				 MAILDIR_FLAG_SEEN, 0, &error) < 0) {
+		conn_log_error(cmd->s->conn,
+			       "event=fetch_seen folder=\"%s\" error=\"%s\"",
+			       cmd->s->sel->name, error);
+		memset(st->seen_set, 0, st->set.count);
+	}
+}
+
+/* Reads what the message's response needs before it starts. Returns 0,
+   or -1 when the message must be left out. */
+static int message_load(struct imap_cmd *cmd, struct fetch_state *st,
+			unsigned idx)
+{
+	struct mailbox *box = cmd->s->sel->box;
+	const struct imap_fetch_plan *plan = &st->plan;
+	const char *error = NULL;
+	uint64_t size;
+	int ret = 0;
+
+	if (plan->need_file)
+		ret = mailbox_msg_open(box, idx, &st->fd, &error);
+	if (ret == 0 && plan->need_mime)
+		ret = mailbox_mime_get(box, idx, &st->mime, &error);
+	for (size_t i = 0; ret == 0 && i < plan->count; i++) {
+		enum imap_fetch_item_kind k = plan->items[i].kind;
+
+		if (k == IMAP_FETCH_RFC822_SIZE || k == IMAP_FETCH_SECTION)
+			ret = mailbox_msg_sizes(box, idx, &size, &st->vsize,
+						&error);
+		else if (k == IMAP_FETCH_INTERNALDATE)
+			ret = mailbox_msg_date(box, idx, &st->date, &error);
+	}
+	if (ret == 0)
+		return 0;
+	if (maildir_last_error(cmd->s->store) == MAILDIR_ERROR_EXPUNGED) {
+		st->expunged = true;
+	} else {
+		st->failed = true;
+		conn_log_error(cmd->s->conn,
+			       "event=fetch_failed folder=\"%s\" seq=%u "
+			       "error=\"%s\"",
+			       cmd->s->sel->name, idx + 1, error);
+	}
+	return -1;
+}
+
+static void write_date(struct buf *b, time_t t)
+{
+	char text[IMAP_DATE_TIME_LEN + 1];
+	struct tm tm;
+	int zone = 0;
+
+	if (localtime_r(&t, &tm) != NULL)
+		zone = (int)(tm.tm_gmtoff / 60);
+	if (imap_date_time_write(t, zone, text) < 0)
+		imap_date_time_write(0, 0, text);
+	buf_printf(b, "INTERNALDATE \"%s\"", text);
+}
+
+/* Appends one item that is not a literal. Returns 0 or -1 (too big). */
+static int write_simple(struct imap_cmd *cmd, struct fetch_state *st,
+			const struct imap_fetch_item *it, unsigned idx,
+			struct buf *b)
+{
+	const struct mime_part *root =
+		st->mime != NULL ? mime_message_root(st->mime) : NULL;
+	struct mailbox_msg msg;
+	int ret = 0;
+
+	switch (it->kind) {
+	case IMAP_FETCH_FLAGS:
+		imap_sync_write_flags(cmd->s, idx, b);
+		break;
+	case IMAP_FETCH_UID:
+		mailbox_get(cmd->s->sel->box, idx, &msg);
+		buf_printf(b, "UID %u", msg.uid);
+		break;
+	case IMAP_FETCH_INTERNALDATE:
+		write_date(b, st->date);
+		break;
+	case IMAP_FETCH_RFC822_SIZE:
+		buf_printf(b, "RFC822.SIZE %llu",
+			   (unsigned long long)st->vsize);
+		break;
+	case IMAP_FETCH_ENVELOPE:
+		buf_append_str(b, "ENVELOPE (");
+		ret = imap_envelope_write(b, root->envelope);
+		buf_append_str(b, ")");
+		break;
+	case IMAP_FETCH_BODY:
+	case IMAP_FETCH_BODYSTRUCTURE:
+		buf_append_str(b, it->kind == IMAP_FETCH_BODY
+					  ? "BODY ("
+					  : "BODYSTRUCTURE (");
+		ret = imap_bodystructure_write(
+			b, root, it->kind == IMAP_FETCH_BODYSTRUCTURE);
+		buf_append_str(b, ")");
+		break;
+	case IMAP_FETCH_SECTION:
+		break;
+	}
+	return ret < 0 || buf_room(b) == 0 ? -1 : 0;
+}
+
+/* Starts section item it: its name and literal header go to st->line. */
+static int section_begin(struct fetch_state *st,
+			 const struct imap_fetch_item *it, const char **error_r)
+{
+	const struct imap_fetch_section *sec = &it->sec;
+	uint64_t size;
+
+	if (imap_fetch_body_open(sec, st->fd, st->mime, st->vsize, &st->body,
+				 &size, error_r) < 0)
+		return -1;
+	buf_append_str(&st->line, sec->name);
+	if (sec->partial)
+		buf_printf(&st->line, "<%llu>",
+			   (unsigned long long)sec->offset);
+	buf_printf(&st->line, " {%llu}\r\n", (unsigned long long)size);
+	return 0;
+}
+
+static void flush_line(struct imap_cmd *cmd, struct fetch_state *st)
+{
+	if (st->line.len > 0)
+		conn_write(cmd->s->conn, st->line.data, st->line.len);
+	buf_reset(&st->line);
+}
+
+/* Sends literal bytes until the section ends (true) or the output is
+   full (false). A read error ends the literal with spaces. */
+static bool stream_body(struct imap_cmd *cmd, struct fetch_state *st)
+{
+	const char *error = NULL;
+
+	while (!conn_output_full(cmd->s->conn)) {
+		ssize_t n = imap_fetch_body_read(st->body, st->slice,
+						 FETCH_SLICE, &error);
+
+		if (n < 0) {
+			conn_log_error(cmd->s->conn,
+				       "event=fetch_read folder=\"%s\" "
+				       "error=\"%s\"",
+				       cmd->s->sel->name, error);
+			st->failed = true;
+			imap_fetch_body_free(&st->body);
+			return true;
+		}
+		if (n == 0) {
+			imap_fetch_body_free(&st->body);
+			return true;
+		}
+		conn_write(cmd->s->conn, st->slice, (size_t)n);
+	}
+	return false;
+}
+
+/* Writes "* n FETCH (" and the items the client did not ask for: UID
+   for UID FETCH, FLAGS when this FETCH set \Seen. */
+static void message_begin(struct imap_cmd *cmd, struct fetch_state *st,
+			  unsigned idx)
+{
+	struct mailbox_msg msg;
+	const char *sep = "";
+
+	buf_printf(&st->line, "* %u FETCH (", idx + 1);
+	st->need_sep = false;
+	if (cmd->uid && !st->plan.has_uid) {
+		mailbox_get(cmd->s->sel->box, idx, &msg);
+		buf_printf(&st->line, "UID %u", msg.uid);
+		sep = " ";
+		st->need_sep = true;
+	}
+	if (st->seen_set != NULL && st->seen_set[st->pos] &&
+	    !st->plan.has_flags) {
+		buf_append_str(&st->line, sep);
+		imap_sync_write_flags(cmd->s, idx, &st->line);
+		st->need_sep = true;
+	}
+	st->started = true;
+	st->item = 0;
+}
+
+/* Continues the current message. Returns false when the output is full
+   (call again), true when the message is done. */
+static bool message_continue(struct imap_cmd *cmd, struct fetch_state *st,
+			     unsigned idx)
+{
+	const char *error = NULL;
+
+	if (st->body != NULL && !stream_body(cmd, st))
+		return false;
+	for (; st->item < st->plan.count; st->item++) {
+		const struct imap_fetch_item *it = &st->plan.items[st->item];
+		if (conn_output_full(cmd->s->conn)) {
+			flush_line(cmd, st);
+			return false;
+		}
+		if (st->need_sep)
+			buf_append_str(&st->line, " ");
+		st->need_sep = true;
+		if (it->kind != IMAP_FETCH_SECTION) {
+			if (write_simple(cmd, st, it, idx, &st->line) < 0) {
+				conn_log_error(cmd->s->conn,
+					       "event=fetch_too_big seq=%u",
+					       idx + 1);
+				st->failed = true;
+				buf_append_str(&st->line, " NIL");
+			}
+			continue;
+		}
+		if (section_begin(st, it, &error) < 0) {
+			st->failed = true;
+			buf_append_str(&st->line, it->sec.name);
+			buf_append_str(&st->line, " NIL");
+			continue;
+		}
+		flush_line(cmd, st);
+		st->item++;
+		if (!stream_body(cmd, st))
+			return false;
+		st->item--;
+	}
+	buf_append_str(&st->line, ")\r\n");
+	flush_line(cmd, st);
+	return true;
+}
+
+static enum imap_cmd_result fetch_finish(struct imap_cmd *cmd)
+{
+	struct fetch_state *st = cmd->state;
+	bool expunged = st->expunged, failed = st->failed;
+
+	fetch_cleanup(cmd);
+	if (expunged)
+		return imap_cmd_no(cmd, "[EXPUNGEISSUED] Some of the requested "
+					"messages no longer exist");
+	if (failed)
+		return imap_cmd_no(cmd, "[SERVERBUG] Some messages could not "
+					"be read");
+	return imap_cmd_ok(cmd, "FETCH completed");
+}
+
+static enum imap_cmd_result fetch_resume(struct imap_cmd *cmd)
+{
+	struct fetch_state *st = cmd->state;
+
+	while (st->pos < st->set.count) {
+		unsigned idx = st->set.idx[st->pos];
+
+		if (conn_is_closing(cmd->s->conn)) {
+			fetch_cleanup(cmd);
+			return IMAP_CMD_DONE;
+		}
+		if (conn_output_full(cmd->s->conn)) {
+			cmd->resume = fetch_resume;
+			return IMAP_CMD_PENDING;
+		}
+		if (!st->started) {
+			if (message_load(cmd, st, idx) < 0) {
+				message_end(st);
+				continue;
+			}
+			message_begin(cmd, st, idx);
+		}
+		if (!message_continue(cmd, st, idx)) {
+			cmd->resume = fetch_resume;
+			return IMAP_CMD_PENDING;
+		}
+		message_end(st);
+	}
+	return fetch_finish(cmd);
+}
+
+enum imap_cmd_result imap_cmd_fetch(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	struct fetch_state *st;
+	size_t argc = imap_cmd_argc(cmd);
+
+	if (argc != 2) {
+		/* next: "(CHANGEDSINCE n)" (RFC 7162 3.1.4.1) as the third
+		   argument, with an IMAP_FETCH_MODSEQ item and a filter on
+		   the set */
+		imap_reply(cmd, "BAD",
+			   argc == 3 ? "FETCH modifiers are not "
+				       "supported"
+				     : "FETCH needs a set and "
+				       "items");
+		return IMAP_CMD_DONE;
+	}
+	st = arena_zalloc(cmd->arena, sizeof(*st));
+	st->fd = -1;
+	if (parse_plan(cmd, imap_cmd_arg(cmd, 1), &st->plan) < 0 ||
+	    imap_msgset_arg(cmd, 0, false, &st->set) < 0)
+		return IMAP_CMD_DONE;
+	buf_init(&st->line, FETCH_LINE_MAX);
+	st->slice = xmalloc(FETCH_SLICE);
+	cmd->state = st;
+	cmd->cleanup = fetch_cleanup;
+	/* RFC 3501 6.4.5: \Seen is set implicitly; EXAMINE is read-only
+	   (6.3.2) */
+	if (st->plan.sets_seen && !s->sel->readonly)
+		set_seen(cmd, st);
+	return fetch_resume(cmd);
+}
