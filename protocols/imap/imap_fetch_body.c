@@ -251,10 +251,34 @@ struct range {
 	uint64_t vsize;	     /* converted size */
 };
 
+/*
+ * A part of a multipart with an empty body whose header runs right into
+ * the next boundary ("Content-Type: text/plain" LF "--b"): the parse
+ * counts the line end before the boundary in the header, but it belongs
+ * to the boundary (RFC 2046 5.1.1), and Dovecot's BODY[n.MIME] leaves it
+ * out. Trims it from r.
+ */
+static void trim_boundary_crlf(const struct mime_part *part, int fd,
+			       struct range *r)
+{
+	char b[3];
+	ssize_t n;
+
+	if (part->parent == NULL ||
+	    (part->parent->flags & MIME_PART_MULTIPART) == 0 ||
+	    part->body.physical != 0 || r->end - r->start < 2)
+		return;
+	n = pread(fd, b, sizeof(b), (off_t)(r->end - 2));
+	if (n != 3 || b[1] != '\n' || b[2] != '-')
+		return;
+	r->end -= b[0] == '\r' ? 2 : 1;
+	r->vsize -= 2;
+}
+
 /* The file bytes of sec; false when the section names nothing (an empty
    string then, as Dovecot answers). */
 static bool section_range(const struct imap_fetch_section *sec,
-			  const struct mime_message *m, struct range *r)
+			  const struct mime_message *m, int fd, struct range *r)
 {
 	const struct mime_part *part = resolve(m, sec->part, sec->part_count);
 	uint64_t body = 0;
@@ -282,6 +306,8 @@ static bool section_range(const struct imap_fetch_section *sec,
 		r->start = part->physical_pos;
 		r->end = body;
 		r->vsize = part->header.virtual;
+		if (sec->kind == IMAP_SECTION_MIME)
+			trim_boundary_crlf(part, fd, r);
 		break;
 	}
 	return true;
@@ -304,7 +330,6 @@ struct filter {
 	char name[IMAP_FETCH_FIELD_MAX + 1];
 	size_t name_len;
 	bool last_keep;	 /* decision of the last field (continuations) */
-	bool line_open;	 /* a kept line's LF has not been written yet */
 	uint64_t out;	 /* bytes produced */
 	uint64_t skip;	 /* drop the first skip bytes (partial offset) */
 	struct buf *dst; /* NULL: only count */
@@ -316,8 +341,6 @@ static void filter_emit(struct filter *f, const char *p, size_t len)
 		if (f->out++ >= f->skip && f->dst != NULL)
 			buf_append(f->dst, p + i, 1);
 	}
-	if (len > 0)
-		f->line_open = p[len - 1] != '\n';
 }
 
 static bool field_wanted(const struct filter *f)
@@ -334,10 +357,13 @@ static bool field_wanted(const struct filter *f)
 	return f->sec->kind == IMAP_SECTION_HEADER_FIELDS ? found : !found;
 }
 
-/* The field name is complete (or too long to match anything). */
-static void filter_decide(struct filter *f)
+/* The field name is complete (or too long to match anything); at_lf: the
+   line had no colon, so it is no field (HEADER.FIELDS never takes it,
+   HEADER.FIELDS.NOT keeps it, as Dovecot). */
+static void filter_decide(struct filter *f, bool at_lf)
 {
-	f->last_keep = field_wanted(f);
+	f->last_keep = at_lf ? f->sec->kind == IMAP_SECTION_HEADER_FIELDS_NOT
+			     : field_wanted(f);
 	if (f->last_keep)
 		filter_emit(f, f->name, f->name_len);
 	f->st = f->last_keep ? FILTER_KEEP : FILTER_DROP;
@@ -381,7 +407,7 @@ static void filter_byte(struct filter *f, char c)
 			f->name[f->name_len++] = c;
 			return;
 		}
-		filter_decide(f);
+		filter_decide(f, c == '\n');
 	}
 	if (f->st == FILTER_KEEP)
 		filter_emit(f, &c, 1);
@@ -389,12 +415,17 @@ static void filter_byte(struct filter *f, char c)
 		f->st = FILTER_LINE_START;
 }
 
-/* End of the header's bytes: a last line without LF gets CRLF. */
+/*
+ * End of the header's bytes. As Dovecot: HEADER.FIELDS always ends with
+ * the blank line, added when the header had none (then it also ends an
+ * unterminated last line); HEADER.FIELDS.NOT gives the kept bytes as they
+ * are.
+ */
 static void filter_finish(struct filter *f)
 {
 	if (f->st == FILTER_NAME)
-		filter_decide(f);
-	if (f->line_open && (f->st == FILTER_KEEP || f->st == FILTER_NAME))
+		filter_decide(f, true);
+	if (f->st != FILTER_END && f->sec->kind == IMAP_SECTION_HEADER_FIELDS)
 		filter_emit(f, "\r\n", 2);
 }
 
@@ -484,7 +515,7 @@ int imap_fetch_body_open(const struct imap_fetch_section *sec, int fd,
 	*body_r = b;
 	*size_r = 0;
 	if (sec->kind != IMAP_SECTION_ALL)
-		found = section_range(sec, mime, &r);
+		found = section_range(sec, mime, fd, &r);
 	if (!found)
 		return 0;
 	full = r.vsize;
@@ -593,6 +624,11 @@ ssize_t imap_fetch_body_read(struct imap_fetch_body *b, char *buf, size_t size,
 		memset(buf, ' ', size);
 		n = (ssize_t)size;
 	}
+	/* RFC 3501 9: a literal's CHAR8 excludes NUL; 0x80 in its place, as
+	   Dovecot sends (BINARY's literal8 will keep it) */
+	for (char *p = buf;
+	     (p = memchr(p, '\0', (size_t)(buf + n - p))) != NULL;)
+		*p++ = (char)0x80;
 	b->remaining -= (uint64_t)n;
 	return n;
 }

@@ -334,6 +334,23 @@ class ImapFetch(unittest.TestCase):
         out = self.one(c, "FETCH 2 FLAGS")
         self.assertEqual(out, [b"* 2 FETCH (FLAGS ())"])
 
+    def test_nul_and_empty_mime_part(self):
+        # RFC 3501 9: no NUL in a literal; 0x80 in its place, as Dovecot
+        nul = b"Subject: n\x00l\n\nbo\x00dy\n"
+        # a part whose header runs into the next boundary: the line end
+        # before "--b" is the boundary's, not the header's
+        empty = (b"Content-Type: multipart/mixed; boundary=b\n\n--b\n"
+                 b"Content-Type: text/plain\n\n--b--\n")
+        make_folder(self.d, "Nul", [(nul, ""), (empty, "")])
+        c = self.session("Nul", examine=True)
+        out = self.one(c, "FETCH 1 BODY.PEEK[]")
+        self.assertEqual(out, [b"* 1 FETCH (BODY[] {23}\r\nSubject: n\x80l"
+                               b"\r\n\r\nbo\x80dy\r\n)"])
+        out = self.one(c, "FETCH 2 (BODY.PEEK[1.MIME] BODY.PEEK[1])")
+        self.assertEqual(out, [b"* 2 FETCH (BODY[1.MIME] {26}\r\n"
+                               b"Content-Type: text/plain\r\n BODY[1] "
+                               b"{0}\r\n)"])
+
     def test_pipelined(self):
         c = self.session(examine=True)
         c.send("p1 FETCH 1 BODY.PEEK[]\r\np2 FETCH 3 UID\r\n")
