@@ -247,8 +247,8 @@ static void set_seen(struct imap_cmd *cmd, struct fetch_state *st)
 	if (mailbox_update_flags(box, uids, n, MAILBOX_FLAGS_ADD,
 				 MAILDIR_FLAG_SEEN, 0, &error) < 0) {
 		conn_log_error(cmd->s->conn,
-			       "event=fetch_seen folder=\"%s\" error=\"%s\"",
-			       cmd->s->sel->name, error);
+			       "event=fetch_seen folder=%s error=%s",
+			       log_q(cmd->s->sel->name), log_q(error));
 		memset(st->seen_set, 0, st->set.count);
 	}
 }
@@ -284,9 +284,9 @@ static int message_load(struct imap_cmd *cmd, struct fetch_state *st,
 	} else {
 		st->failed = true;
 		conn_log_error(cmd->s->conn,
-			       "event=fetch_failed folder=\"%s\" seq=%u "
-			       "error=\"%s\"",
-			       cmd->s->sel->name, idx + 1, error);
+			       "event=fetch_failed folder=%s seq=%u "
+			       "error=%s",
+			       log_q(cmd->s->sel->name), idx + 1, log_q(error));
 	}
 	return -1;
 }
@@ -386,9 +386,9 @@ static bool stream_body(struct imap_cmd *cmd, struct fetch_state *st)
 
 		if (n < 0) {
 			conn_log_error(cmd->s->conn,
-				       "event=fetch_read folder=\"%s\" "
-				       "error=\"%s\"",
-				       cmd->s->sel->name, error);
+				       "event=fetch_read folder=%s "
+				       "error=%s",
+				       log_q(cmd->s->sel->name), log_q(error));
 			st->failed = true;
 			imap_fetch_body_free(&st->body);
 			return true;
