@@ -469,6 +469,53 @@ static void assert_stream(struct mailbox *box, unsigned idx, enum msg_part part,
 	}
 }
 
+/* msg_stream_set_file_range(): a MIME part's bytes, then a range of
+   them (IMAP BODY[n]<o.l>) */
+static void assert_file_range(struct mailbox *box, uint64_t start, uint64_t end,
+			      uint64_t off, uint64_t len, const char *want)
+{
+	for (size_t chunk = 1; chunk <= 64; chunk *= 4) {
+		struct msg_stream *s;
+		const char *error;
+		uint64_t size;
+		struct buf out;
+
+		buf_init(&out, 1 << 20);
+		assert_int_equal(
+			msg_stream_open(box, 0, MSG_PART_HEADER, &s, &error),
+			0);
+		msg_stream_set_file_range(s, start, end);
+		msg_stream_set_range(s, off, len);
+		assert_int_equal(msg_stream_size(s, &size, &error), 0);
+		read_all(s, chunk, &out);
+		assert_string_equal(out.data == NULL ? "" : out.data, want);
+		assert_int_equal(size, strlen(want));
+		msg_stream_free(&s);
+		buf_free(&out);
+	}
+}
+
+static void test_msg_stream_file_range(void **state)
+{
+	struct fixture *f = *state;
+	struct mailbox *box = open_box(f, "INBOX");
+	const char *error;
+
+	/* offsets: "To: y\n" 11..17, body 18..37, "line2\r\n" 24..31 */
+	append_text(box, "Subject: x\nTo: y\n\nline1\nline2\r\nline3\n", 0, 0);
+	assert_int_equal(mailbox_sync(box, NULL, &error), 0);
+	assert_file_range(box, 11, 17, 0, UINT64_MAX, "To: y\r\n");
+	assert_file_range(box, 18, 37, 0, UINT64_MAX,
+			  "line1\r\nline2\r\nline3\r\n");
+	assert_file_range(box, 18, 37, 5, 4, "\r\nli");
+	assert_file_range(box, 24, 31, 0, UINT64_MAX, "line2\r\n");
+	/* ending between CR and LF: the CR alone */
+	assert_file_range(box, 24, 30, 0, UINT64_MAX, "line2\r");
+	assert_file_range(box, 37, 37, 0, UINT64_MAX, "");
+	assert_file_range(box, 0, 11, 100, 5, "");
+	mailbox_free(&box);
+}
+
 static void test_msg_stream(void **state)
 {
 	struct fixture *f = *state;
@@ -678,6 +725,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_uidlist, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_msg_stream_file_range,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_msg_stream, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
