@@ -179,9 +179,9 @@ static void write_addresses(struct arena *arena, const char *v, size_t len,
 				   a->domain);
 			continue;
 		}
-		if (a->name != NULL)
-			buf_append_str(out, a->name);
-		buf_append_str(out, " <");
+		if (a->name != NULL && *a->name != '\0')
+			buf_printf(out, "%s ", a->name);
+		buf_append_str(out, "<");
 		if (a->route != NULL)
 			buf_printf(out, "%s:", a->route);
 		buf_append_str(out, a->mailbox ? a->mailbox : "");
@@ -281,8 +281,10 @@ static void text_field(struct imap_search *s, struct strv name, const char *v,
 	buf_init(&line, 5 * FIELD_MAX);
 	buf_init(&folded, 5 * FIELD_MAX);
 	buf_append(&line, name.p, name.len);
-	buf_append_str(&line, ": ");
-	rfc822_decode_words(v, len, &line);
+	if (v != NULL) {
+		buf_append_str(&line, ": ");
+		rfc822_decode_words(v, len, &line);
+	}
 	buf_append_str(&line, "\r\n");
 	imap_search_text_fold(line.data, line.len, true, &folded);
 	feed_text(s, folded.data, folded.len, true);
@@ -298,8 +300,12 @@ static void field_done(struct imap_search *s, bool top)
 	const char *v;
 	size_t len;
 
-	if (colon == NULL)
+	if (colon == NULL) {
+		/* a line that is no field: only TEXT sees it, as it is */
+		if (s->text_any && f->len > 0)
+			text_field(s, (struct strv){f->data, f->len}, NULL, 0);
 		return;
+	}
 	name = (struct strv){f->data, (size_t)(colon - f->data)};
 	while (name.len > 0 &&
 	       (name.p[name.len - 1] == ' ' || name.p[name.len - 1] == '\t'))
@@ -310,6 +316,8 @@ static void field_done(struct imap_search *s, bool top)
 		v++;
 		len--;
 	}
+	if (strv_eq_cstr_ci(name, "Content-Transfer-Encoding"))
+		s->cte_seen = true;
 	if (top && s->hdr_keys != NULL)
 		top_field(s, name, v, len);
 	if (s->text_any)
@@ -432,14 +440,26 @@ static bool body_is_text(const struct mime_part *part)
 static void body_begin(struct imap_search *s)
 {
 	const struct mime_part *part = s->part;
+	const char *encoding;
 
 	s->part_header = false;
 	s->pos = s->end = 0;
 	if (!body_is_text(part))
 		return;
+	/* not MIME: Content-* fields do not apply (RFC 2045 4); a field the
+	   MIME parser could not read ("x y", empty) is an unknown encoding */
+	if ((part->flags & MIME_PART_IS_MIME) == 0)
+		encoding = NULL;
+	else if (part->encoding != NULL)
+		encoding = part->encoding;
+	else
+		encoding = s->cte_seen ? "" : NULL;
+	imap_search_decoder_init(&s->dec, encoding);
+	/* as Dovecot: a body in an unknown encoding is not searched */
+	if (s->dec.cte == IMAP_SEARCH_CTE_UNKNOWN)
+		return;
 	s->pos = part->physical_pos + part->header.physical;
 	s->end = s->pos + part->body.physical;
-	imap_search_decoder_init(&s->dec, part->encoding);
 	/* an unknown charset is searched as it is */
 	(void)imap_search_charset_open(&s->cs, (part->flags & MIME_PART_TEXT)
 						       ? part_charset(part)
@@ -455,10 +475,9 @@ static void part_begin(struct imap_search *s, const struct mime_part *part)
 	for (struct imap_search_node *n = s->text_keys; n != NULL;
 	     n = n->list_next)
 		imap_search_matcher_reset(&n->match);
-	if (!s->text_any) {
-		body_begin(s);
-		return;
-	}
+	/* the header is read also without TEXT keys: the transfer
+	   encoding is taken from it */
+	s->cte_seen = false;
 	s->part_header = true;
 	s->pos = part->physical_pos;
 	s->end = s->pos + part->header.physical;
@@ -611,6 +630,7 @@ static int message_step(struct imap_search *s)
 		s->phase = IMAP_SEARCH_PHASE_HEADER;
 		s->pos = 0;
 		s->end = UINT64_MAX;
+		s->cte_seen = false;
 		hsplit_reset(&s->hs);
 		for (struct imap_search_node *n = s->text_keys; n != NULL;
 		     n = n->list_next)

@@ -120,6 +120,9 @@ struct imap_search {
 	bool part_header; /* in PARTS: reading part's header (else body) */
 	bool body_text;	  /* the body region is searched */
 	struct imap_search_hsplit hs;
+	/* the part has a Content-Transfer-Encoding field (the MIME tree
+	   drops a malformed one, whose body must not be searched) */
+	bool cte_seen;
 	struct imap_search_decoder dec;
 	struct imap_search_charset cs;
 	bool cs_open;

@@ -154,8 +154,12 @@ void imap_search_decoder_init(struct imap_search_decoder *d,
 		d->cte = IMAP_SEARCH_CTE_BASE64;
 	else if (strcasecmp(encoding, "quoted-printable") == 0)
 		d->cte = IMAP_SEARCH_CTE_QP;
-	else
+	else if (strcasecmp(encoding, "7bit") == 0 ||
+		 strcasecmp(encoding, "8bit") == 0 ||
+		 strcasecmp(encoding, "binary") == 0)
 		d->cte = IMAP_SEARCH_CTE_NONE;
+	else
+		d->cte = IMAP_SEARCH_CTE_UNKNOWN;
 }
 
 static int b64_value(unsigned char c)

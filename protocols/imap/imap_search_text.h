@@ -39,7 +39,8 @@ size_t imap_search_text_fold(const void *in, size_t len, bool final,
 
 /* Content-Transfer-Encoding decoders. */
 enum imap_search_cte {
-	IMAP_SEARCH_CTE_NONE, /* 7bit, 8bit, binary, unknown */
+	IMAP_SEARCH_CTE_NONE,	 /* absent, 7bit, 8bit, binary */
+	IMAP_SEARCH_CTE_UNKNOWN, /* anything else: the body is not text */
 	IMAP_SEARCH_CTE_BASE64,
 	IMAP_SEARCH_CTE_QP,
 };
@@ -52,7 +53,10 @@ struct imap_search_decoder {
 	unsigned char qp_hi; /* quoted-printable: the X of "=XY" */
 };
 
-/* The decoder for a Content-Transfer-Encoding value (NULL: none). */
+/* The decoder for a Content-Transfer-Encoding value (NULL: none). An
+   unknown encoding (also an empty value) gives IMAP_SEARCH_CTE_UNKNOWN,
+   whose bytes the caller should not search (RFC 2045 6.4: such a body
+   cannot be interpreted); the decoder then passes them as they are. */
 void imap_search_decoder_init(struct imap_search_decoder *d,
 			      const char *encoding);
 

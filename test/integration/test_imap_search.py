@@ -298,6 +298,29 @@ class ImapSearch(unittest.TestCase):
             self.assertEqual(hits(c, "b%d" % i, "SEARCH CHARSET UTF-8 " + k if any(
                 ord(ch) > 127 for ch in k) else "SEARCH " + k), want, k)
 
+    def test_malformed_mime(self):
+        """RFC 2045 5.2: a Content-Type without subtype is text/plain;
+        6.4: a body in an unknown transfer encoding cannot be read and is
+        not searched; 4: without MIME-Version, Content-* fields do not
+        apply (doc/imap.md, SEARCH)."""
+        mime = [("MIME-Version", "1.0")]
+        msgs = [
+            msg(mime + [("Content-Type", "text")], b"nosubtype words\n"),
+            msg(mime + [("Content-Transfer-Encoding", "x-uuencode")], b"unknowncte words\n"),
+            msg(mime + [("Content-Transfer-Encoding", "")], b"emptycte words\n"),
+            msg(mime + [("Content-Transfer-Encoding", "8bit (comment)")], b"commentcte words\n"),
+            msg([("Content-Transfer-Encoding", "base64")], b"notmime words\n"),
+            msg(mime + [("Content-Type", "image/png"), ("Content-Transfer-Encoding", "base64")],
+                base64.encodebytes(b"imagebytes words")),
+        ]
+        make_folder(self.d, "Malformed", [(m, "", None) for m in msgs])
+        c = self.select("Malformed")
+        for i, (k, want) in enumerate({
+                "BODY nosubtype": [1], "BODY unknowncte": [], "BODY emptycte": [],
+                "BODY commentcte": [4], "BODY notmime": [5], "BODY imagebytes": [],
+                "BODY words": [1, 4, 5], "TEXT x-uuencode": [2]}.items()):
+            self.assertEqual(hits(c, "m%d" % i, "SEARCH " + k), want, k)
+
     def test_charset_and_literals(self):
         make_folder(self.d, "Cs", [(msg([("Subject", "=?utf-8?q?na=C3=AFve?=")]), "", None)])
         c = self.select("Cs")
