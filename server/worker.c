@@ -9,6 +9,7 @@
 #include "server/privdrop.h"
 #include "server/sandbox.h"
 #include "server/tls.h"
+#include "storage/storage_pool.h"
 
 #include <errno.h>
 #include <ev.h>
@@ -21,6 +22,8 @@
 #include <unistd.h>
 
 #define WORKER_ACCEPT_BATCH 64
+/* storage threads per worker (storage_pool.h) */
+#define WORKER_STORAGE_THREADS 2
 #define WORKER_STOP_SECONDS 3.0
 #define CONN_INPUT_MAX (256 * 1024)
 #define CONN_OUTPUT_HIGH (256 * 1024)
@@ -43,7 +46,8 @@ static struct {
 	size_t n_listeners;
 	struct imap_context *imap;
 	struct pop3_context *pop3;
-	struct auth_client *auth; /* talks to the master's auth helper */
+	struct auth_client *auth;     /* talks to the master's auth helper */
+	struct storage_pool *storage; /* storage work off the loop */
 	struct conn_limits limits;
 	struct ipcount *ipcount; /* shared with every worker (ipcount.h) */
 	int ipcount_column;
@@ -252,6 +256,9 @@ void worker_main(const struct worker_params *p)
 		.login_timeout = p->config->login_timeout,
 	};
 	worker.auth = auth_client_new(worker.loop, p->auth_channel);
+	/* storage work that must not hold up the loop (storage_pool.h);
+	   threads started inside the sandbox inherit it */
+	worker.storage = storage_pool_new(worker.loop, WORKER_STORAGE_THREADS);
 	worker_setup_protocols(p);
 	worker_setup_listeners(p);
 	ev_signal_init(&worker.sig_term, worker_signal_cb, SIGTERM);
@@ -271,6 +278,9 @@ void worker_main(const struct worker_params *p)
 	imap_context_free(&worker.imap);
 	pop3_context_free(&worker.pop3);
 	auth_client_free(&worker.auth);
+	/* the storage pool is not freed: a thread may be waiting for a
+	   folder lock, and exit() must not wait for it (storage survives a
+	   crash at any point, so it survives this) */
 	tls_creds_unref(&worker.creds);
 	free(worker.listeners);
 	exit(0);

@@ -27,8 +27,9 @@
  * and ",W=" in the name when present, else from the cache or by reading the
  * file once. The internal date is the file's mtime.
  *
- * Every call may block briefly on the folder's lock (dovecot-uidlist.lock)
- * and on directory scans. Errors: -1 with a client-safe reason in *error_r
+ * Every call may block on the folder's lock (dovecot-uidlist.lock) and on
+ * directory scans: run long ones on a storage thread (storage_pool.h). On
+ * the loop thread a busy lock fails at once (MAILDIR_ERROR_TEMP). Errors: -1 with a client-safe reason in *error_r
  * and the kind in maildir_last_error(); details are logged.
  */
 #ifndef MERPATI_MAILBOX_H

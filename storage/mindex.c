@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,9 +401,12 @@ int mindex_open_mem(const void *data, size_t len, struct mindex **index_r,
  * Mapped files already checked, shared by every session of the process:
  * opening a folder's index a second time costs a stat, not a check. Files
  * are only ever replaced by rename; one changed in place (by hand) has
- * another mtime or size and is checked again. One thread only.
+ * another mtime or size and is checked again. Storage threads open and free
+ * indexes too: open_list and the reference counts of mapped indexes are
+ * guarded by open_lock.
  */
 static struct mindex *open_list;
+static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static struct mindex *shared_find(const struct stat *st)
 {
@@ -437,7 +441,9 @@ int mindex_open(const char *path, struct mindex **index_r, const char **error_r)
 		*error_r = "index is not a plausible file";
 		return -1;
 	}
+	pthread_mutex_lock(&open_lock);
 	ix = shared_find(&st);
+	pthread_mutex_unlock(&open_lock);
 	if (ix != NULL) {
 		close(fd);
 		*index_r = ix;
@@ -457,8 +463,10 @@ int mindex_open(const char *path, struct mindex **index_r, const char **error_r)
 	ix->dev = st.st_dev;
 	ix->ino = st.st_ino;
 	ix->mtime = st.st_mtim;
+	pthread_mutex_lock(&open_lock);
 	ix->next = open_list;
 	open_list = ix;
+	pthread_mutex_unlock(&open_lock);
 	*index_r = ix;
 	return 1;
 }
@@ -470,8 +478,11 @@ void mindex_free(struct mindex **indexp)
 	if (ix == NULL)
 		return;
 	*indexp = NULL;
-	if (--ix->refs > 0)
+	pthread_mutex_lock(&open_lock);
+	if (--ix->refs > 0) {
+		pthread_mutex_unlock(&open_lock);
 		return;
+	}
 	if (ix->mapped) {
 		for (struct mindex **p = &open_list; *p != NULL;
 		     p = &(*p)->next) {
@@ -480,8 +491,10 @@ void mindex_free(struct mindex **indexp)
 				break;
 			}
 		}
-		munmap((void *)ix->data, ix->len);
 	}
+	pthread_mutex_unlock(&open_lock);
+	if (ix->mapped)
+		munmap((void *)ix->data, ix->len);
 	free(ix);
 }
 

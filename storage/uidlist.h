@@ -124,8 +124,10 @@ struct uidlist_lock;
 
 /*
  * Takes dir/dovecot-uidlist.lock, waiting up to timeout_secs. Breaks a
- * stale lock (see above). Returns 0, or -1 with a reason (timeout: the
- * caller reports a temporary failure).
+ * stale lock (see above). On a loop thread (storage_pool.h) it never
+ * sleeps: a lock held by someone else fails at once. Returns 0, or -1
+ * with a reason (timeout or busy: the caller reports a temporary
+ * failure).
  */
 int uidlist_lock_take(const char *dir, unsigned stale_secs,
 		      unsigned timeout_secs, struct uidlist_lock **lock_r,

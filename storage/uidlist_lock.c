@@ -3,6 +3,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "storage/storage_pool.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -175,6 +176,14 @@ int uidlist_lock_take(const char *dir, unsigned stale_secs,
 		/* checking for staleness costs a stat: every 16th try */
 		if (tries % 16 == 0 && lock_break_stale(lock->path, stale_secs))
 			continue;
+		/* never sleep on a thread that runs an event loop: the
+		   caller retries later or on a storage thread */
+		if (storage_pool_on_loop_thread()) {
+			log_info("event=uidlist_lock_busy path=%s",
+				 log_q(lock->path));
+			*error_r = "the folder is locked, try again";
+			break;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec - start.tv_sec >= (time_t)timeout_secs) {
 			log_error(

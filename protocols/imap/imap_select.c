@@ -2,6 +2,7 @@
 
 #include "lib/xalloc.h"
 #include "protocols/imap/imap_folder.h"
+#include "protocols/imap/imap_job.h"
 #include "protocols/imap/imap_write.h"
 #include "storage/mailbox.h"
 
@@ -59,12 +60,73 @@ static unsigned first_unseen(struct mailbox *box)
 	return 0;
 }
 
+/* SELECT/EXAMINE's open, run on a storage thread (imap_job.h): a cold
+   open of a big folder scans it. */
+struct select_job {
+	struct maildir *store;
+	char *name;
+	bool readonly;
+	struct mailbox *box;
+	const char *error;
+	int ret;
+	unsigned unseen;
+};
+
+static void select_work(void *ctx)
+{
+	struct select_job *j = ctx;
+
+	j->ret = mailbox_open(j->store, j->name, 0, &j->box, &j->error);
+	if (j->ret == 0)
+		j->unseen = first_unseen(j->box);
+}
+
+static void select_free(void *ctx)
+{
+	struct select_job *j = ctx;
+
+	mailbox_free(&j->box);
+	free(j->name);
+	free(j);
+}
+
+static enum imap_cmd_result select_done(struct imap_cmd *cmd, void *ctx)
+{
+	struct imap_session *s = cmd->s;
+	struct select_job *j = ctx;
+	struct mailbox *box = j->box;
+	unsigned unseen = j->unseen;
+
+	if (j->ret < 0) {
+		imap_reply(cmd, "NO", "%s%s", imap_storage_code(s), j->error);
+		return IMAP_CMD_DONE;
+	}
+	j->box = NULL;
+	s->sel = xcalloc(1, sizeof(*s->sel));
+	s->sel->box = box;
+	s->sel->name = j->name;
+	j->name = NULL;
+	s->sel->readonly = j->readonly;
+	s->state = IMAP_STATE_SELECTED;
+	write_flag_lists(s, box, j->readonly);
+	conn_printf(s->conn, "* %u EXISTS\r\n* 0 RECENT\r\n",
+		    mailbox_count(box));
+	if (unseen > 0)
+		conn_printf(s->conn, "* OK [UNSEEN %u] First unseen.\r\n",
+			    unseen);
+	conn_printf(s->conn,
+		    "* OK [UIDVALIDITY %u] UIDs valid\r\n"
+		    "* OK [UIDNEXT %u] Predicted next UID\r\n",
+		    mailbox_uidvalidity(box), mailbox_uidnext(box));
+	imap_reply(cmd, "OK", "[%s] %s completed",
+		   j->readonly ? "READ-ONLY" : "READ-WRITE", cmd->def->name);
+	return IMAP_CMD_DONE;
+}
+
 static enum imap_cmd_result select_common(struct imap_cmd *cmd, bool readonly)
 {
 	struct imap_session *s = cmd->s;
-	struct mailbox *box = NULL;
-	const char *error = NULL;
-	unsigned unseen;
+	struct select_job *j;
 	bool had = s->sel != NULL;
 	char *name;
 
@@ -81,32 +143,11 @@ static enum imap_cmd_result select_common(struct imap_cmd *cmd, bool readonly)
 	if (had)
 		conn_write_str(s->conn,
 			       "* OK [CLOSED] Previous mailbox closed.\r\n");
-	if (mailbox_open(s->store, name, 0, &box, &error) < 0) {
-		const char *code = imap_storage_code(s);
-
-		free(name);
-		imap_reply(cmd, "NO", "%s%s", code, error);
-		return IMAP_CMD_DONE;
-	}
-	s->sel = xcalloc(1, sizeof(*s->sel));
-	s->sel->box = box;
-	s->sel->name = name;
-	s->sel->readonly = readonly;
-	s->state = IMAP_STATE_SELECTED;
-	write_flag_lists(s, box, readonly);
-	conn_printf(s->conn, "* %u EXISTS\r\n* 0 RECENT\r\n",
-		    mailbox_count(box));
-	unseen = first_unseen(box);
-	if (unseen > 0)
-		conn_printf(s->conn, "* OK [UNSEEN %u] First unseen.\r\n",
-			    unseen);
-	conn_printf(s->conn,
-		    "* OK [UIDVALIDITY %u] UIDs valid\r\n"
-		    "* OK [UIDNEXT %u] Predicted next UID\r\n",
-		    mailbox_uidvalidity(box), mailbox_uidnext(box));
-	imap_reply(cmd, "OK", "[%s] %s completed",
-		   readonly ? "READ-ONLY" : "READ-WRITE", cmd->def->name);
-	return IMAP_CMD_DONE;
+	j = xcalloc(1, sizeof(*j));
+	j->store = s->store;
+	j->name = name;
+	j->readonly = readonly;
+	return imap_job_run(cmd, select_work, select_done, select_free, j);
 }
 
 enum imap_cmd_result imap_cmd_select(struct imap_cmd *cmd)
