@@ -197,8 +197,8 @@ static bool pop3_job_run(struct pop3_session *s)
 	switch (s->job) {
 	case POP3_JOB_NONE:
 		return true;
-	case POP3_JOB_LOAD:
-		return pop3_maildrop_load(s);
+	case POP3_JOB_STORAGE:
+		return false; /* done() kicks process() */
 	case POP3_JOB_LIST:
 	case POP3_JOB_UIDL:
 		return pop3_job_list_run(s);
@@ -264,6 +264,7 @@ static void pop3_free(void *session)
 
 	pop3_auth_cancel(s);
 	pop3_job_send_abort(s);
+	pop3_maildrop_cancel(s);
 	pop3_maildrop_close(s);
 	if (s->user != NULL)
 		xfree_secret(s->user, strlen(s->user));

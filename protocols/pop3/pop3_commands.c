@@ -299,21 +299,6 @@ bool pop3_cmd_noop(struct pop3_session *s, struct strv args)
 
 bool pop3_cmd_quit_transaction(struct pop3_session *s)
 {
-	const char *error = NULL;
-	int ret;
-
-	s->state = POP3_STATE_UPDATE;
-	ret = pop3_maildrop_update(s, &error);
-	/* unlock before answering: a client that reconnects at once must
-	   not find its own maildrop [IN-USE] */
-	pop3_maildrop_close(s);
-	if (ret < 0)
-		pop3_reply(
-			s, "-ERR",
-			"[SYS/TEMP] Could not remove all messages, the rest is left for the next session: %s",
-			error);
-	else
-		pop3_reply(s, "+OK", "Logging out.");
-	conn_close(s->conn, "quit");
+	pop3_maildrop_quit(s);
 	return false;
 }

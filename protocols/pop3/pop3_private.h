@@ -15,6 +15,7 @@ struct maildir;
 struct mailbox;
 struct pop3_lock;
 struct auth_client_request;
+struct pop3_storage_job;
 
 enum pop3_state {
 	POP3_STATE_AUTHORIZATION,
@@ -26,10 +27,10 @@ enum pop3_state {
    read, so pipelined commands wait and are answered in order. */
 enum pop3_job {
 	POP3_JOB_NONE,
-	POP3_JOB_LOAD, /* after login: read the sizes of the maildrop */
-	POP3_JOB_LIST, /* LIST without argument */
-	POP3_JOB_UIDL, /* UIDL without argument */
-	POP3_JOB_SEND, /* RETR / TOP: the message through pop3_stream */
+	POP3_JOB_STORAGE, /* login's open or QUIT's update on a storage thread */
+	POP3_JOB_LIST,	  /* LIST without argument */
+	POP3_JOB_UIDL,	  /* UIDL without argument */
+	POP3_JOB_SEND,	  /* RETR / TOP: the message through pop3_stream */
 };
 
 #define POP3_MARK_DELETED 0x1u	 /* DELE: expunged at QUIT */
@@ -64,6 +65,7 @@ struct pop3_session {
 	struct maildir *store;
 	struct mailbox *box;
 	struct pop3_lock *lock;
+	struct pop3_storage_job *storage; /* running, or NULL */
 	struct pop3_msg *msgs;
 	unsigned count;	       /* messages in the view */
 	unsigned deleted;      /* of them marked deleted */
@@ -103,15 +105,18 @@ bool pop3_sasl_line(struct pop3_session *s, struct strv line);
 /* Ends a pending auth request (session end). */
 void pop3_auth_cancel(struct pop3_session *s);
 
-/* pop3_maildrop.c: login (lock, open, view) and the UPDATE step. */
-/* Opens user's maildrop at mail_root; on success the LOAD job answers
-   the login. Returns false when the login failed (answer written). */
+/* pop3_maildrop.c: login (lock, open, view) and the UPDATE step, both
+   on a storage thread (storage_pool.h) while the session waits in
+   POP3_JOB_STORAGE. */
+/* Starts opening user's maildrop at mail_root; the job answers the login.
+   Returns false when the login failed at once (answer written). */
 bool pop3_maildrop_open(struct pop3_session *s, const char *user,
 			const char *mail_root);
-/* Runs the LOAD job; returns true when it finished. */
-bool pop3_maildrop_load(struct pop3_session *s);
-/* The UPDATE state (RFC 1939 6): returns 0, or -1 with a reason. */
-int pop3_maildrop_update(struct pop3_session *s, const char **error_r);
+/* QUIT in TRANSACTION: hands the maildrop to the UPDATE job, which
+   answers and closes the connection. */
+void pop3_maildrop_quit(struct pop3_session *s);
+/* The session ends while a job runs: its result is dropped. */
+void pop3_maildrop_cancel(struct pop3_session *s);
 /* Releases the maildrop (lock, mailbox, store). */
 void pop3_maildrop_close(struct pop3_session *s);
 

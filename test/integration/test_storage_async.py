@@ -73,6 +73,10 @@ class StorageAsync(unittest.TestCase):
         cls.d = imap_daemon(workers=1)
         t0 = time.monotonic()
         cls.path = big_folder(cls.d, "Big", BIG)
+        # the same messages as alice's INBOX, for POP3 (links: quicker)
+        inbox = os.path.join(maildrop(cls.d, "alice"), "cur")
+        for fn in os.listdir(os.path.join(cls.path, "cur")):
+            os.link(os.path.join(cls.path, "cur", fn), os.path.join(inbox, fn))
         cls.build_secs = time.monotonic() - t0
 
     @classmethod
@@ -155,6 +159,74 @@ class StorageAsync(unittest.TestCase):
         c.cmd("s3 LOGOUT")
         c.read_until_tagged("s3")
         self.d.check_log()
+
+    def pop3(self, user="alice", password="secret"):
+        c = self.d.pop3()
+        c.expect(r"^\+OK ")
+        c.cmd("USER " + user)
+        c.expect(r"^\+OK")
+        c.cmd("PASS " + password)
+        return c
+
+    def test_pop3_cold_login_and_quit(self):
+        p = self.probe()
+        t0 = time.monotonic()
+        c = self.pop3()
+        line = c.readline()
+        t1 = time.monotonic()
+        self.assertEqual(line, "+OK Logged in.")
+        c.cmd("STAT")
+        self.assertEqual(c.readline(), "+OK %d %d" % (BIG, BIG * len(MSG)))
+        # QUIT's expunge of many messages runs off the loop too
+        n = min(BIG, 5000)
+        c.send(b"".join(b"DELE %d\r\n" % i for i in range(1, n + 1)))
+        for i in range(n):
+            self.assertEqual(c.readline(), "+OK Marked to be deleted.")
+        t2 = time.monotonic()
+        c.cmd("QUIT")
+        self.assertEqual(c.readline(), "+OK Logging out.")
+        t3 = time.monotonic()
+        self.finish_probe(p)
+        login_ms = sorted(x * 1000 for x in p.during(t0, t1))
+        quit_ms = sorted(x * 1000 for x in p.during(t2, t3))
+        print("cold POP3 login of %d messages: %.3f s; NOOPs meanwhile: %d, "
+              "median %.2f ms, max %.2f ms; QUIT expunging %d: %.3f s"
+              % (BIG, t1 - t0, len(login_ms), statistics.median(login_ms),
+                 login_ms[-1], n, t3 - t2))
+        self.assertGreaterEqual(len(login_ms), 3)
+        self.assertLess(statistics.median(login_ms), 10.0)
+        self.assertLess(login_ms[-1], min(250.0, (t1 - t0) * 1000 / 4), login_ms[-20:])
+        # the expunged UIDs left the list at once
+        with open(os.path.join(self.d.mail, "alice", "dovecot-uidlist")) as f:
+            lines = f.read().splitlines()
+        self.assertEqual(len(lines) - 1, BIG - n)
+
+    def test_pop3_lock_timeout_keeps_loop_free(self):
+        root = maildrop(self.d, "bob")
+        with open(os.path.join(root, "cur", "1.M1P1.x:2,"), "wb") as f:
+            f.write(MSG)
+        lock = os.path.join(root, "dovecot-uidlist.lock")
+        with open(lock, "w") as f:
+            f.write("%d:elsewhere.invalid\n" % os.getppid())
+        try:
+            p = self.probe()
+            t0 = time.monotonic()
+            c = self.pop3("bob", "hunter2")
+            line = c.readline()
+            t1 = time.monotonic()
+            self.finish_probe(p)
+        finally:
+            os.unlink(lock)
+        self.assertRegex(line, r"^-ERR \[SYS/TEMP\] ")
+        self.assertGreater(t1 - t0, 4.0)
+        lat_ms = sorted(x * 1000 for x in p.during(t0, t1))
+        self.assertGreater(len(lat_ms), 100)
+        self.assertLess(statistics.median(lat_ms), 10.0)
+        # released: the next login gets in
+        c = self.pop3("bob", "hunter2")
+        self.assertEqual(c.readline(), "+OK Logged in.")
+        c.cmd("QUIT")
+        self.assertEqual(c.readline(), "+OK Logging out.")
 
 
 if __name__ == "__main__":
