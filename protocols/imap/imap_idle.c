@@ -3,11 +3,36 @@
 #include "protocols/imap/imap_sync.h"
 #include "storage/watch.h"
 
+#include <ev.h>
 #include <strings.h>
+
+/* A sync that failed (the folder lock is busy: never waited for on the
+   loop) is tried again after this long. */
+#define IDLE_RETRY_SECS 0.05
 
 struct imap_idle {
 	struct mailbox_watch *watch;
+	ev_timer retry;
+	struct ev_loop *loop;
 };
+
+static void idle_sync(struct imap_cmd *cmd)
+{
+	struct imap_idle *idle = cmd->state;
+
+	ev_timer_stop(idle->loop, &idle->retry);
+	if (imap_sync(cmd->s, true) < 0) {
+		ev_timer_set(&idle->retry, IDLE_RETRY_SECS, 0.);
+		ev_timer_start(idle->loop, &idle->retry);
+	}
+}
+
+static void idle_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	idle_sync(w->data);
+}
 
 static void idle_changed(struct mailbox_watch *watch, unsigned events,
 			 void *context)
@@ -18,7 +43,7 @@ static void idle_changed(struct mailbox_watch *watch, unsigned events,
 	(void)events;
 	/* RFC 2177 3: while idling the server may send EXISTS, EXPUNGE and
 	   FETCH at any time */
-	imap_sync(cmd->s, true);
+	idle_sync(cmd);
 }
 
 static void idle_cleanup(struct imap_cmd *cmd)
@@ -26,6 +51,7 @@ static void idle_cleanup(struct imap_cmd *cmd)
 	struct imap_idle *idle = cmd->state;
 
 	mailbox_watch_free(&idle->watch);
+	ev_timer_stop(idle->loop, &idle->retry);
 }
 
 static enum imap_cmd_result idle_resume(struct imap_cmd *cmd)
@@ -58,6 +84,9 @@ enum imap_cmd_result imap_cmd_idle(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	}
 	idle = arena_zalloc(cmd->arena, sizeof(*idle));
+	idle->loop = conn_loop(s->conn);
+	ev_timer_init(&idle->retry, idle_retry_cb, IDLE_RETRY_SECS, 0.);
+	idle->retry.data = cmd;
 	cmd->state = idle;
 	cmd->cleanup = idle_cleanup;
 	cmd->resume = idle_resume;

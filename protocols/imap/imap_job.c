@@ -17,6 +17,11 @@ struct imap_job {
 	imap_job_free_fn *free_ctx;
 	void *ctx;
 	bool finished;
+	/* the selected folder, synced on the thread after work (for the
+	   command's end), or NULL */
+	struct mailbox *sync_box;
+	const struct mailbox_changes *changes;
+	int sync_ret;
 	/* taken over from a session freed while work ran */
 	struct maildir *store;
 	struct imap_selected *sel;
@@ -37,16 +42,27 @@ static void job_free(struct imap_job *job)
 static void job_work(void *context)
 {
 	struct imap_job *job = context;
+	const char *error = NULL;
 
 	job->work(job->ctx);
+	if (job->sync_box != NULL)
+		job->sync_ret =
+			mailbox_sync(job->sync_box, &job->changes, &error);
 }
 
 static enum imap_cmd_result job_resume(struct imap_cmd *cmd)
 {
 	struct imap_job *job = cmd->state;
 
+	struct imap_selected *sel = cmd->s->sel;
+
 	if (!job->finished)
 		return IMAP_CMD_PENDING;
+	if (job->sync_box != NULL && job->sync_ret == 0 && sel != NULL &&
+	    sel->box == job->sync_box) {
+		sel->presynced = true;
+		sel->presync_changes = job->changes;
+	}
 	return job->done(cmd, job->ctx);
 }
 
@@ -87,7 +103,8 @@ static void job_cleanup(struct imap_cmd *cmd)
 
 enum imap_cmd_result imap_job_run(struct imap_cmd *cmd, imap_job_work_fn *work,
 				  imap_job_done_fn *done,
-				  imap_job_free_fn *free_ctx, void *ctx)
+				  imap_job_free_fn *free_ctx, void *ctx,
+				  bool sync_after)
 {
 	struct storage_pool *pool = storage_pool_default();
 	struct imap_job *job;
@@ -106,6 +123,11 @@ enum imap_cmd_result imap_job_run(struct imap_cmd *cmd, imap_job_work_fn *work,
 	job->done = done;
 	job->free_ctx = free_ctx;
 	job->ctx = ctx;
+	/* the sync at the command's end (imap_sync.c) may scan the folder:
+	   do it here, where RFC 3501 7.4.1 allows expunges at the end */
+	if (sync_after && cmd->s->sel != NULL &&
+	    ((cmd->def->flags & IMAP_CMDF_SEQ) == 0 || cmd->uid))
+		job->sync_box = cmd->s->sel->box;
 	cmd->state = job;
 	cmd->resume = job_resume;
 	cmd->cleanup = job_cleanup;

@@ -9,7 +9,10 @@
  * loop touches them (the session reads no commands, and IDLE is not
  * running). When work is over, done(cmd, ctx) runs on the loop and ends
  * the command (it writes the replies, may set s->sel, and returns
- * imap_cmd_done()'s result); then free_ctx(ctx) runs.
+ * imap_cmd_done()'s result); then free_ctx(ctx) runs. With sync_after, the
+ * selected folder is also synced on the thread after work (when the
+ * command may report expunges at its end), and the imap_sync() of the
+ * command's end reports those changes instead of scanning on the loop.
  *
  * A session freed while work runs (the client went away) hands its store
  * and selected folder to the job: work finishes on its thread, then
@@ -21,12 +24,15 @@
 
 #include "protocols/imap/imap_private.h"
 
+#include <stdbool.h>
+
 typedef void imap_job_work_fn(void *ctx);
 typedef enum imap_cmd_result imap_job_done_fn(struct imap_cmd *cmd, void *ctx);
 typedef void imap_job_free_fn(void *ctx);
 
 enum imap_cmd_result imap_job_run(struct imap_cmd *cmd, imap_job_work_fn *work,
 				  imap_job_done_fn *done,
-				  imap_job_free_fn *free_ctx, void *ctx);
+				  imap_job_free_fn *free_ctx, void *ctx,
+				  bool sync_after);
 
 #endif

@@ -30,6 +30,7 @@
 struct imap_parser;
 struct maildir;
 struct mailbox;
+struct mailbox_changes;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTHENTICATED,
@@ -77,6 +78,10 @@ struct imap_selected {
 	/* changes not reported yet that must wait for a command that may
 	   report expunges (the snapshot is only synced then) */
 	bool sync_pending;
+	/* a storage job synced the folder already (imap_job.h): the next
+	   imap_sync() reports these changes instead of syncing again */
+	bool presynced;
+	const struct mailbox_changes *presync_changes;
 };
 
 struct imap_context {

@@ -147,7 +147,8 @@ static enum imap_cmd_result select_common(struct imap_cmd *cmd, bool readonly)
 	j->store = s->store;
 	j->name = name;
 	j->readonly = readonly;
-	return imap_job_run(cmd, select_work, select_done, select_free, j);
+	return imap_job_run(cmd, select_work, select_done, select_free, j,
+			    false);
 }
 
 enum imap_cmd_result imap_cmd_select(struct imap_cmd *cmd)
@@ -177,35 +178,87 @@ static uint32_t *deleted_uids(struct mailbox *box, size_t *n_r)
 	return uids;
 }
 
-static int expunge_deleted(struct imap_session *s, const char **error_r)
-{
+/* An expunge on a storage thread (imap_job.h): unlinking many files and
+   rewriting the UID list. */
+struct expunge_job {
+	struct mailbox *box;
+	uint32_t *uids;
 	size_t n;
-	uint32_t *uids = deleted_uids(s->sel->box, &n);
-	int ret = n > 0 ? mailbox_expunge(s->sel->box, uids, n, error_r) : 0;
+	enum imap_expunge_kind kind;
+	int ret;
+	const char *error;
+};
 
-	if (ret == 0 && n > 0)
+static void expunge_work(void *ctx)
+{
+	struct expunge_job *j = ctx;
+
+	j->ret = j->n > 0 ? mailbox_expunge(j->box, j->uids, j->n, &j->error)
+			  : 0;
+}
+
+static void expunge_free(void *ctx)
+{
+	struct expunge_job *j = ctx;
+
+	free(j->uids);
+	free(j);
+}
+
+static enum imap_cmd_result expunge_done(struct imap_cmd *cmd, void *ctx)
+{
+	struct imap_session *s = cmd->s;
+	struct expunge_job *j = ctx;
+
+	if (j->ret == 0 && j->n > 0)
 		conn_log_info(s->conn, "event=expunge folder=%s count=%zu",
-			      log_q(s->sel->name), n);
-	free(uids);
-	return ret;
+			      log_q(s->sel->name), j->n);
+	if (j->kind == IMAP_EXPUNGE_CLOSE) {
+		if (j->ret < 0)
+			conn_log_warn(s->conn,
+				      "event=close_expunge_failed error=\"%s\"",
+				      j->error);
+		imap_session_unselect(s);
+		imap_reply(cmd, "OK", "CLOSE completed");
+		return IMAP_CMD_DONE;
+	}
+	if (j->ret < 0)
+		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), j->error);
+	/* the sync at the end reports the EXPUNGE responses */
+	return imap_cmd_ok(cmd, "EXPUNGE completed");
+}
+
+enum imap_cmd_result imap_expunge_run(struct imap_cmd *cmd, uint32_t *uids,
+				      size_t n, enum imap_expunge_kind kind)
+{
+	struct expunge_job *j = xcalloc(1, sizeof(*j));
+
+	j->box = cmd->s->sel->box;
+	j->uids = uids;
+	j->n = n;
+	j->kind = kind;
+	return imap_job_run(cmd, expunge_work, expunge_done, expunge_free, j,
+			    kind != IMAP_EXPUNGE_CLOSE);
 }
 
 /* RFC 3501 6.4.2: expunge silently (no EXPUNGE responses), then leave */
 enum imap_cmd_result imap_cmd_close(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
-	const char *error = NULL;
+	size_t n = 0;
+	uint32_t *uids;
 
 	if (imap_cmd_argc(cmd) != 0) {
 		imap_reply(cmd, "BAD", "Unexpected arguments");
 		return IMAP_CMD_DONE;
 	}
-	if (!s->sel->readonly && expunge_deleted(s, &error) < 0)
-		conn_log_warn(s->conn,
-			      "event=close_expunge_failed error=\"%s\"", error);
-	imap_session_unselect(s);
-	imap_reply(cmd, "OK", "CLOSE completed");
-	return IMAP_CMD_DONE;
+	if (s->sel->readonly) {
+		imap_session_unselect(s);
+		imap_reply(cmd, "OK", "CLOSE completed");
+		return IMAP_CMD_DONE;
+	}
+	uids = deleted_uids(s->sel->box, &n);
+	return imap_expunge_run(cmd, uids, n, IMAP_EXPUNGE_CLOSE);
 }
 
 enum imap_cmd_result imap_cmd_unselect(struct imap_cmd *cmd)
@@ -222,7 +275,8 @@ enum imap_cmd_result imap_cmd_unselect(struct imap_cmd *cmd)
 enum imap_cmd_result imap_cmd_expunge(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
-	const char *error = NULL;
+	size_t n = 0;
+	uint32_t *uids;
 
 	if (imap_cmd_argc(cmd) != 0) {
 		imap_reply(cmd, "BAD", "Unexpected arguments");
@@ -230,8 +284,6 @@ enum imap_cmd_result imap_cmd_expunge(struct imap_cmd *cmd)
 	}
 	if (s->sel->readonly)
 		return imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
-	if (expunge_deleted(s, &error) < 0)
-		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
-	/* the sync at the end reports the EXPUNGE responses */
-	return imap_cmd_ok(cmd, "EXPUNGE completed");
+	uids = deleted_uids(s->sel->box, &n);
+	return imap_expunge_run(cmd, uids, n, IMAP_EXPUNGE);
 }

@@ -1,7 +1,10 @@
 #include "protocols/imap/imap_store.h"
 
+#include "lib/xalloc.h"
 #include "protocols/imap/imap_folder.h"
+#include "protocols/imap/imap_job.h"
 #include "protocols/imap/imap_msgset.h"
+#include "protocols/imap/imap_select.h"
 #include "protocols/imap/imap_seqset.h"
 #include "protocols/imap/imap_sync.h"
 #include "protocols/imap/imap_write.h"
@@ -172,16 +175,98 @@ static void write_copyuid(struct buf *b, uint32_t uidvalidity,
 	}
 }
 
+/* COPY/MOVE on a storage thread (imap_job.h): opening the target and
+   linking (and for MOVE unlinking) many files. */
+struct copy_job {
+	struct maildir *store;
+	struct mailbox *src;
+	char *name;
+	bool move;
+	uint32_t *uids, *new_uids;
+	size_t count;
+	int ret;
+	bool missing; /* the target does not exist (TRYCREATE) */
+	uint32_t dst_uidvalidity;
+	const char *error;
+};
+
+static void copy_work(void *ctx)
+{
+	struct copy_job *j = ctx;
+	struct mailbox *dst = NULL;
+
+	/* synced: the target's UIDVALIDITY and UIDs are known for COPYUID */
+	if (mailbox_open(j->store, j->name, 0, &dst, &j->error) < 0) {
+		j->missing =
+			maildir_last_error(j->store) == MAILDIR_ERROR_NOT_FOUND;
+		j->ret = -1;
+		return;
+	}
+	j->ret = j->count == 0 ? 0
+		 : j->move     ? mailbox_move(j->src, j->uids, j->count, dst,
+					      j->new_uids, &j->error)
+			       : mailbox_copy(j->src, j->uids, j->count, dst,
+					      j->new_uids, &j->error);
+	j->dst_uidvalidity = mailbox_uidvalidity(dst);
+	mailbox_free(&dst);
+}
+
+static void copy_free(void *ctx)
+{
+	struct copy_job *j = ctx;
+
+	free(j->name);
+	free(j->uids);
+	free(j->new_uids);
+	free(j);
+}
+
+static enum imap_cmd_result copy_done(struct imap_cmd *cmd, void *ctx)
+{
+	struct imap_session *s = cmd->s;
+	struct copy_job *j = ctx;
+	enum imap_cmd_result r;
+	struct buf code;
+
+	if (j->ret < 0) {
+		/* RFC 3501 6.4.7: TRYCREATE when the target is missing */
+		return imap_cmd_no(cmd, "%s%s",
+				   j->missing ? "[TRYCREATE] "
+					      : imap_storage_code(s),
+				   j->error);
+	}
+	buf_init(&code, 1024 * 1024);
+	write_copyuid(&code, j->dst_uidvalidity, j->uids, j->new_uids,
+		      j->count);
+	conn_log_info(s->conn, "event=%s folder=%s to=%s count=%zu",
+		      j->move ? "move" : "copy", log_q(s->sel->name),
+		      log_q(j->name), j->count);
+	if (j->move) {
+		/* RFC 6851 4.3: COPYUID in an untagged OK, then the
+		   EXPUNGEs, then the tagged OK */
+		if (code.len > 0) {
+			buf_truncate(&code, code.len - 1);
+			conn_printf(s->conn, "* OK %.*s Moved\r\n",
+				    (int)code.len, code.data);
+		}
+		imap_sync(s, true);
+		buf_free(&code);
+		imap_reply(cmd, "OK", "MOVE completed");
+		return IMAP_CMD_DONE;
+	}
+	r = imap_cmd_ok(cmd, "%.*sCOPY completed", (int)code.len,
+			code.data != NULL ? code.data : "");
+	buf_free(&code);
+	return r;
+}
+
 static enum imap_cmd_result copy_or_move(struct imap_cmd *cmd, bool move)
 {
 	struct imap_session *s = cmd->s;
-	struct mailbox *dst = NULL;
 	struct imap_msgset set;
-	const char *error = NULL;
-	uint32_t *uids, *new_uids;
+	struct copy_job *j;
+	uint32_t *uids;
 	char *name;
-	struct buf code;
-	int ret;
 
 	if (imap_cmd_argc(cmd) != 2) {
 		imap_reply(cmd, "BAD", "%s needs a set and a mailbox",
@@ -195,56 +280,18 @@ static enum imap_cmd_result copy_or_move(struct imap_cmd *cmd, bool move)
 		free(name);
 		return imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
 	}
-	/* synced: the target's UIDVALIDITY and UIDs are known for COPYUID */
-	if (mailbox_open(s->store, name, 0, &dst, &error) < 0) {
-		bool missing =
-			maildir_last_error(s->store) == MAILDIR_ERROR_NOT_FOUND;
-
-		free(name);
-		/* RFC 3501 6.4.7: TRYCREATE when the target is missing */
-		return imap_cmd_no(
-			cmd, "%s%s",
-			missing ? "[TRYCREATE] " : imap_storage_code(s), error);
-	}
 	uids = imap_msgset_uids(cmd, &set);
-	new_uids =
-		arena_zalloc(cmd->arena, (set.count + 1) * sizeof(*new_uids));
-	ret = set.count == 0 ? 0
-	      : move ? mailbox_move(s->sel->box, uids, set.count, dst, new_uids,
-				    &error)
-		     : mailbox_copy(s->sel->box, uids, set.count, dst, new_uids,
-				    &error);
-	buf_init(&code, 1024 * 1024);
-	if (ret == 0)
-		write_copyuid(&code, mailbox_uidvalidity(dst), uids, new_uids,
-			      set.count);
-	mailbox_free(&dst);
-	if (ret < 0) {
-		buf_free(&code);
-		free(name);
-		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
-	}
-	conn_log_info(s->conn, "event=%s folder=%s to=%s count=%zu",
-		      move ? "move" : "copy", log_q(s->sel->name), log_q(name),
-		      set.count);
-	free(name);
-	if (move) {
-		/* RFC 6851 4.3: COPYUID in an untagged OK, then the
-		   EXPUNGEs, then the tagged OK */
-		if (code.len > 0) {
-			buf_truncate(&code, code.len - 1);
-			conn_printf(s->conn, "* OK %.*s Moved\r\n",
-				    (int)code.len, code.data);
-		}
-		imap_sync(s, true);
-		buf_free(&code);
-		imap_reply(cmd, "OK", "MOVE completed");
-		return IMAP_CMD_DONE;
-	}
-	imap_cmd_ok(cmd, "%.*sCOPY completed", (int)code.len,
-		    code.data != NULL ? code.data : "");
-	buf_free(&code);
-	return IMAP_CMD_DONE;
+	j = xcalloc(1, sizeof(*j));
+	j->store = s->store;
+	j->src = s->sel->box;
+	j->name = name;
+	j->move = move;
+	j->count = set.count;
+	/* the job may outlive the command's arena (client gone) */
+	j->uids = xcalloc(set.count + 1, sizeof(*j->uids));
+	memcpy(j->uids, uids, set.count * sizeof(*uids));
+	j->new_uids = xcalloc(set.count + 1, sizeof(*j->new_uids));
+	return imap_job_run(cmd, copy_work, copy_done, copy_free, j, true);
 }
 
 enum imap_cmd_result imap_cmd_copy(struct imap_cmd *cmd)
@@ -262,7 +309,6 @@ enum imap_cmd_result imap_cmd_uid_expunge(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
 	struct imap_msgset set;
-	const char *error = NULL;
 	uint32_t *uids;
 	size_t n = 0;
 
@@ -274,7 +320,7 @@ enum imap_cmd_result imap_cmd_uid_expunge(struct imap_cmd *cmd)
 		return IMAP_CMD_DONE;
 	if (s->sel->readonly)
 		return imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
-	uids = imap_msgset_uids(cmd, &set);
+	uids = xcalloc(set.count + 1, sizeof(*uids));
 	for (size_t i = 0; i < set.count; i++) {
 		struct mailbox_msg msg;
 
@@ -282,7 +328,5 @@ enum imap_cmd_result imap_cmd_uid_expunge(struct imap_cmd *cmd)
 		if ((msg.flags & MAILDIR_FLAG_DELETED) != 0)
 			uids[n++] = msg.uid;
 	}
-	if (n > 0 && mailbox_expunge(s->sel->box, uids, n, &error) < 0)
-		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
-	return imap_cmd_ok(cmd, "EXPUNGE completed");
+	return imap_expunge_run(cmd, uids, n, IMAP_EXPUNGE);
 }

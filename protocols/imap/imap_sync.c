@@ -25,7 +25,7 @@ static void sync_write_expunges(struct imap_session *s,
 			    ch->expunged_idx[i] + 1);
 }
 
-void imap_sync(struct imap_session *s, bool expunges_ok)
+int imap_sync(struct imap_session *s, bool expunges_ok)
 {
 	struct imap_selected *sel = s->sel;
 	const struct mailbox_changes *ch = NULL;
@@ -33,28 +33,31 @@ void imap_sync(struct imap_session *s, bool expunges_ok)
 	struct buf b;
 
 	if (sel == NULL)
-		return;
+		return 0;
 	if (!expunges_ok) {
 		sel->sync_pending = true;
-		return;
+		return 0;
 	}
 	sel->sync_pending = false;
-	if (mailbox_sync(sel->box, &ch, &error) < 0) {
+	if (sel->presynced) {
+		ch = sel->presync_changes;
+		sel->presynced = false;
+	} else if (mailbox_sync(sel->box, &ch, &error) < 0) {
 		conn_log_warn(s->conn,
 			      "event=sync_failed folder=%s "
 			      "error=\"%s\"",
 			      log_q(sel->name), error);
-		return;
+		return -1;
 	}
 	if (ch == NULL)
-		return;
+		return 0;
 	if (ch->uidvalidity_changed) {
 		/* the UID list was lost: the client must start over */
 		conn_write_str(s->conn, "* BYE [UIDVALIDITY] UIDs of the "
 					"selected mailbox changed\r\n");
 		s->stop_reading = true;
 		conn_close(s->conn, "uidvalidity changed");
-		return;
+		return 0;
 	}
 	sync_write_expunges(s, ch);
 	if (ch->new_count > 0)
@@ -74,4 +77,5 @@ void imap_sync(struct imap_session *s, bool expunges_ok)
 		conn_write(s->conn, b.data, b.len);
 	}
 	buf_free(&b);
+	return 0;
 }

@@ -21,7 +21,9 @@
 /* Brings the selected folder's view up to date and writes the untagged
    responses (see above). Does nothing without a selected folder or when
    !expunges_ok. A lost UID list ends the session with BYE. */
-void imap_sync(struct imap_session *s, bool expunges_ok);
+/* Returns -1 when the sync failed (logged; the folder lock may be busy:
+   storage never waits for it on the loop), else 0. */
+int imap_sync(struct imap_session *s, bool expunges_ok);
 
 /* Appends "* <seq> FETCH (FLAGS (...))\r\n"-style flag lists of message
    idx (0-based) of the selected folder: "FLAGS (...)". */

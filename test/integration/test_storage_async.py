@@ -160,6 +160,43 @@ class StorageAsync(unittest.TestCase):
         c.read_until_tagged("s3")
         self.d.check_log()
 
+    def test_imap_copy_and_expunge_keep_loop_free(self):
+        a = raw_login(self.d)
+        a.cmd("c0 CREATE Copied")
+        a.read_until_tagged("c0")
+        a.cmd("c1 SELECT Big")
+        a.read_until_tagged("c1")
+        n = min(BIG // 2, 5000)
+        a.cmd("c2 STORE 1:%d +FLAGS.SILENT (\\Deleted)" % n)
+        self.assertEqual(a.read_until_tagged("c2")[-1], "c2 OK STORE completed")
+        p = self.probe()
+        t0 = time.monotonic()
+        a.cmd("c3 COPY %d:%d Copied" % (n + 1, 2 * n))
+        lines = a.read_until_tagged("c3")
+        t1 = time.monotonic()
+        self.assertRegex(lines[-1], r"^c3 OK \[COPYUID \d+ \d+:\d+ 1:%d\] COPY completed$" % n)
+        a.cmd("c4 EXPUNGE")
+        lines = a.read_until_tagged("c4")
+        t2 = time.monotonic()
+        self.finish_probe(p)
+        self.assertEqual(lines[-1], "c4 OK EXPUNGE completed")
+        self.assertEqual(len([x for x in lines if x.endswith(" EXPUNGE")]), n)
+        copy_ms = sorted(x * 1000 for x in p.during(t0, t1))
+        exp_ms = sorted(x * 1000 for x in p.during(t1, t2))
+        print("COPY %d: %.3f s, NOOP median %.2f ms max %.2f ms; EXPUNGE %d: "
+              "%.3f s, NOOP median %.2f ms max %.2f ms"
+              % (n, t1 - t0, statistics.median(copy_ms or [0]), max(copy_ms or [0]),
+                 n, t2 - t1, statistics.median(exp_ms or [0]), max(exp_ms or [0])))
+        for lat, secs in ((copy_ms, t1 - t0), (exp_ms, t2 - t1)):
+            if secs > 0.1:
+                self.assertGreaterEqual(len(lat), 3)
+                self.assertLess(statistics.median(lat), 10.0)
+                self.assertLess(lat[-1], min(250.0, secs * 1000 / 4), lat[-20:])
+        a.cmd("c5 STATUS Copied (MESSAGES)")
+        self.assertIn("* STATUS Copied (MESSAGES %d)" % n, a.read_until_tagged("c5"))
+        a.cmd("c6 LOGOUT")
+        a.read_until_tagged("c6")
+
     def pop3(self, user="alice", password="secret"):
         c = self.d.pop3()
         c.expect(r"^\+OK ")
