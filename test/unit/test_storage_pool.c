@@ -1,6 +1,8 @@
 // links: mp_storage mp_lib
 /* Unit tests: the storage thread pool and the lock that never sleeps on a
    loop thread. */
+#include "storage/mailbox.h"
+#include "storage/maildir.h"
 #include "storage/storage_pool.h"
 #include "storage/uidlist.h"
 
@@ -15,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -263,6 +266,100 @@ static void test_lock_never_sleeps_on_loop(void **state)
 	remove_dir(dir);
 }
 
+struct open_ctx {
+	struct maildir *store;
+	unsigned count;
+	int ret;
+};
+
+static void open_work(void *context)
+{
+	struct open_ctx *c = context;
+	struct mailbox *box = NULL;
+	const char *error = NULL;
+
+	c->ret = mailbox_open(c->store, "INBOX", 0, &box, &error);
+	if (c->ret == 0)
+		c->count = mailbox_count(box);
+	mailbox_free(&box);
+}
+
+static void open_done(void *context)
+{
+	(void)context;
+}
+
+/* Sessions of one process open the same folder on pool threads and on
+   the loop at once: the shared index mappings (mindex.c) are guarded (run
+   under TSan too). */
+static void test_concurrent_opens_share_index(void **state)
+{
+	struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+	struct storage_pool *pool = storage_pool_new(loop, 2);
+	char *dir = make_dir(), path[512];
+	struct maildir_settings set;
+	struct open_ctx c[8];
+	struct maildir *store = NULL;
+	const char *error = NULL;
+	struct mailbox *box = NULL;
+
+	(void)state;
+	maildir_settings_init(&set);
+	set.fsync = false;
+	assert_int_equal(maildir_open(dir, &set, true, &store, &error), 0);
+	for (int i = 0; i < 50; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/cur/1700000000.M%dP1.x:2,S",
+			 dir, i);
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs("Subject: x\n\nbody\n", f);
+		fclose(f);
+	}
+	/* an index, settled (not written right after a change) */
+	snprintf(path, sizeof(path), "%s/cur", dir);
+	assert_int_equal(utimes(path, (struct timeval[2]){{1700000000, 0},
+							  {1700000000, 0}}),
+			 0);
+	assert_int_equal(mailbox_open(store, "INBOX", 0, &box, &error), 0);
+	mailbox_free(&box);
+	snprintf(path, sizeof(path), "%s/merpati.index", dir);
+	assert_int_equal(access(path, F_OK), 0);
+	assert_int_equal(mailbox_open(store, "INBOX", 0, &box, &error), 0);
+	mailbox_free(&box);
+	for (int round = 0; round < 5; round++) {
+		memset(c, 0, sizeof(c));
+		for (int i = 0; i < 8; i++) {
+			assert_int_equal(maildir_open(dir, &set, false,
+						      &c[i].store, &error),
+					 0);
+			c[i].ret = 99;
+			storage_pool_run(pool, open_work, open_done, NULL,
+					 &c[i]);
+		}
+		for (int i = 0; i < 8; i++) {
+			assert_int_equal(
+				mailbox_open(store, "INBOX", 0, &box, &error),
+				0);
+			assert_int_equal(mailbox_count(box), 50);
+			mailbox_free(&box);
+		}
+		run_until(loop, pool);
+		for (int i = 0; i < 8; i++) {
+			assert_int_equal(c[i].ret, 0);
+			assert_int_equal(c[i].count, 50);
+			maildir_free(&c[i].store);
+		}
+	}
+	maildir_free(&store);
+	storage_pool_free(&pool);
+	ev_loop_destroy(loop);
+	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+	free(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_cancel_mid_job),
 		cmocka_unit_test(test_free_discards_queued),
 		cmocka_unit_test(test_lock_never_sleeps_on_loop),
+		cmocka_unit_test(test_concurrent_opens_share_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
