@@ -1,6 +1,7 @@
 #include "protocols/imap/imap_folder.h"
 
 #include "lib/xalloc.h"
+#include "protocols/imap/imap_job.h"
 #include "protocols/imap/imap_write.h"
 #include "storage/mailbox.h"
 #include "storage/mailbox_name.h"
@@ -448,50 +449,92 @@ static int status_parse(struct imap_cmd *cmd, unsigned *order, size_t *n_r)
 	return 0;
 }
 
-enum imap_cmd_result imap_cmd_status(struct imap_cmd *cmd)
-{
-	struct imap_session *s = cmd->s;
-	struct mailbox *box = NULL;
-	const char *error = NULL;
-	unsigned order[16], unseen = 0;
-	size_t n;
+/* STATUS opens the folder on a storage thread (imap_job.h): a cold open
+   scans it. */
+struct status_job {
+	struct maildir *store;
 	char *name;
-	struct buf b;
+	unsigned order[16];
+	size_t n;
+	int ret;
+	const char *error;
+	uint32_t messages, unseen, uidnext, uidvalidity;
+};
 
-	if (status_parse(cmd, order, &n) < 0 ||
-	    imap_folder_arg(cmd, 0, &name) < 0)
-		return IMAP_CMD_DONE;
-	if (mailbox_open(s->store, name, 0, &box, &error) < 0) {
-		free(name);
-		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
-	}
-	for (unsigned i = 0, count = mailbox_count(box); i < count; i++) {
+static void status_work(void *ctx)
+{
+	struct status_job *j = ctx;
+	struct mailbox *box = NULL;
+
+	j->ret = mailbox_open(j->store, j->name, 0, &box, &j->error);
+	if (j->ret < 0)
+		return;
+	j->messages = mailbox_count(box);
+	for (unsigned i = 0; i < j->messages; i++) {
 		struct mailbox_msg msg;
 
 		mailbox_get(box, i, &msg);
 		if ((msg.flags & MAILDIR_FLAG_SEEN) == 0)
-			unseen++;
+			j->unseen++;
 	}
+	j->uidnext = mailbox_uidnext(box);
+	j->uidvalidity = mailbox_uidvalidity(box);
+	mailbox_free(&box);
+}
+
+static void status_free(void *ctx)
+{
+	struct status_job *j = ctx;
+
+	free(j->name);
+	free(j);
+}
+
+static enum imap_cmd_result status_done(struct imap_cmd *cmd, void *ctx)
+{
+	struct imap_session *s = cmd->s;
+	struct status_job *j = ctx;
+	struct buf b;
+
+	if (j->ret < 0)
+		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), j->error);
 	buf_init(&b, 65536);
 	buf_append_str(&b, "* STATUS ");
-	imap_write_mailbox(&b, name, utf8_names(s));
+	imap_write_mailbox(&b, j->name, utf8_names(s));
 	buf_append_str(&b, " (");
-	for (size_t i = 0; i < n; i++) {
-		unsigned bit = status_items[order[i]].bit;
-		uint32_t v = bit == STATUS_MESSAGES  ? mailbox_count(box)
-			     : bit == STATUS_RECENT  ? 0
-			     : bit == STATUS_UIDNEXT ? mailbox_uidnext(box)
-			     : bit == STATUS_UIDVALIDITY
-				     ? mailbox_uidvalidity(box)
-				     : unseen;
+	for (size_t i = 0; i < j->n; i++) {
+		unsigned bit = status_items[j->order[i]].bit;
+		uint32_t v = bit == STATUS_MESSAGES	 ? j->messages
+			     : bit == STATUS_RECENT	 ? 0
+			     : bit == STATUS_UIDNEXT	 ? j->uidnext
+			     : bit == STATUS_UIDVALIDITY ? j->uidvalidity
+							 : j->unseen;
 
 		buf_printf(&b, "%s%s %u", i > 0 ? " " : "",
-			   status_items[order[i]].name, v);
+			   status_items[j->order[i]].name, v);
 	}
 	buf_append_str(&b, ")\r\n");
 	conn_write(s->conn, b.data, b.len);
 	buf_free(&b);
-	mailbox_free(&box);
-	free(name);
 	return imap_cmd_ok(cmd, "STATUS completed");
+}
+
+enum imap_cmd_result imap_cmd_status(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	struct status_job *j;
+	unsigned order[16];
+	size_t n;
+	char *name;
+
+	if (status_parse(cmd, order, &n) < 0 ||
+	    imap_folder_arg(cmd, 0, &name) < 0)
+		return IMAP_CMD_DONE;
+	j = xcalloc(1, sizeof(*j));
+	j->store = s->store;
+	j->name = name;
+	memcpy(j->order, order, sizeof(order));
+	j->n = n;
+	return imap_job_run(cmd, status_work, status_done, status_free, j,
+			    true);
 }
