@@ -5,6 +5,7 @@
 #include "protocols/imap/imap_auth.h"
 #include "protocols/imap/imap_parser.h"
 #include "protocols/imap/imap_private.h"
+#include "protocols/imap/imap_session_cmds.h"
 #include "protocols/imap/imap_sync.h"
 #include "storage/mailbox.h"
 #include "storage/maildir.h"
@@ -50,12 +51,13 @@ void imap_capabilities(struct imap_session *s, struct buf *out)
 	if (s->state == IMAP_STATE_NOT_AUTHENTICATED) {
 		if (conn_can_starttls(s->conn))
 			buf_append_str(out, " STARTTLS");
-		buf_append_str(out, " LITERAL-");
+		buf_append_str(out, " LITERAL- ID ENABLE");
 		imap_auth_capabilities(s, out); /* imap_auth.c */
 		return;
 	}
 	buf_append_str(out, " LITERAL+ IDLE UIDPLUS MOVE UNSELECT CHILDREN "
-			    "MULTIAPPEND");
+			    "MULTIAPPEND ID ENABLE NAMESPACE");
+	imap_enable_capabilities(s, out);
 	/* RFC 7889: the largest message APPEND takes */
 	buf_printf(out, " APPENDLIMIT=%llu",
 		   (unsigned long long)(s->ctx->set.append_max > 0

@@ -6,9 +6,10 @@
 #include "protocols/imap/imap_folder.h" /* LIST ... STATUS */
 #include "protocols/imap/imap_idle.h"
 #include "protocols/imap/imap_private.h"
-#include "protocols/imap/imap_search.h" /* SEARCH */
-#include "protocols/imap/imap_select.h" /* SELECT ... EXPUNGE */
-#include "protocols/imap/imap_store.h"	/* STORE COPY MOVE */
+#include "protocols/imap/imap_search.h"	      /* SEARCH */
+#include "protocols/imap/imap_select.h"	      /* SELECT ... EXPUNGE */
+#include "protocols/imap/imap_session_cmds.h" /* ENABLE NAMESPACE ID */
+#include "protocols/imap/imap_store.h"	      /* STORE COPY MOVE */
 
 static bool no_args(struct imap_cmd *cmd)
 {
@@ -85,6 +86,9 @@ const struct imap_command imap_commands[] = {
 	{"NOOP", IMAP_IN_ANY, 0, cmd_noop},
 	{"LOGOUT", IMAP_IN_ANY, 0, cmd_logout},
 	{"STARTTLS", IMAP_IN_NOAUTH, 0, cmd_starttls},
+	{"ID", IMAP_IN_ANY, 0, imap_cmd_id},
+	{"ENABLE", IMAP_IN_AUTH, 0, imap_cmd_enable},
+	{"NAMESPACE", IMAP_IN_LOGGED_IN, 0, imap_cmd_namespace},
 	{"LOGIN", IMAP_IN_NOAUTH, 0, imap_cmd_login},
 	{"AUTHENTICATE", IMAP_IN_NOAUTH, 0, imap_cmd_authenticate},
 	{"SELECT", IMAP_IN_LOGGED_IN, 0, imap_cmd_select},
