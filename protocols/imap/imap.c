@@ -77,8 +77,9 @@ const struct imap_arg *imap_cmd_arg(const struct imap_cmd *cmd, size_t i)
 	return imap_arg_at(cmd->argv, cmd->first + i);
 }
 
-static void imap_vreply(struct imap_cmd *cmd, const char *status,
-			const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void
+imap_vreply(struct imap_cmd *cmd, const char *status, const char *fmt,
+	    va_list ap)
 {
 	struct buf b;
 
