@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define WORKER_ACCEPT_BATCH 64
@@ -243,6 +244,10 @@ void worker_main(const struct worker_params *p)
 		log_error("event=worker_failed reason=\"%s\"", terror);
 		_exit(1);
 	}
+	/* the local time zone is read now: inside the sandbox
+	   /etc/localtime and the zoneinfo files are out of reach, and glibc
+	   would silently fall back to UTC for INTERNALDATE and SEARCH */
+	tzset();
 	if (privdrop_to_user(p->config->user, &error) < 0 ||
 	    sandbox_enter_worker(p->config, &error) < 0) {
 		log_error("event=worker_failed reason=\"%s\"", error);
