@@ -117,7 +117,11 @@ static void req_finish_simple(struct auth_client_request *req,
 {
 	static const char *const none[] = {NULL};
 	struct auth_client_reply r = {
-		.status = status, .overrides = none, .reason = reason};
+		.status = status,
+		.error = status == AUTH_CLIENT_FAIL ? AUTH_CLIENT_ERROR_REFUSED
+						    : AUTH_CLIENT_ERROR_TEMP,
+		.overrides = none,
+		.reason = reason};
 
 	req_finish(req, &r);
 }
@@ -245,6 +249,10 @@ static void handle_reply(struct auth_client *c, const struct auth_proto_msg *m)
 	}
 	r.status = strcmp(m->f[0], "FAIL") == 0 ? AUTH_CLIENT_FAIL
 						: AUTH_CLIENT_TEMPFAIL;
+	r.error = r.status == AUTH_CLIENT_TEMPFAIL ? AUTH_CLIENT_ERROR_TEMP
+		  : m->n >= 4 && strcmp(m->f[3], "malformed") == 0
+			  ? AUTH_CLIENT_ERROR_MALFORMED
+			  : AUTH_CLIENT_ERROR_REFUSED;
 	r.reason = m->f[2];
 	req_finish(req, &r);
 }

@@ -35,12 +35,13 @@
  *       read the client's line; if it is "*": auth_client_request_cancel()
  *       and answer BAD / -ERR "Authentication cancelled"; otherwise
  *       auth_client_sasl_continue(s->auth_req, line).
- *       OK / FAIL / TEMPFAIL as above (FAIL's reason says e.g. "Invalid
- *       base64 data in SASL response").
+ *       OK / FAIL / TEMPFAIL as above; r->error gives the class (a
+ *       malformed exchange, a refusal, an outage) for the reply code.
  *
  * When the connection closes mid-request: auth_client_request_cancel(&req);
- * the callback then never fires. A front-end counts FAIL replies and closes
- * the connection after auth.max_failures of them.
+ * the callback then never fires. The front-ends do all this through the
+ * shared login module (protocols/login/login.h), which also counts FAIL
+ * replies and hangs up after auth.max_failures of them.
  *
  * If the helper dies, requests in flight get TEMPFAIL; the next request
  * reconnects: its connection waits in the channel for the helper the master
@@ -70,8 +71,28 @@ enum auth_client_status {
 	AUTH_CLIENT_CONTINUE, /* SASL: send the challenge, wait for a reply */
 };
 
+/*
+ * Why a login did not succeed, for the reply code (protocols/login/login.h
+ * maps each class to IMAP's and POP3's): never found by reading the reason
+ * text. The helper sends the class with each FAIL and TEMPFAIL.
+ */
+enum auth_client_error {
+	AUTH_CLIENT_ERROR_NONE,	     /* OK, CONTINUE */
+	AUTH_CLIENT_ERROR_MALFORMED, /* FAIL: the client broke the exchange
+					(invalid base64, "*" cancel) */
+	AUTH_CLIENT_ERROR_REFUSED,   /* FAIL: wrong credentials, unknown user
+					or mechanism */
+	AUTH_CLIENT_ERROR_TEMP,	     /* TEMPFAIL: helper or backend outage */
+	AUTH_CLIENT_ERROR_PRIVACY,   /* never from the helper: a front-end
+					refused plaintext without TLS */
+	AUTH_CLIENT_ERROR_LIMIT,     /* never from the helper: too many
+					connections for the user from the
+					address */
+};
+
 struct auth_client_reply {
 	enum auth_client_status status;
+	enum auth_client_error error; /* FAIL/TEMPFAIL: the class */
 	const char *user;	      /* OK: the canonical user name */
 	const char *mail_root;	      /* OK: the user's Maildir root */
 	const char *const *overrides; /* OK: "key=value" per-user settings,

@@ -15,8 +15,9 @@
  * helper -> client:
  *   HELLO 0 mechanisms                (once, after accept)
  *   OK id user mail_root override...
- *   FAIL id reason
- *   TEMPFAIL id reason
+ *   FAIL id reason class              (class: "refused" or "malformed",
+ *                                      the client broke the SASL exchange)
+ *   TEMPFAIL id reason class          (class: "temp")
  *   CONT id challenge_base64
  */
 #ifndef MERPATI_AUTH_PROTO_H

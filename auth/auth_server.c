@@ -206,12 +206,27 @@ static void reply_ok(struct server_req *req, const struct auth_user *user)
 	sreq_free(req);
 }
 
+/* FAIL's class field (auth_proto.h): "malformed" when the client broke
+   the exchange itself, "refused" otherwise. */
+static void reply_fail_class(struct server_req *req, enum auth_result result,
+			     const char *fail_class, const char *client_reason,
+			     const char *log_reason);
+
 static void reply_fail(struct server_req *req, enum auth_result result,
 		       const char *client_reason, const char *log_reason)
 {
+	reply_fail_class(req, result,
+			 result == AUTH_RESULT_FAIL ? "refused" : "temp",
+			 client_reason, log_reason);
+}
+
+static void reply_fail_class(struct server_req *req, enum auth_result result,
+			     const char *fail_class, const char *client_reason,
+			     const char *log_reason)
+{
 	struct auth_server *server = req->conn->server;
 	const char *user = req_user(req);
-	const char *f[3];
+	const char *f[4];
 
 	if (result == AUTH_RESULT_FAIL) {
 		sreq_penalty_end(req, AUTH_PENALTY_FAILED);
@@ -232,7 +247,8 @@ static void reply_fail(struct server_req *req, enum auth_result result,
 	f[0] = result == AUTH_RESULT_FAIL ? "FAIL" : "TEMPFAIL";
 	f[1] = req->id;
 	f[2] = client_reason;
-	conn_send(req->conn, f, 3);
+	f[3] = fail_class;
+	conn_send(req->conn, f, 4);
 	sreq_free(req);
 }
 
@@ -353,9 +369,9 @@ static void sasl_feed(struct server_req *req, const char *b64)
 	if (b64 != NULL && strcmp(b64, "=") != 0 &&
 	    base64_decode(&data, b64, strlen(b64)) < 0) {
 		buf_free_secret(&data);
-		reply_fail(req, AUTH_RESULT_FAIL,
-			   "Invalid base64 data in SASL response",
-			   "invalid base64");
+		reply_fail_class(req, AUTH_RESULT_FAIL, "malformed",
+				 "Invalid base64 data in SASL response",
+				 "invalid base64");
 		return;
 	}
 	buf_init(&challenge, AUTH_PROTO_FRAME_MAX / 2);
@@ -479,10 +495,12 @@ static int handle_msg(struct server_conn *conn, const struct auth_proto_msg *m)
 			return 0; /* raced with a cancel: ignore */
 		if (strcmp(m->f[2], "*") == 0) {
 			/* RFC 4422 3.5: the client aborts. No penalty. */
-			const char *f[3] = {"FAIL", req->id,
-					    "Authentication cancelled"};
+			/* RFC 3501 6.2.2: a cancelled exchange is BAD */
+			const char *f[4] = {"FAIL", req->id,
+					    "Authentication cancelled",
+					    "malformed"};
 
-			conn_send(conn, f, 3);
+			conn_send(conn, f, 4);
 			sreq_free(req);
 			return 0;
 		}

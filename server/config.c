@@ -82,7 +82,7 @@ static const struct config_key config_keys[] = {
 	KEY_UINT("auth", "penalty_max", auth_penalty_max, 0, 300),
 	KEY_UINT("auth", "max_connections_per_ip", auth_max_connections_per_ip,
 		 1, 100000),
-	KEY_UINT("auth", "max_failures", auth_max_failures, 1, 100),
+	KEY_UINT("auth", "max_failures", auth_max_failures, 0, 100),
 	KEY_UINT("auth", "checkpassword_timeout", auth_checkpassword_timeout, 1,
 		 300),
 	KEY_STR("mail", "root", mail_root),

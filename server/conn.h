@@ -63,6 +63,10 @@ struct conn_handler {
 	/* Free the session. The connection is still valid during the call
 	   but nothing written is sent any more. */
 	void (*free)(void *session);
+	/* The whole line (CRLF included) the server sends before closing a
+	   connection it refuses at accept (too many connections), before
+	   any session exists; not sent on implicit-TLS listeners. */
+	const char *refuse;
 };
 
 /* Limits of one connection, set from the configuration. */

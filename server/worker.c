@@ -36,7 +36,6 @@ struct worker_listener {
 	const struct conn_handler *handler;
 	void *handler_ctx;
 	bool implicit_tls;
-	const char *refuse; /* line sent when a connection is refused */
 };
 
 static struct {
@@ -63,7 +62,7 @@ static void worker_refuse(int fd, const struct worker_listener *l,
 {
 	log_warn("event=refused peer=%s reason=\"%s\"", ip, why);
 	if (!l->implicit_tls)
-		(void)send(fd, l->refuse, strlen(l->refuse),
+		(void)send(fd, l->handler->refuse, strlen(l->handler->refuse),
 			   MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
 }
@@ -174,6 +173,20 @@ static void worker_signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	/* SIGHUP: the master reloads; workers of a generation keep theirs */
 }
 
+static enum pop3_after_download
+worker_after_download(enum config_after_download a)
+{
+	switch (a) {
+	case CONFIG_AFTER_DOWNLOAD_SEEN:
+		return POP3_AFTER_DOWNLOAD_SEEN;
+	case CONFIG_AFTER_DOWNLOAD_KEEP:
+		return POP3_AFTER_DOWNLOAD_KEEP;
+	case CONFIG_AFTER_DOWNLOAD_DELETE:
+		break;
+	}
+	return POP3_AFTER_DOWNLOAD_DELETE;
+}
+
 static void worker_setup_protocols(const struct worker_params *p)
 {
 	const struct config *c = p->config;
@@ -187,7 +200,7 @@ static void worker_setup_protocols(const struct worker_params *p)
 	struct pop3_settings pset = {
 		.timeout = c->pop3_timeout,
 		.plaintext = auth_glue_plaintext(c->auth_plaintext),
-		.after_download = (int)c->pop3_after_download,
+		.after_download = worker_after_download(c->pop3_after_download),
 		.login_delay = c->pop3_login_delay,
 		.fsync = c->mail_fsync,
 		.max_failures = c->auth_max_failures,
@@ -215,9 +228,6 @@ static void worker_setup_listeners(const struct worker_params *p)
 			imap ? (void *)worker.imap : (void *)worker.pop3;
 		l->implicit_tls = l->kind == CONFIG_LISTEN_IMAPS ||
 				  l->kind == CONFIG_LISTEN_POP3S;
-		l->refuse =
-			imap ? "* BYE Too many connections, try later\r\n"
-			     : "-ERR [SYS/TEMP] Too many connections, try later\r\n";
 		ev_io_init(&l->io, worker_accept_cb,
 			   listener_set_fd(p->listeners, i), EV_READ);
 		ev_io_start(worker.loop, &l->io);

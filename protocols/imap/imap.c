@@ -407,4 +407,6 @@ const struct conn_handler imap_conn_handler = {
 	.process = imap_process,
 	.bye = imap_bye,
 	.free = imap_free,
+	/* RFC 3501 7.1.5: BYE as the greeting refuses the connection */
+	.refuse = "* BYE Too many connections, try later\r\n",
 };

@@ -43,8 +43,6 @@ struct pop3_context *pop3_context_new(const struct pop3_settings *set)
 	struct pop3_context *ctx = xcalloc(1, sizeof(*ctx));
 
 	ctx->set = *set;
-	if (ctx->set.max_failures == 0)
-		ctx->set.max_failures = 3;
 	return ctx;
 }
 
@@ -87,6 +85,7 @@ static void *pop3_open(struct conn *conn, void *ctx)
 	s->conn = conn;
 	s->ctx = ctx;
 	s->state = POP3_STATE_AUTHORIZATION;
+	s->login = pop3_auth_login_new(s);
 	buf_init(&s->chunk, BUF_UNLIMITED);
 	/* no APOP timestamp: the auth helper cannot hand out plaintext
 	   passwords, so APOP is not offered (RFC 1939 7) */
@@ -223,7 +222,8 @@ static void pop3_process(void *session)
 			continue;
 		}
 		if (conn_output_full(s->conn) ||
-		    (s->auth_req != NULL && !s->sasl_reply))
+		    (login_is_busy(s->login) &&
+		     !login_wants_response(s->login)))
 			break;
 		ret = conn_peek_line(s->conn, POP3_LINE_MAX, &line);
 		if (ret == 0)
@@ -233,11 +233,11 @@ static void pop3_process(void *session)
 			conn_log_info(s->conn, "event=line_too_long max=%u",
 				      POP3_LINE_MAX);
 			conn_skip_line(s->conn);
-			if (s->sasl_reply)
-				pop3_auth_cancel(s);
+			if (login_wants_response(s->login))
+				login_cancel(s->login);
 			continue;
 		}
-		if (s->sasl_reply)
+		if (login_wants_response(s->login))
 			go_on = pop3_sasl_line(s, line);
 		else
 			go_on = pop3_run(s, line);
@@ -262,7 +262,7 @@ static void pop3_free(void *session)
 {
 	struct pop3_session *s = session;
 
-	pop3_auth_cancel(s);
+	login_free(&s->login);
 	pop3_job_send_abort(s);
 	pop3_maildrop_cancel(s);
 	pop3_maildrop_close(s);
@@ -278,4 +278,6 @@ const struct conn_handler pop3_conn_handler = {
 	.process = pop3_process,
 	.bye = pop3_bye,
 	.free = pop3_free,
+	/* RFC 2449 8.1.2 / RFC 3206 4: a temporary condition */
+	.refuse = "-ERR [SYS/TEMP] Too many connections, try later\r\n",
 };

@@ -27,14 +27,21 @@
 
 struct auth_client;
 
+/* What happens at QUIT to a message the client retrieved (RETR). */
+enum pop3_after_download {
+	POP3_AFTER_DOWNLOAD_DELETE, /* expunged (EXPIRE 0) */
+	POP3_AFTER_DOWNLOAD_SEEN,   /* moved to cur/ with \Seen */
+	POP3_AFTER_DOWNLOAD_KEEP,   /* left as it is */
+};
+
 struct pop3_settings {
 	unsigned timeout; /* seconds idle after login (>= 10 min) */
 	enum auth_plaintext plaintext; /* where USER/PASS, PLAIN are allowed */
-	int after_download;	       /* enum config_after_download */
+	enum pop3_after_download after_download; /* pop3.after_download */
 	unsigned login_delay; /* seconds between logins of a user; 0: none */
 	struct auth_client *auth; /* the worker's auth client (borrowed) */
 	bool fsync;		  /* mail.fsync, for the storage layer */
-	unsigned max_failures;	  /* failed logins before hanging up; 0: 3 */
+	unsigned max_failures; /* failed logins before hanging up; 0: never */
 };
 
 struct pop3_context;

@@ -1,7 +1,6 @@
 #include "protocols/pop3/pop3_private.h"
 
 #include "auth/auth_client.h"
-#include "server/config.h"
 
 /* RFC 2449 5 and 6: list exactly what works in the current state. */
 void pop3_cmd_capa(struct pop3_session *s)
@@ -14,8 +13,7 @@ void pop3_cmd_capa(struct pop3_session *s)
 		       "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\n"
 		       "PIPELINING\r\n");
 	/* RFC 2449 6.7: 0 = retrieved mail is not kept, even without DELE */
-	if ((enum config_after_download)set->after_download ==
-	    CONFIG_AFTER_DOWNLOAD_DELETE)
+	if (set->after_download == POP3_AFTER_DOWNLOAD_DELETE)
 		conn_write_str(s->conn, "EXPIRE 0\r\n");
 	else
 		conn_write_str(s->conn, "EXPIRE NEVER\r\n");

@@ -2,7 +2,6 @@
 
 #include "lib/xalloc.h"
 #include "protocols/pop3/pop3_lock.h"
-#include "server/config.h"
 #include "storage/mailbox.h"
 #include "storage/maildir.h"
 #include "storage/storage_pool.h"
@@ -36,7 +35,7 @@ struct pop3_storage_job {
 	char *mail_root;
 	bool fsync;
 	unsigned login_delay;
-	enum config_after_download after;
+	enum pop3_after_download after;
 	/* owned while the job runs, handed to the session by open */
 	struct maildir *store;
 	struct mailbox *box;
@@ -325,9 +324,9 @@ static void update_work(void *context)
 			expunge[n_expunge++] = m->uid;
 		else if ((m->marks & POP3_MARK_RETRIEVED) == 0)
 			continue;
-		else if (j->after == CONFIG_AFTER_DOWNLOAD_DELETE)
+		else if (j->after == POP3_AFTER_DOWNLOAD_DELETE)
 			expunge[n_expunge++] = m->uid;
-		else if (j->after == CONFIG_AFTER_DOWNLOAD_SEEN)
+		else if (j->after == POP3_AFTER_DOWNLOAD_SEEN)
 			seen[n_seen++] = m->uid;
 	}
 	/* flags first: if they fail nothing was expunged yet */
@@ -376,7 +375,7 @@ void pop3_maildrop_quit(struct pop3_session *s)
 	struct pop3_storage_job *j = xcalloc(1, sizeof(*j));
 
 	s->state = POP3_STATE_UPDATE;
-	j->after = (enum config_after_download)s->ctx->set.after_download;
+	j->after = s->ctx->set.after_download;
 	j->store = s->store;
 	j->box = s->box;
 	j->lock = s->lock;

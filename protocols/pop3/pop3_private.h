@@ -5,6 +5,7 @@
 #include "protocols/pop3/pop3.h"
 
 #include "lib/buf.h"
+#include "protocols/login/login.h"
 #include "protocols/pop3/pop3_stream.h"
 #include "storage/msg_stream.h"
 
@@ -14,7 +15,6 @@
 struct maildir;
 struct mailbox;
 struct pop3_lock;
-struct auth_client_request;
 struct pop3_storage_job;
 
 enum pop3_state {
@@ -55,10 +55,8 @@ struct pop3_session {
 	enum pop3_job job;
 
 	/* AUTHORIZATION */
-	char *user;			      /* USER's argument, until PASS */
-	struct auth_client_request *auth_req; /* pending check, or NULL */
-	bool sasl_reply;       /* AUTH: the client's next line is a response */
-	unsigned failures;     /* failed logins on this connection */
+	char *user;	       /* USER's argument, until PASS */
+	struct login *login;   /* the exchange (protocols/login/login.h) */
 	unsigned bad_commands; /* unknown or misplaced commands */
 
 	/* TRANSACTION: the maildrop, fixed at login */
@@ -102,8 +100,8 @@ bool pop3_cmd_auth(struct pop3_session *s, struct strv args);
 bool pop3_cmd_apop(struct pop3_session *s, struct strv args);
 /* The client's line during an AUTH exchange. */
 bool pop3_sasl_line(struct pop3_session *s, struct strv line);
-/* Ends a pending auth request (session end). */
-void pop3_auth_cancel(struct pop3_session *s);
+/* The session's login state (created at the session's start). */
+struct login *pop3_auth_login_new(struct pop3_session *s);
 
 /* pop3_maildrop.c: login (lock, open, view) and the UPDATE step, both
    on a storage thread (storage_pool.h) while the session waits in

@@ -38,6 +38,7 @@
 struct result {
 	int calls;
 	enum auth_client_status status;
+	enum auth_client_error error;
 	char user[256], mail_root[512], challenge[1024], reason[256];
 	char override0[256];
 	double at;
@@ -49,6 +50,7 @@ static void cb(const struct auth_client_reply *r, void *context)
 
 	res->calls++;
 	res->status = r->status;
+	res->error = r->error;
 	res->at = ev_time();
 	snprintf(res->user, sizeof(res->user), "%s", r->user ? r->user : "");
 	snprintf(res->mail_root, sizeof(res->mail_root), "%s",
@@ -231,6 +233,7 @@ static void test_checkpassword(void **state)
 	assert_int_equal(res.status, AUTH_CLIENT_FAIL);
 	verify(fx, "temp", "good", &res);
 	assert_int_equal(res.status, AUTH_CLIENT_TEMPFAIL);
+	assert_int_equal(res.error, AUTH_CLIENT_ERROR_TEMP);
 	t0 = ev_time();
 	verify(fx, "slow", "good", &res);
 	assert_int_equal(res.status, AUTH_CLIENT_TEMPFAIL);
@@ -271,18 +274,22 @@ static void test_sasl_plain_login(void **state)
 	assert_string_equal(res.challenge, "");
 	cont(fx, req, "AGFsaWNlQGV4YW1wbGUub3JnAHdyb25n", &res); /* wrong */
 	assert_int_equal(res.status, AUTH_CLIENT_FAIL);
-	/* malformed base64 */
+	assert_int_equal(res.error, AUTH_CLIENT_ERROR_REFUSED);
+	/* malformed base64: a class of its own, not found in the text */
 	sasl(fx, &req, "PLAIN", "AGFsaWNl!!", &res);
 	assert_int_equal(res.status, AUTH_CLIENT_FAIL);
+	assert_int_equal(res.error, AUTH_CLIENT_ERROR_MALFORMED);
 	assert_non_null(strstr(res.reason, "base64"));
 	/* "*" cancels */
 	sasl(fx, &req, "PLAIN", NULL, &res);
 	cont(fx, req, "*", &res);
 	assert_int_equal(res.status, AUTH_CLIENT_FAIL);
+	assert_int_equal(res.error, AUTH_CLIENT_ERROR_MALFORMED);
 	assert_non_null(strstr(res.reason, "cancel"));
 	/* unknown mechanism */
 	sasl(fx, &req, "GSSAPI", NULL, &res);
 	assert_int_equal(res.status, AUTH_CLIENT_FAIL);
+	assert_int_equal(res.error, AUTH_CLIENT_ERROR_REFUSED);
 	/* LOGIN */
 	sasl(fx, &req, "LOGIN", NULL, &res);
 	assert_int_equal(res.status, AUTH_CLIENT_CONTINUE);
