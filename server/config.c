@@ -82,6 +82,8 @@ static const struct config_key config_keys[] = {
 	KEY_UINT("auth", "penalty_max", auth_penalty_max, 0, 300),
 	KEY_UINT("auth", "max_connections_per_ip", auth_max_connections_per_ip,
 		 1, 100000),
+	KEY_UINT("auth", "max_connections_per_user_ip",
+		 auth_max_connections_per_user_ip, 0, 100000),
 	KEY_UINT("auth", "max_failures", auth_max_failures, 0, 100),
 	KEY_UINT("auth", "checkpassword_timeout", auth_checkpassword_timeout, 1,
 		 300),
@@ -128,7 +130,8 @@ struct config *config_new_defaults(void)
 	c->auth_plaintext = CONFIG_PLAINTEXT_TLS;
 	c->auth_workers = 2;
 	c->auth_penalty_max = 15;
-	c->auth_max_connections_per_ip = 20;
+	c->auth_max_connections_per_ip = 200;
+	c->auth_max_connections_per_user_ip = 10;
 	c->auth_max_failures = 3;
 	c->auth_checkpassword_timeout = 10;
 	c->mail_root = xstrdup("/var/vmail/%d/%n");

@@ -67,6 +67,8 @@ struct config {
 	unsigned auth_workers;	      /* hashing threads in the auth helper */
 	unsigned auth_penalty_max;    /* seconds: cap of the per-IP delay */
 	unsigned auth_max_connections_per_ip;
+	/* logged-in connections of one user from one address; 0: no cap */
+	unsigned auth_max_connections_per_user_ip;
 	unsigned auth_max_failures; /* failed attempts per connection */
 	unsigned auth_checkpassword_timeout; /* seconds */
 

@@ -64,11 +64,14 @@ struct conn {
 	unsigned port;
 	bool loopback;
 	char *user;
+	char *claimed; /* conn_claim_user()'s user, counted by the hook */
 	char prefix[128 + LOG_QUOTE_MAX];
 };
 
 static struct conn *conn_list;
 static void (*conn_free_hook)(const char *ip);
+static int (*conn_claim_hook)(const char *user, const char *ip);
+static void (*conn_unclaim_hook)(const char *user, const char *ip);
 static unsigned conn_total;
 static uint64_t conn_next_id = 1;
 
@@ -140,6 +143,7 @@ static void conn_destroy(struct conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	conn_total--;
+	conn_unclaim_user(c);
 	if (conn_free_hook != NULL)
 		conn_free_hook(c->ip);
 	conn_log_debug(c, "event=freed");
@@ -768,6 +772,33 @@ void conn_set_user(struct conn *c, const char *user)
 	conn_update_prefix(c);
 }
 
+void conn_unclaim_user(struct conn *c)
+{
+	if (c->claimed == NULL)
+		return;
+	if (conn_unclaim_hook != NULL)
+		conn_unclaim_hook(c->claimed, c->ip);
+	free(c->claimed);
+	c->claimed = NULL;
+}
+
+int conn_claim_user(struct conn *c, const char *user)
+{
+	conn_unclaim_user(c);
+	if (conn_claim_hook == NULL)
+		return 0;
+	switch (conn_claim_hook(user, c->ip)) {
+	case -1:
+		return -1;
+	case 0:
+		c->claimed = xstrdup(user);
+		break;
+	default: /* allowed, not counted */
+		break;
+	}
+	return 0;
+}
+
 const char *conn_log_prefix(const struct conn *c)
 {
 	return c->prefix;
@@ -796,6 +827,13 @@ void conn_close_all(enum conn_bye why)
 void conn_set_free_hook(void (*hook)(const char *ip))
 {
 	conn_free_hook = hook;
+}
+
+void conn_set_claim_hooks(int (*claim)(const char *user, const char *ip),
+			  void (*unclaim)(const char *user, const char *ip))
+{
+	conn_claim_hook = claim;
+	conn_unclaim_hook = unclaim;
 }
 
 unsigned conn_count(void)

@@ -188,6 +188,20 @@ void conn_set_timeout(struct conn *conn, unsigned seconds);
 /* Sets the user name shown in this connection's log lines. */
 void conn_set_user(struct conn *conn, const char *user);
 
+/*
+ * Counts this connection as one of user's from its peer address (the
+ * server's cap, auth.max_connections_per_user_ip, across every worker).
+ * Call after the credentials were accepted, before opening the store.
+ * Returns 0 (counted until conn_unclaim_user() or the connection's end),
+ * or -1 when the user already holds the maximum from this address: the
+ * login must be refused (the LIMIT class, login.h). A previous claim is
+ * given back first.
+ */
+int conn_claim_user(struct conn *conn, const char *user);
+
+/* Gives back conn_claim_user()'s count (a login that then failed). */
+void conn_unclaim_user(struct conn *conn);
+
 /* "conn=<id> proto=<p> peer=<ip>:<port> [user=<u>]" for log lines (an IPv6
    peer as [<ip>]:<port>, the user quoted by log_quote()). */
 const char *conn_log_prefix(const struct conn *conn);

@@ -30,6 +30,13 @@ void conn_close_all(enum conn_bye why);
    a connection is freed; NULL for none. */
 void conn_set_free_hook(void (*hook)(const char *ip));
 
+/* conn_claim_user() asks claim (0: counted, 1: allowed without a count,
+   -1: over the limit); unclaim gives a counted claim back
+   (conn_unclaim_user(), or at free before the free hook). NULL for none:
+   every claim succeeds. */
+void conn_set_claim_hooks(int (*claim)(const char *user, const char *ip),
+			  void (*unclaim)(const char *user, const char *ip));
+
 /* Open connections in this process, in total and from one peer IP. */
 unsigned conn_count(void);
 unsigned conn_count_from_ip(const char *ip);

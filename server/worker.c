@@ -1,5 +1,6 @@
 #include "server/worker.h"
 
+#include "auth/auth.h"
 #include "auth/auth_client.h"
 #include "lib/xalloc.h"
 #include "protocols/imap/imap.h"
@@ -16,6 +17,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -121,6 +123,43 @@ static void worker_accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 static void worker_conn_freed(const char *ip)
 {
 	ipcount_release(worker.ipcount, worker.ipcount_column, ip);
+}
+
+/* The per-user-per-address count shares the per-address table: its key
+   is the address and the user joined by a byte neither may contain. */
+static void worker_user_key(char *key, size_t size, const char *user,
+			    const char *ip)
+{
+	snprintf(key, size, "%s\n%s", ip, user);
+}
+
+/* conn_claim_user(): one more logged-in connection of user from ip. */
+static int worker_claim_user(const char *user, const char *ip)
+{
+	char key[AUTH_USER_NAME_MAX + 80];
+
+	worker_user_key(key, sizeof(key), user, ip);
+	switch (ipcount_acquire(
+		worker.ipcount, worker.ipcount_column, key,
+		worker.config->auth_max_connections_per_user_ip)) {
+	case -1:
+		return -1;
+	case -2:
+		/* a full table must not lock out a user who knows the
+		   password: the per-address cap still holds */
+		log_warn("event=user_count_full peer=%s user=%s", log_q(ip),
+			 log_q(user));
+		return 1;
+	}
+	return 0;
+}
+
+static void worker_unclaim_user(const char *user, const char *ip)
+{
+	char key[AUTH_USER_NAME_MAX + 80];
+
+	worker_user_key(key, sizeof(key), user, ip);
+	ipcount_release(worker.ipcount, worker.ipcount_column, key);
 }
 
 static void worker_stop_accepting(void)
@@ -247,6 +286,8 @@ void worker_main(const struct worker_params *p)
 	worker.ipcount = p->ipcount;
 	worker.ipcount_column = p->ipcount_column;
 	conn_set_free_hook(worker_conn_freed);
+	if (p->config->auth_max_connections_per_user_ip > 0)
+		conn_set_claim_hooks(worker_claim_user, worker_unclaim_user);
 	/* every listener offers TLS (implicit or STARTTLS/STLS) */
 	worker.creds = tls_creds_load(p->config->tls_cert, p->config->tls_key,
 				      p->config->tls_priorities, &terror);

@@ -99,6 +99,7 @@ static void on_success(void *context, const struct auth_client_reply *r)
 			       "event=login_failed reason=store mech=%s "
 			       "mail_root=%s error=%s",
 			       log_q(mech), log_q(r->mail_root), log_q(error));
+		conn_unclaim_user(s->conn); /* not logged in after all */
 		refuse(cmd, AUTH_CLIENT_ERROR_TEMP, error);
 		return;
 	}

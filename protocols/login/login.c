@@ -117,6 +117,24 @@ static void login_failed(struct login *l, const struct auth_client_reply *r)
 		l->cb.hangup(l->context);
 }
 
+/* The credentials are right; the per-user-per-address cap has the last
+   word (not a failed login: not counted towards max_failures). */
+static void login_succeeded(struct login *l, const struct auth_client_reply *r)
+{
+	if (conn_claim_user(l->conn, r->user) < 0) {
+		conn_log_info(l->conn,
+			      "event=login_refused mech=%s user=%s "
+			      "reason=\"too many connections for this user "
+			      "from this address\"",
+			      log_q(l->mech), log_q(r->user));
+		l->cb.failure(l->context, AUTH_CLIENT_ERROR_LIMIT,
+			      "Too many connections for this user from this "
+			      "address");
+		return;
+	}
+	l->cb.success(l->context, r);
+}
+
 static void login_cb(const struct auth_client_reply *r, void *context)
 {
 	struct login *l = context;
@@ -130,7 +148,7 @@ static void login_cb(const struct auth_client_reply *r, void *context)
 	l->req = NULL;
 	l->wants_response = false;
 	if (r->status == AUTH_CLIENT_OK) {
-		l->cb.success(l->context, r);
+		login_succeeded(l, r);
 		return;
 	}
 	login_failed(l, r);

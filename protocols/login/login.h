@@ -12,7 +12,9 @@
  *   // the call that started the request):
  *   //   challenge(ctx, b64): write "+ " b64; pass the client's next line
  *   //                         to login_sasl_continue() (or "*": cancel)
- *   //   success(ctx, reply): open the user's store (storage/mail_user.h)
+ *   //   success(ctx, reply): open the user's store; the connection is
+ *   //                         already counted for the user (conn_claim_user:
+ *   //                         over the cap, failure(LIMIT) comes instead)
  *   //   failure(ctx, error, reason): reply with login_code(proto, error)
  *   //   hangup(ctx): the failure was the max_failures'th: say goodbye and
  *   //                close (called right after failure())

@@ -225,6 +225,7 @@ static void open_work(void *context)
 static void open_refused(struct pop3_session *s)
 {
 	conn_set_user(s->conn, NULL);
+	conn_unclaim_user(s->conn); /* not logged in after all */
 }
 
 /* On the loop. */
@@ -296,7 +297,7 @@ bool pop3_maildrop_open(struct pop3_session *s, const char *user,
 			      "No mail location for this user");
 		pop3_reply(s, "-ERR",
 			   "[SYS/PERM] No mail location for this user");
-		conn_set_user(s->conn, NULL);
+		open_refused(s);
 		return false;
 	}
 	j = xcalloc(1, sizeof(*j));
