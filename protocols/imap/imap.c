@@ -7,6 +7,7 @@
 #include "protocols/imap/imap_private.h"
 #include "protocols/imap/imap_session_cmds.h"
 #include "protocols/imap/imap_sync.h"
+#include "storage/mail_user.h"
 #include "storage/mailbox.h"
 #include "storage/maildir.h"
 
@@ -145,25 +146,21 @@ const char *imap_storage_code(struct imap_session *s)
 	return "[SERVERBUG] ";
 }
 
-int imap_session_login(struct imap_session *s, const char *user,
-		       const char *mail_root, const char **error_r)
+int imap_session_login(struct imap_session *s, const struct mail_user *user,
+		       const char **error_r)
 {
 	struct maildir_settings mset;
 	struct imap_parser_settings pset;
 
-	if (mail_root == NULL || mail_root[0] == '\0') {
-		*error_r = "No mail location for this user";
-		return -1;
-	}
 	maildir_settings_init(&mset);
 	mset.fsync = s->ctx->set.fsync;
 	mset.lock_timeout_secs = IMAP_LOCK_WAIT_SECS;
-	if (maildir_open(mail_root, &mset, true, &s->store, error_r) < 0)
+	if (mail_user_open(user, &mset, &s->store, error_r) != MAIL_USER_OK)
 		return -1;
 	free(s->user);
 	free(s->mail_root);
-	s->user = xstrdup(user);
-	s->mail_root = xstrdup(mail_root);
+	s->user = xstrdup(user->name);
+	s->mail_root = xstrdup(user->mail_root);
 	s->state = IMAP_STATE_AUTHENTICATED;
 	imap_parser_settings_default(&pset, true);
 	if (s->ctx->set.append_max > 0)

@@ -6,6 +6,7 @@
 #include "lib/xalloc.h"
 #include "protocols/imap/imap_private.h"
 #include "protocols/login/login.h"
+#include "storage/mail_user.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,11 +91,12 @@ static void on_success(void *context, const struct auth_client_reply *r)
 	struct imap_session *s = context;
 	struct imap_cmd *cmd = s->cmd;
 	const char *mech = login_mech(s->auth->login);
+	struct mail_user u = {r->user, r->mail_root, r->overrides};
 	const char *error = NULL;
 	struct buf caps;
 
 	cmd->resume = resume_done;
-	if (imap_session_login(s, r->user, r->mail_root, &error) < 0) {
+	if (imap_session_login(s, &u, &error) < 0) {
 		conn_log_error(s->conn,
 			       "event=login_failed reason=store mech=%s "
 			       "mail_root=%s error=%s",

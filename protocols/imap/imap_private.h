@@ -29,6 +29,7 @@
 
 struct imap_parser;
 struct maildir;
+struct mail_user;
 struct mailbox;
 struct mailbox_changes;
 
@@ -180,8 +181,8 @@ bool imap_plaintext_allowed(const struct imap_session *s);
 /* After a successful login: opens the user's store, switches the parser
    to the post-login limits and the timer to imap.timeout. Returns 0, or
    -1 with a client-safe reason (the session stays unauthenticated). */
-int imap_session_login(struct imap_session *s, const char *user,
-		       const char *mail_root, const char **error_r);
+int imap_session_login(struct imap_session *s, const struct mail_user *user,
+		       const char **error_r);
 
 /* Leaves the SELECTED state (CLOSE, UNSELECT, a failed SELECT). */
 void imap_session_unselect(struct imap_session *s);

@@ -4,6 +4,7 @@
 #include "auth/auth_client.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "storage/mail_user.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,8 +38,9 @@ static void pop3_login_challenge(void *context, const char *challenge)
 static void pop3_login_success(void *context, const struct auth_client_reply *r)
 {
 	struct pop3_session *s = context;
+	struct mail_user u = {r->user, r->mail_root, r->overrides};
 
-	(void)pop3_maildrop_open(s, r->user, r->mail_root);
+	(void)pop3_maildrop_open(s, &u);
 }
 
 static void pop3_login_failure(void *context, enum auth_client_error e,

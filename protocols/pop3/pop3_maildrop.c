@@ -2,6 +2,7 @@
 
 #include "lib/xalloc.h"
 #include "protocols/pop3/pop3_lock.h"
+#include "storage/mail_user.h"
 #include "storage/mailbox.h"
 #include "storage/maildir.h"
 #include "storage/storage_pool.h"
@@ -33,6 +34,7 @@ struct pop3_storage_job {
 	struct storage_job *job;
 	/* in */
 	char *mail_root;
+	struct mail_user user; /* for mail_user_open(): fields copied here */
 	bool fsync;
 	unsigned login_delay;
 	enum pop3_after_download after;
@@ -195,9 +197,15 @@ static void open_work(void *context)
 	set.fsync = j->fsync;
 	/* a client retries a login sooner than a session waits */
 	set.lock_timeout_secs = POP3_LOCK_WAIT_SECS;
-	if (maildir_open(j->mail_root, &set, true, &j->store, &error) < 0) {
+	switch (mail_user_open(&j->user, &set, &j->store, &error)) {
+	case MAIL_USER_NO_ROOT:
+		open_fail(j, "SYS/PERM", "root", error);
+		return;
+	case MAIL_USER_FAILED:
 		open_fail(j, "SYS/TEMP", "open", error);
 		return;
+	case MAIL_USER_OK:
+		break;
 	}
 	ret = pop3_lock_acquire(j->mail_root, &j->lock, &error);
 	if (ret < 0) {
@@ -285,23 +293,16 @@ static void open_done(void *context)
 	job_free(j);
 }
 
-bool pop3_maildrop_open(struct pop3_session *s, const char *user,
-			const char *mail_root)
+bool pop3_maildrop_open(struct pop3_session *s, const struct mail_user *user)
 {
 	struct pop3_storage_job *j;
 
-	conn_set_user(s->conn, user);
-	if (mail_root == NULL || mail_root[0] == '\0') {
-		conn_log_warn(s->conn,
-			      "event=maildrop_failed step=root error=\"%s\"",
-			      "No mail location for this user");
-		pop3_reply(s, "-ERR",
-			   "[SYS/PERM] No mail location for this user");
-		open_refused(s);
-		return false;
-	}
+	conn_set_user(s->conn, user->name);
 	j = xcalloc(1, sizeof(*j));
-	j->mail_root = xstrdup(mail_root);
+	/* the thread opens it through mail_user_open() with copies of the
+	   fields it uses */
+	j->mail_root = xstrdup(user->mail_root != NULL ? user->mail_root : "");
+	j->user = (struct mail_user){.mail_root = j->mail_root};
 	j->fsync = s->ctx->set.fsync;
 	j->login_delay = s->ctx->set.login_delay;
 	job_start(s, j, open_work, open_done);

@@ -15,6 +15,7 @@
 struct maildir;
 struct mailbox;
 struct pop3_lock;
+struct mail_user;
 struct pop3_storage_job;
 
 enum pop3_state {
@@ -108,8 +109,7 @@ struct login *pop3_auth_login_new(struct pop3_session *s);
    POP3_JOB_STORAGE. */
 /* Starts opening user's maildrop at mail_root; the job answers the login.
    Returns false when the login failed at once (answer written). */
-bool pop3_maildrop_open(struct pop3_session *s, const char *user,
-			const char *mail_root);
+bool pop3_maildrop_open(struct pop3_session *s, const struct mail_user *user);
 /* QUIT in TRANSACTION: hands the maildrop to the UPDATE job, which
    answers and closes the connection. */
 void pop3_maildrop_quit(struct pop3_session *s);
