@@ -101,7 +101,8 @@ class HelperTest(unittest.TestCase):
 
     def test_loop_stays_responsive(self):
         users = ["slow:" + pw("slow", rounds=5), "alice:" + pw("secret", "SHA512-CRYPT", 1000)]
-        auth = dict(OPEN, max_connections_per_ip="100")
+        # 50 logins of one user from one address at once
+        auth = dict(OPEN, max_connections_per_ip="100", max_connections_per_user_ip="100")
         with harness.Daemon(sections={"auth": auth}, users=users) as d:
             other = d.imap()
             other.expect(r"^\* OK")
