@@ -2,6 +2,8 @@
 
 #include "lib/xalloc.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -85,15 +87,35 @@ void ipcount_free(struct ipcount **tp)
 	free(t);
 }
 
-/* FNV-1a over the seed and the text, then a 64-bit finaliser
-   (MurmurHash3's fmix64) to spread the bits. */
+/* FNV-1a step over n bytes. */
+static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* FNV-1a over the seed and the address, then a 64-bit finaliser
+   (MurmurHash3's fmix64) to spread the bits. An IPv6 address counts by
+   its /64 (one customer's allocation, where a host can pick any of 2^64
+   addresses; the auth penalty groups the same way): its first 8 bytes are
+   hashed, behind a tag no IPv4 text starts with. An IPv4-mapped address
+   keeps all its bits (the /64 would be every IPv4 client at once). */
 static uint64_t ipcount_hash(const struct ipcount *t, const char *ip)
 {
 	uint64_t h = 0xcbf29ce484222325ULL ^ t->seed;
+	struct in6_addr a6;
 
-	for (const unsigned char *p = (const unsigned char *)ip; *p; p++) {
-		h ^= *p;
-		h *= 0x100000001b3ULL;
+	if (strchr(ip, ':') != NULL && inet_pton(AF_INET6, ip, &a6) == 1) {
+		static const unsigned char tag[] = "v6/";
+		size_t n = IN6_IS_ADDR_V4MAPPED(&a6) ? 16 : 8;
+
+		h = fnv1a(h, tag, sizeof(tag) - 1);
+		h = fnv1a(h, a6.s6_addr, n);
+	} else {
+		h = fnv1a(h, (const unsigned char *)ip, strlen(ip));
 	}
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;

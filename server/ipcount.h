@@ -21,6 +21,10 @@
  * IPCOUNT_PROBE slots from its hash (keyed with a random seed drawn at
  * creation, so clients cannot aim at one window); a slot whose count fell
  * to zero is reused by the next address that needs one.
+ *
+ * An IPv6 address counts by its /64 (as the auth penalty groups them):
+ * 2001:db8::1 and 2001:db8::2 share one count. Other text (IPv4) counts
+ * by the whole address.
  */
 #ifndef MERPATI_IPCOUNT_H
 #define MERPATI_IPCOUNT_H

@@ -174,6 +174,46 @@ static void test_churn_and_full(void **state)
 	ipcount_free(&t);
 }
 
+/* IPv6 counts by /64, as the auth penalty groups addresses: a host that
+   can pick any of 2^64 addresses holds one count, not one per address. */
+static void test_ipv6_by_64(void **state)
+{
+	struct ipcount *t = ipcount_new(0);
+	int col = ipcount_column_take(t);
+
+	(void)state;
+	assert_int_equal(ipcount_acquire(t, col, "2001:db8:1:2::1", 3), 0);
+	assert_int_equal(ipcount_acquire(t, col, "2001:db8:1:2::2", 3), 0);
+	/* another spelling of an address in the same /64 */
+	assert_int_equal(
+		ipcount_acquire(t, col,
+				"2001:0db8:0001:0002:ffff:ffff:ffff:ffff", 3),
+		0);
+	assert_int_equal(ipcount_acquire(t, col, "2001:db8:1:2:abcd::9", 3),
+			 -1);
+	assert_int_equal(ipcount_get(t, "2001:db8:1:2::77"), 3);
+	/* the next /64 counts apart */
+	assert_int_equal(ipcount_acquire(t, col, "2001:db8:1:3::1", 3), 0);
+	assert_int_equal(ipcount_get(t, "2001:db8:1:3::1"), 1);
+	/* a release from any address of the /64 gives its count back */
+	ipcount_release(t, col, "2001:db8:1:2::2");
+	assert_int_equal(ipcount_get(t, "2001:db8:1:2::1"), 2);
+	assert_int_equal(ipcount_acquire(t, col, "2001:db8:1:2::5", 3), 0);
+	/* IPv4-mapped addresses keep every bit: two IPv4 hosts apart */
+	assert_int_equal(ipcount_acquire(t, col, "::ffff:192.0.2.1", 1), 0);
+	assert_int_equal(ipcount_acquire(t, col, "::ffff:192.0.2.2", 1), 0);
+	assert_int_equal(ipcount_acquire(t, col, "::ffff:192.0.2.1", 1), -1);
+	/* ::1 is in ::/64 like any other ::x; text that is no address
+	   counts by itself */
+	assert_int_equal(ipcount_acquire(t, col, "::1", 1), 0);
+	assert_int_equal(ipcount_acquire(t, col, "::2", 1), -1);
+	assert_int_equal(ipcount_acquire(t, col, "not:an:address", 1), 0);
+	assert_int_equal(ipcount_acquire(t, col, "not:an:address", 1), -1);
+	ipcount_column_release(t, col);
+	assert_int_equal(ipcount_get(t, "2001:db8:1:2::1"), 0);
+	ipcount_free(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -181,6 +221,7 @@ int main(void)
 		cmocka_unit_test(test_cap_across_processes),
 		cmocka_unit_test(test_column_release),
 		cmocka_unit_test(test_churn_and_full),
+		cmocka_unit_test(test_ipv6_by_64),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
