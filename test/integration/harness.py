@@ -285,6 +285,16 @@ class Daemon:
             for line in users or []:
                 f.write(line + "\n")
         os.chmod(self.users_file, 0o600)
+        # git checks the test keys out 0644, which the daemon warns about
+        # (a key readable by every user): each daemon reads a 0600 copy
+        # in its own directory; write_config() maps KEY and KEY2 to them
+        self.key_copies = {}
+        for i, src in enumerate((KEY, KEY2), 1):
+            dst = os.path.join(self.dir, "key%d.pem" % i)
+            shutil.copyfile(src, dst)
+            os.chmod(dst, 0o600)
+            self.key_copies[src] = dst
+        key = self.key_copies.get(key, key)
         self.cert, self.key = cert, key
         self.config = {
             "server": {"user": self.user, "workers": str(workers), "log": "stderr",
@@ -311,6 +321,8 @@ class Daemon:
             for section, values in (config or self.config).items():
                 f.write("[%s]\n" % section)
                 for k, v in values.items():
+                    if section == "tls" and k == "key":
+                        v = self.key_copies.get(v, v)
                     f.write("%s = %s\n" % (k, v))
         return self.conf_path
 

@@ -1,12 +1,19 @@
 """The harness itself: test ports come from below the kernel's ephemeral
 range (where any client socket may take one), and a daemon that loses a
 port to another process between the pick and its bind is started again on
-new ports instead of failing the test (it did about 1 run in 7)."""
+new ports instead of failing the test (it did about 1 run in 7). Each
+daemon reads a 0600 copy of the test key (git checks keys out 0644), so
+its start does not warn; a 0644 key still does."""
 
+import os
+import shutil
 import socket
+import stat
 import unittest
 
-from harness import Daemon, ephemeral_low, free_port, main
+from harness import KEY, KEY2, Daemon, ephemeral_low, free_port, main
+
+WARNING = "is readable by every user (chmod o-r)"
 
 
 class Ports(unittest.TestCase):
@@ -50,6 +57,35 @@ class Ports(unittest.TestCase):
         finally:
             thief.close()
             d.cleanup()
+
+
+class Keys(unittest.TestCase):
+    def test_daemon_reads_a_private_copy_of_the_key(self):
+        with Daemon() as d:
+            self.assertEqual(os.path.dirname(d.key), d.dir)
+            self.assertEqual(stat.S_IMODE(os.stat(d.key).st_mode), 0o600)
+            with open(d.conf_path) as f:
+                self.assertIn("key = %s\n" % d.key, f.read())
+            self.assertNotIn(WARNING, d.read_log())
+            # KEY2, set by a test after the start, maps to its copy too
+            d.config["tls"]["key"] = KEY2
+            with open(d.write_config()) as f:
+                self.assertIn("key = %s\n" % os.path.join(d.dir, "key2.pem"), f.read())
+
+    def test_a_world_readable_key_still_warns_at_start(self):
+        d = Daemon(start=False)
+        key = os.path.join(d.dir, "open.pem")
+        shutil.copyfile(KEY, key)
+        os.chmod(key, 0o644)
+        d.config["tls"]["key"] = key
+        d.write_config()
+        with d:
+            d.start()
+            self.assertIn("warning: tls.key: %s %s" % (key, WARNING), d.read_log())
+            c = d.pop3()
+            c.expect(r"^\+OK ")
+            c.cmd("QUIT")
+            c.expect(r"^\+OK")
 
 
 if __name__ == "__main__":
