@@ -67,7 +67,7 @@ static int master_spawn_worker(unsigned index)
 {
 	struct worker_slot *slot = &master.workers[index];
 	int column = ipcount_column_take(master.ipcount);
-	pid_t pid;
+	pid_t parent = getpid(), pid;
 
 	if (column < 0)
 		log_warn("event=ipcount_no_column worker=%u", index);
@@ -85,6 +85,7 @@ static int master_spawn_worker(unsigned index)
 			.ipcount = master.ipcount,
 			.ipcount_column = column,
 			.index = index,
+			.master = parent,
 		};
 
 		/* the helper's end: a worker must never read other workers'

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -299,8 +300,25 @@ void worker_main(const struct worker_params *p)
 	   /etc/localtime and the zoneinfo files are out of reach, and glibc
 	   would silently fall back to UTC for INTERNALDATE and SEARCH */
 	tzset();
-	if (privdrop_to_user(p->config->user, &error) < 0 ||
-	    sandbox_enter_worker(p->config, &error) < 0) {
+	if (privdrop_to_user(p->config->user, &error) < 0) {
+		log_error("event=worker_failed reason=\"%s\"", error);
+		_exit(1);
+	}
+	/* A worker must not outlive its master (killed with SIGKILL): it
+	   would keep the listening sockets and serve with no one to restart
+	   it or the auth helper. SIGTERM stops it as the master would. Set
+	   after the privilege drop, which clears it (prctl(2)), and checked
+	   against the master's pid: it may have died before we asked. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0) {
+		log_error(
+			"event=worker_failed reason=\"prctl(PR_SET_PDEATHSIG): "
+			"%s\"",
+			strerror(errno));
+		_exit(1);
+	}
+	if (getppid() != p->master)
+		_exit(0);
+	if (sandbox_enter_worker(p->config, &error) < 0) {
 		log_error("event=worker_failed reason=\"%s\"", error);
 		_exit(1);
 	}

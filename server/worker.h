@@ -15,6 +15,8 @@
 #include "server/ipcount.h"
 #include "server/listener.h"
 
+#include <sys/types.h>
+
 struct worker_params {
 	const struct config *config;
 	const struct listener_set *listeners;
@@ -22,6 +24,8 @@ struct worker_params {
 	struct ipcount *ipcount; /* connections per address, all workers */
 	int ipcount_column;	 /* this worker's column (ipcount.h), or -1 */
 	unsigned index;		 /* 0..workers-1, for logs */
+	pid_t master;		 /* the master's pid (worker_main() exits
+				    at once when it is no longer the parent) */
 };
 
 /* Runs the worker; never returns (exits the process). */
