@@ -20,7 +20,8 @@ Checked afterwards:
   below the UIDNEXT a final SELECT gives, the same UIDVALIDITY all along, and no UID ever named
   two different messages (clients' sightings and the final list agree);
 - the daemon still serves POP3 and IMAP logins, stops with exit 0, and its
-  log (stderr: where ASan, UBSan and LSan write) has no sanitizer report.
+  log (stderr: where ASan, UBSan and LSan write) has no sanitizer report,
+  nor has any `merpati deliver`'s stderr.
 
 Every loop is bounded by the deadline and by a count; loopback only."""
 
@@ -150,6 +151,9 @@ class Chaos(unittest.TestCase):
             except subprocess.TimeoutExpired:
                 self.rec.error("deliver %s hung for 60 s" % mid)
                 return
+            if SANITIZER.search(p.stderr.decode("utf-8", "replace")):
+                self.rec.error("merpati deliver %s: sanitizer report:\n%s"
+                               % (mid, p.stderr.decode("utf-8", "replace")[-3000:]))
             if p.returncode == 0:
                 with self.rec.lock:
                     self.rec.acked.add(mid)
