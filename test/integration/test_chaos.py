@@ -160,7 +160,7 @@ class Chaos(unittest.TestCase):
                 self.rec.count("deliveries acknowledged")
             else:
                 self.rec.count("deliveries refused (exit %d)" % p.returncode)
-            time.sleep(random.uniform(0, 0.05))
+            time.sleep(random.uniform(0.1, 0.3))
 
     def pop3_session(self):
         rec = self.rec
@@ -188,7 +188,7 @@ class Chaos(unittest.TestCase):
                 num, uidl = line.split()
                 uid, uv = int(uidl[:8], 16), int(uidl[8:], 16)
                 msgs.append((int(num), uid, uv))
-            for num, uid, uv in random.sample(msgs, min(len(msgs), random.randint(1, 6))):
+            for num, uid, uv in random.sample(msgs, min(len(msgs), random.randint(1, 4))):
                 data = b"\r\n".join(p.retr(num)[1]) + b"\r\n"
                 m = MID.search(data)
                 if m is None:
@@ -199,7 +199,7 @@ class Chaos(unittest.TestCase):
                 if body_of(data) != body_of(message(mid)):
                     rec.error("POP3 RETR of %s: the body differs from what was delivered" % mid)
                 rec.count("pop3 messages retrieved")
-                if random.random() < 0.7:
+                if random.random() < 0.4:
                     p.dele(num)
                     pending.append(mid)
             resp = p.quit()
@@ -230,7 +230,7 @@ class Chaos(unittest.TestCase):
             if self.stop.is_set():
                 return
             self.pop3_session()
-            time.sleep(random.uniform(0, 0.2))
+            time.sleep(random.uniform(0.1, 0.5))
 
     def imap_session(self):
         rec = self.rec
@@ -326,7 +326,7 @@ class Chaos(unittest.TestCase):
             if self.stop.is_set():
                 return
             self.imap_session()
-            time.sleep(random.uniform(0, 0.2))
+            time.sleep(random.uniform(0.1, 0.5))
 
     # -- the killer -----------------------------------------------------
 
