@@ -10,7 +10,8 @@ Recorded while it runs:
   DELE and whose QUIT was answered +OK (a session cut after DELE, before
   the QUIT's answer, leaves those messages "maybe deleted": either is right);
 - every (UIDVALIDITY, UID) a client saw with the message it named: POP3
-  UIDL (%08x UID, %08x UIDVALIDITY) beside the RETR'd Message-ID, APPENDUID.
+  UIDL (%08x UID, %08x UIDVALIDITY) beside the RETR'd Message-ID, IMAP
+  APPENDUID, and IMAP UID SEARCH HEADER Message-ID for a delivered message.
 
 Checked afterwards:
 - every acknowledged message is in the Maildir exactly once, or was
@@ -294,6 +295,23 @@ class Chaos(unittest.TestCase):
                     if l.startswith("* ") and " FETCH " in l and m and int(m.group(1)) == 0:
                         rec.error("STORE reported UID 0: %r" % l)
                 rec.count("imap stores")
+            with rec.lock:
+                known = random.choice(sorted(rec.acked)) if rec.acked else None
+            if known is not None:
+                # the UID IMAP gives a message must be the one POP3's UIDL
+                # and APPENDUID gave it; two UIDs would be a duplicate
+                c.cmd('a9 UID SEARCH HEADER Message-ID "<%s@merpati.test>"' % known)
+                lines = c.read_until_tagged("a9")
+                exists = track(exists, lines)
+                if not lines[-1].startswith("a9 OK"):
+                    rec.error("UID SEARCH: %r" % lines[-1])
+                found = [int(u) for l in lines if l.startswith("* SEARCH")
+                         for u in l.split()[2:]]
+                if len(found) > 1:
+                    rec.error("UID SEARCH found %s %d times: %r" % (known, len(found), found))
+                for uid in found:
+                    rec.saw(uv, uid, known, "IMAP UID SEARCH")
+                rec.count("imap searches")
             c.cmd("a5 IDLE")
             for _ in range(10000):  # untagged news may come first
                 line = c.readline()
