@@ -1,6 +1,8 @@
 """Real IMAP clients from Debian's packages against merpatid over implicit
 TLS: curl's imaps:// (LIST, UID fetch byte-exact, SEARCH, EXAMINE) and
-mbsync (two-way sync of several folders with flags)."""
+mbsync (two-way sync of several folders with flags: server-side delivery,
+flag change and expunge, local new message and flag change; a third run
+changes nothing)."""
 
 import os
 import re
@@ -63,6 +65,153 @@ class Curl(unittest.TestCase):
             self.assertRegex(ex, r"\* OK \[UIDNEXT 4\]")
             ex = self.curl(d, "", "-X", "EXAMINE Work").decode()
             self.assertIn("* 0 EXISTS\r\n", ex)
+
+
+FLAG_LETTERS = {"\\Seen": "S", "\\Flagged": "F", "\\Answered": "R", "\\Deleted": "T",
+                "\\Draft": "D"}
+
+
+def strip_tuid(data):
+    """mbsync keeps Maildir files with LF and may add X-TUID: compare without."""
+    data = data.replace(b"\r\n", b"\n")
+    return re.sub(rb"(?m)^X-TUID: [^\n]*\n", b"", data)
+
+
+def maildir_state(path):
+    """{message bytes (X-TUID removed): flag letters} of a local Maildir."""
+    out = {}
+    for sub in ("new", "cur"):
+        d = os.path.join(path, sub)
+        for name in os.listdir(d):
+            with open(os.path.join(d, name), "rb") as f:
+                data = strip_tuid(f.read())
+            flags = name.split(":2,", 1)[1] if ":2," in name else ""
+            assert data not in out, "duplicate in %s: %r" % (path, data)
+            out[data] = "".join(sorted(flags))
+    return out
+
+
+def server_state(d, folder):
+    """{message bytes: flag letters} of a folder, through IMAP."""
+    m = imaplib_login(d)
+    try:
+        typ, _ = m.select(folder, readonly=True)
+        assert typ == "OK", folder
+        typ, data = m.uid("FETCH", "1:*", "(FLAGS BODY.PEEK[])")
+        assert typ == "OK", data
+        out = {}
+        for item in data:
+            if not isinstance(item, tuple):
+                continue
+            flags = re.search(rb"FLAGS \(([^)]*)\)", item[0]).group(1).decode().split()
+            body = strip_tuid(item[1])
+            assert body not in out, "duplicate in %s: %r" % (folder, body)
+            out[body] = "".join(sorted(FLAG_LETTERS[f] for f in flags if f in FLAG_LETTERS))
+        return out
+    finally:
+        m.logout()
+
+
+def msg(n, subject):
+    return (b"From: m%d@example.org\r\nSubject: %s\r\nMessage-ID: <%d@example.org>\r\n\r\n"
+            b"body %d\r\n" % (n, subject.encode(), n, n))
+
+
+class Mbsync(unittest.TestCase):
+    def mbsync(self, d, work):
+        rc = os.path.join(work, "mbsyncrc")
+        local = os.path.join(work, "local")
+        os.makedirs(local, exist_ok=True)
+        with open(rc, "w") as f:
+            f.write("IMAPAccount srv\nHost localhost\nPort %d\nSSLType IMAPS\n"
+                    "CertificateFile %s\nUser alice\nPass secret\nAuthMechs LOGIN\n\n"
+                    "IMAPStore remote\nAccount srv\n\n"
+                    "MaildirStore local\nPath %s/\nInbox %s/INBOX\nSubFolders Verbatim\n\n"
+                    "Channel sync\nFar :remote:\nNear :local:\nPatterns *\nSync All\n"
+                    "Create Both\nExpunge Both\nSyncState *\n"
+                    % (d.ports["imaps"], CERT, local, local))
+        p = subprocess.run(["mbsync", "-c", rc, "-D", "-a"], env=dict(os.environ, HOME=work),
+                           capture_output=True, timeout=60)
+        log = (p.stdout + p.stderr).decode("utf-8", "replace")
+        self.assertEqual(p.returncode, 0, log[-6000:])
+        self.assertNotIn("Error", log, log[-6000:])
+        return local, log
+
+    def test_mbsync_two_way(self):
+        need("mbsync")
+        with imap_daemon() as d:
+            put_message(d, msg(1, "inbox seen"), flags="S")
+            put_message(d, msg(2, "inbox new"))
+            m = imaplib_login(d)
+            for folder in ("Work", "Lists"):
+                self.assertEqual(m.create(folder)[0], "OK")
+            self.assertEqual(m.append("Work", "(\\Seen \\Flagged)", None, msg(3, "work 1"))[0],
+                             "OK")
+            self.assertEqual(m.append("Work", "()", None, msg(4, "work 2"))[0], "OK")
+            self.assertEqual(m.append("Lists", "(\\Answered \\Seen)", None, msg(5, "list"))[0],
+                             "OK")
+            m.logout()
+            work = tempfile.mkdtemp(prefix="mbsync-")
+            try:
+                local, log = self.mbsync(d, work)
+                expect = {
+                    "INBOX": {msg(1, "inbox seen"): "S", msg(2, "inbox new"): ""},
+                    "Work": {msg(3, "work 1"): "FS", msg(4, "work 2"): ""},
+                    "Lists": {msg(5, "list"): "RS"},
+                }
+                for folder, want in expect.items():
+                    want = {strip_tuid(k): v for k, v in want.items()}
+                    self.assertEqual(maildir_state(os.path.join(local, folder)), want, folder)
+                    self.assertEqual(server_state(d, folder), want, folder)
+
+                # server side: a delivery, \Seen from another session, a delete
+                put_message(d, msg(6, "delivered later"))
+                m = imaplib_login(d)
+                m.select("Work")
+                typ, data = m.search(None, "SUBJECT", '"work 2"')
+                self.assertEqual(data, [b"2"])
+                self.assertEqual(m.store("2", "+FLAGS", "(\\Seen)")[0], "OK")
+                m.select("INBOX")
+                typ, data = m.search(None, "SUBJECT", '"inbox seen"')
+                self.assertEqual(data, [b"1"])
+                self.assertEqual(m.store("1", "+FLAGS", "(\\Deleted)")[0], "OK")
+                self.assertEqual(m.expunge()[0], "OK")
+                m.logout()
+                # local side: a new message (flagged), a flag change
+                newpath = os.path.join(local, "Work", "cur", "1700000000.localnew.host:2,F")
+                with open(newpath, "wb") as f:
+                    f.write(msg(7, "written locally"))
+                inbox_cur = os.path.join(local, "INBOX", "cur")
+                inbox_new = os.path.join(local, "INBOX", "new")
+                names = [os.path.join(inbox_cur, n) for n in os.listdir(inbox_cur)] + \
+                    [os.path.join(inbox_new, n) for n in os.listdir(inbox_new)]
+                target = [p for p in names
+                          if strip_tuid(open(p, "rb").read()) == strip_tuid(msg(2, "inbox new"))]
+                self.assertEqual(len(target), 1, names)
+                base = os.path.basename(target[0]).split(":2,")[0]
+                os.rename(target[0], os.path.join(inbox_cur, base + ":2,F"))
+
+                local, log = self.mbsync(d, work)
+                expect = {
+                    "INBOX": {msg(2, "inbox new"): "F", msg(6, "delivered later"): ""},
+                    "Work": {msg(3, "work 1"): "FS", msg(4, "work 2"): "S",
+                             msg(7, "written locally"): "F"},
+                    "Lists": {msg(5, "list"): "RS"},
+                }
+                for folder, want in expect.items():
+                    want = {strip_tuid(k): v for k, v in want.items()}
+                    self.assertEqual(maildir_state(os.path.join(local, folder)), want, folder)
+                    self.assertEqual(server_state(d, folder), want, folder)
+                # the local message went up by APPEND with its flag
+                self.assertRegex(log, r"APPEND \"?Work\"? \(\\Flagged\)")
+                # a third run changes nothing
+                local, log = self.mbsync(d, work)
+                for folder, want in expect.items():
+                    want = {strip_tuid(k): v for k, v in want.items()}
+                    self.assertEqual(maildir_state(os.path.join(local, folder)), want, folder)
+                    self.assertEqual(server_state(d, folder), want, folder)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
