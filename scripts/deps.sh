@@ -7,7 +7,7 @@ set -euo pipefail
 build=(build-essential cmake pkg-config libgnutls28-dev gnutls-bin libev-dev
 	libinih-dev libcrypt-dev libpam0g-dev zlib1g-dev libseccomp-dev)
 test=(libcmocka-dev python3 clang clang-format libclang-rt-14-dev curl
-	fetchmail getmail6 isync dovecot-imapd dovecot-pop3d time procps tzdata)
+	fetchmail getmail6 isync dovecot-imapd dovecot-pop3d time procps tzdata nodejs)
 if [ "${1:-}" = list ]; then
 	case "${2:-}" in
 	build) printf '%s\n' "${build[@]}" ;;
@@ -33,6 +33,15 @@ if [ ${#missing[@]} -gt 0 ]; then
 	fi
 	apt-get install -y -qq --no-install-recommends "${missing[@]}"
 	[ "$created" = 1 ] && rm -f "$policy"
+fi
+# imapflow (test_imap_clients.py) from npm into a fixed directory; Debian's
+# nodejs comes without npm, NodeSource's with it
+if [ "${1:-build}" = test ]; then
+	command -v npm >/dev/null 2>&1 ||
+		apt-get install -y -qq --no-install-recommends npm
+	node_dir=/usr/local/lib/merpati-test-node
+	[ -d "$node_dir/node_modules/imapflow" ] ||
+		npm install --prefix "$node_dir" --no-audit --no-fund imapflow@1
 fi
 # a system-wide dovecot must not hold ports or run: tests start their own
 if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet dovecot 2>/dev/null; then

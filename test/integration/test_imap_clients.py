@@ -2,8 +2,12 @@
 TLS: curl's imaps:// (LIST, UID fetch byte-exact, SEARCH, EXAMINE) and
 mbsync (two-way sync of several folders with flags: server-side delivery,
 flag change and expunge, local new message and flag change; a third run
-changes nothing)."""
+changes nothing); imapflow (npm, installed by scripts/deps.sh test into
+/usr/local/lib/merpati-test-node) opening, fetching, flagging, copying and
+IDLE-ing."""
 
+import base64
+import json
 import os
 import re
 import shutil
@@ -11,7 +15,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import CERT, main
+from harness import CERT, SRC, main
 from imap_util import imap_daemon, imaplib_login, put_message
 
 HELLO = b"From: a@example.org\r\nSubject: hello world\r\n\r\nfirst body\r\n"
@@ -212,6 +216,65 @@ class Mbsync(unittest.TestCase):
                     self.assertEqual(server_state(d, folder), want, folder)
             finally:
                 shutil.rmtree(work, ignore_errors=True)
+
+
+NODE_DIR = os.environ.get("MERPATI_TEST_NODE", "/usr/local/lib/merpati-test-node")
+
+
+class ImapFlow(unittest.TestCase):
+    def test_imapflow_open_fetch_flag_copy_idle(self):
+        need("node")
+        modules = os.path.join(NODE_DIR, "node_modules")
+        if not os.path.isdir(os.path.join(modules, "imapflow")):
+            raise AssertionError("imapflow is not in %s (run scripts/deps.sh test)" % modules)
+        with imap_daemon() as d:
+            put_message(d, HELLO)
+            put_message(d, OTHER, flags="S")
+            m = imaplib_login(d)
+            self.assertEqual(m.create("Work")[0], "OK")
+            m.logout()
+            script = os.path.join(SRC, "test", "integration", "node", "imapflow_client.js")
+            p = subprocess.Popen(["node", script, str(d.ports["imaps"]), CERT],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 env=dict(os.environ, NODE_PATH=modules))
+            steps = {}
+            try:
+                for line in p.stdout:
+                    step = json.loads(line)
+                    steps[step.get("step")] = step
+                    if step.get("step") == "idle":
+                        put_message(d, HELLO2)  # delivered while the client IDLEs
+            finally:
+                try:
+                    rc = p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    rc = p.wait()
+                err = p.stderr.read().decode("utf-8", "replace")
+                p.stdout.close()
+                p.stderr.close()
+            self.assertEqual(rc, 0, (steps.get("error"), err[-3000:]))
+            self.assertTrue({"IDLE", "UIDPLUS", "MOVE", "IMAP4rev1"} <=
+                            set(steps["capabilities"]["caps"]), steps["capabilities"])
+            self.assertEqual(steps["list"]["names"], ["INBOX", "Work"])
+            self.assertEqual(steps["open"], {"step": "open", "exists": 2, "uidNext": 3,
+                                             "readOnly": False})
+            msgs = steps["fetch"]["msgs"]
+            self.assertEqual([(x["uid"], x["flags"], x["subject"], x["from"], x["size"])
+                              for x in msgs],
+                             [(1, [], "hello world", "a@example.org", len(HELLO)),
+                              (2, ["\\Seen"], "something else", "b@example.org", len(OTHER))])
+            self.assertEqual([base64.b64decode(x["source"]) for x in msgs], [HELLO, OTHER])
+            self.assertEqual(steps["flag"]["flags"], ["\\Flagged"])
+            self.assertEqual(steps["copy"]["destination"], "Work")
+            self.assertEqual(steps["copy"]["uidMap"], [[1, 1], [2, 2]])
+            self.assertEqual((steps["exists"]["count"], steps["exists"]["prevCount"]), (3, 2))
+            self.assertIn("done", steps)
+            self.assertEqual(server_state(d, "INBOX"), {strip_tuid(HELLO): "F",
+                                                        strip_tuid(OTHER): "S",
+                                                        strip_tuid(HELLO2): ""})
+            self.assertEqual(server_state(d, "Work"), {strip_tuid(HELLO): "F",
+                                                       strip_tuid(OTHER): "S"})
 
 
 if __name__ == "__main__":
