@@ -1,5 +1,7 @@
 #include "storage/cache.h"
 
+#include "storage/maildir_file.h"
+
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -132,13 +134,18 @@ static void load(struct mail_cache *cache)
 	char *data = NULL, *p, *end;
 	uint32_t hdr[4];
 	uint64_t sum;
+	const char *reason;
 	size_t got = 0;
 	int fd;
 
-	fd = open(cache->path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	fd = maildir_file_open(cache->path, &st, &reason);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_warn("event=cache_open path=%s error=\"%s\"",
+				 log_q(cache->path), reason);
 		return;
-	if (fstat(fd, &st) < 0 || st.st_size < CACHE_HDR_SIZE + 8 ||
+	}
+	if (st.st_size < CACHE_HDR_SIZE + 8 ||
 	    (size_t)st.st_size > CACHE_MAX_FILE)
 		goto bad;
 	data = xmalloc((size_t)st.st_size);
@@ -289,10 +296,8 @@ int mail_cache_save(struct mail_cache *cache, bool do_fsync)
 {
 	uint32_t hdr[4] = {CACHE_VERSION, cache->uidvalidity,
 			   (uint32_t)cache->count, 0};
-	char tmp[PATH_MAX];
 	struct buf out;
 	uint64_t sum;
-	int fd, ok;
 
 	if (!cache->dirty)
 		return 0;
@@ -310,16 +315,10 @@ int mail_cache_save(struct mail_cache *cache, bool do_fsync)
 	}
 	sum = fnv1a(FNV_INIT, out.data, out.len);
 	buf_append(&out, &sum, sizeof(sum));
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", cache->path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	ok = fd >= 0 && write(fd, out.data, out.len) == (ssize_t)out.len &&
-	     (!do_fsync || fsync(fd) == 0);
-	if (fd >= 0 && close(fd) < 0)
-		ok = 0;
-	if (!ok || rename(tmp, cache->path) < 0) {
+	if (maildir_file_replace(cache->path, out.data, out.len, do_fsync) <
+	    0) {
 		log_error("event=cache_save path=%s error=\"%s\"",
 			  log_q(cache->path), strerror(errno));
-		unlink(tmp);
 		buf_free(&out);
 		return -1;
 	}

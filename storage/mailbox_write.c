@@ -2,6 +2,7 @@
 #include "storage/mailbox.h"
 
 #include "storage/mailbox_private.h"
+#include "storage/maildir_file.h"
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -253,20 +254,18 @@ int mailbox_append_begin(struct mailbox *box, struct mailbox_append **ctx_r,
 			 const char **error_r)
 {
 	struct mailbox_append *ctx = xcalloc(1, sizeof(*ctx));
-	struct buf name, path;
+	struct buf dir, path;
 
-	buf_init(&name, PATH_MAX);
-	buf_init(&path, PATH_MAX);
-	maildir_unique_base(&name);
-	buf_printf(&path, "%s/tmp/%s", box->path, name.data);
-	ctx->fd =
-		open(path.data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	buf_init(&dir, PATH_MAX);
+	buf_init(&path, PATH_MAX * 2);
+	buf_printf(&dir, "%s/tmp", box->path);
+	ctx->fd = maildir_file_create_tmp(dir.data, NULL, &path);
 	if (ctx->fd < 0) {
 		int err = errno;
 
-		log_error("event=append path=%s error=\"open: %s\"",
-			  log_q(path.data), strerror(err));
-		buf_free(&name);
+		log_error("event=append path=%s error=\"create: %s\"",
+			  log_q(dir.data), strerror(err));
+		buf_free(&dir);
 		buf_free(&path);
 		free(ctx);
 		return maildir_fail(box->store, maildir_errno_kind(err),
@@ -274,8 +273,8 @@ int mailbox_append_begin(struct mailbox *box, struct mailbox_append **ctx_r,
 	}
 	ctx->box = box;
 	ctx->tmp_path = xstrdup(path.data);
-	ctx->base = xstrdup(name.data);
-	buf_free(&name);
+	ctx->base = xstrdup(strrchr(path.data, '/') + 1);
+	buf_free(&dir);
 	buf_free(&path);
 	*ctx_r = ctx;
 	return 0;
@@ -362,6 +361,7 @@ static int append_assign(struct mailbox *box, const char *base, uint32_t *uid_r,
 		*uid_r = uidlist_get(box->uidlist, (size_t)r)->uid;
 		return 0;
 	}
+	mailbox_uidlist_renumber_if_full(box);
 	*uid_r = uidlist_append(box->uidlist, base, strlen(base), NULL);
 	if (*uid_r == 0)
 		return maildir_fail(box->store, MAILDIR_ERROR_TEMP,
@@ -450,18 +450,20 @@ out:
  * link limits): through dst's tmp/, fsynced, renamed. */
 static int copy_file(struct mailbox *dst, int src_fd, const char *target)
 {
-	char data[65536], tmp[PATH_MAX];
-	struct buf name;
+	char data[65536], dir[PATH_MAX], tmp[PATH_MAX * 2];
+	struct buf path;
 	ssize_t n;
 	int fd, ok = 1;
 
-	buf_init(&name, PATH_MAX);
-	maildir_unique_base(&name);
-	snprintf(tmp, sizeof(tmp), "%s/tmp/%s", dst->path, name.data);
-	buf_free(&name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
+	snprintf(dir, sizeof(dir), "%s/tmp", dst->path);
+	buf_init(&path, sizeof(tmp) - 1);
+	fd = maildir_file_create_tmp(dir, NULL, &path);
+	if (fd < 0) {
+		buf_free(&path);
 		return -1;
+	}
+	snprintf(tmp, sizeof(tmp), "%s", path.data);
+	buf_free(&path);
 	while (ok && (n = read(src_fd, data, sizeof(data))) != 0) {
 		if (n < 0) {
 			ok = errno == EINTR;

@@ -2,6 +2,7 @@
 
 #include "storage/mailbox.h"
 #include "storage/mailbox_name.h"
+#include "storage/maildir_file.h"
 #include "storage/maildir_private.h"
 
 #include "lib/log.h"
@@ -552,20 +553,20 @@ int maildir_subscriptions(struct maildir *store, char ***names_r,
 	char path[PATH_MAX], data[65536];
 	char **names = NULL;
 	size_t count = 0, got = 0;
+	const char *p, *end, *reason;
 	struct buf name;
-	const char *p, *end;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/" SUBSCRIPTIONS_FILE, store->root);
 	*names_r = NULL;
 	*count_r = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = maildir_file_open(path, NULL, &reason);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		log_error("event=subscriptions path=%s error=\"%s\"",
-			  log_q(path), strerror(errno));
+			  log_q(path), reason);
 		return maildir_fail(store, MAILDIR_ERROR_TEMP,
 				    "cannot read subscriptions", error_r);
 	}
@@ -616,28 +617,6 @@ static void subs_append_line(struct buf *text, const char *name, char sep)
 	buf_append(text, "\n", 1);
 }
 
-static int write_file_atomic(const char *path, const struct buf *text,
-			     bool do_fsync)
-{
-	char tmp[PATH_MAX + 32];
-	int fd, ok;
-
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	ok = write(fd, text->data, text->len) == (ssize_t)text->len &&
-	     (!do_fsync || fsync(fd) == 0);
-	if (close(fd) < 0 || !ok || rename(tmp, path) < 0) {
-		int err = errno;
-
-		unlink(tmp);
-		errno = err;
-		return -1;
-	}
-	return 0;
-}
-
 int maildir_subscribe(struct maildir *store, const char *name, bool subscribe,
 		      const char **error_r)
 {
@@ -669,7 +648,8 @@ int maildir_subscribe(struct maildir *store, const char *name, bool subscribe,
 		subs_append_line(&text, name, sep);
 	maildir_names_free(names, count);
 	snprintf(path, sizeof(path), "%s/" SUBSCRIPTIONS_FILE, store->root);
-	if (write_file_atomic(path, &text, store->set.fsync) < 0) {
+	if (maildir_file_replace(path, text.data, text.len, store->set.fsync) <
+	    0) {
 		log_error("event=subscribe path=%s error=\"%s\"", log_q(path),
 			  strerror(errno));
 		maildir_fail(store, maildir_errno_kind(errno),

@@ -1,5 +1,7 @@
 #include "storage/maildir_keywords.h"
 
+#include "storage/maildir_file.h"
+
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -84,18 +86,19 @@ void maildir_keywords_parse(struct maildir_keywords *kw, const char *data,
 int maildir_keywords_read(struct maildir_keywords *kw, const char *path)
 {
 	char data[8192];
+	const char *reason;
 	size_t got = 0;
 	ssize_t n;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = maildir_file_open(path, NULL, &reason);
 	if (fd < 0) {
 		if (errno == ENOENT) {
 			keywords_clear(kw);
 			return 0;
 		}
-		log_error("event=keywords_read path=%s error=\"open: %s\"",
-			  log_q(path), strerror(errno));
+		log_error("event=keywords_read path=%s error=\"%s\"",
+			  log_q(path), reason);
 		return -1;
 	}
 	while (got < sizeof(data) &&
@@ -109,38 +112,21 @@ int maildir_keywords_read(struct maildir_keywords *kw, const char *path)
 int maildir_keywords_write(const struct maildir_keywords *kw, const char *path,
 			   bool do_fsync)
 {
-	struct buf text, tmp;
-	int fd, ret = -1;
+	struct buf text;
+	int ret = 0;
 
 	buf_init(&text, BUF_UNLIMITED);
-	buf_init(&tmp, BUF_UNLIMITED);
 	for (unsigned i = 0; i < MAILDIR_KEYWORDS_MAX; i++) {
 		if (kw->names[i] != NULL)
 			buf_printf(&text, "%u %s\n", i, kw->names[i]);
 	}
-	buf_printf(&tmp, "%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		goto out;
-	if (write(fd, text.data == NULL ? "" : text.data, text.len) !=
-		    (ssize_t)text.len ||
-	    (do_fsync && fsync(fd) < 0)) {
-		close(fd);
-		unlink(tmp.data);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp.data, path) < 0) {
-		unlink(tmp.data);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (ret < 0)
+	if (maildir_file_replace(path, text.data == NULL ? "" : text.data,
+				 text.len, do_fsync) < 0) {
 		log_error("event=keywords_write path=%s error=\"%s\"",
 			  log_q(path), strerror(errno));
+		ret = -1;
+	}
 	buf_free(&text);
-	buf_free(&tmp);
 	return ret;
 }
 

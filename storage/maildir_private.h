@@ -40,9 +40,13 @@ int maildir_fsync_dir(const char *path);
 void maildir_unique_base(struct buf *out);
 
 /*
- * A new UIDVALIDITY above above_this: the time, or one more than the last
- * one handed out in this root (Dovecot's `dovecot-uidvalidity`, hex), so
- * that a recreated UID list never repeats an old value.
+ * A new UIDVALIDITY for a folder whose old one was above_this (0: none):
+ * the time, or one more than the last one handed out in this root
+ * (Dovecot's `dovecot-uidvalidity`, hex; a counter at 0xffffffff is
+ * ignored), or above_this + 1, whichever is greatest, so that a recreated
+ * UID list never repeats or goes below an old value. Only when above_this
+ * is 4294967295 itself does it fall back to the time (never equal to it).
+ * Records the value in `dovecot-uidvalidity`.
  */
 uint32_t maildir_next_uidvalidity(struct maildir *store, uint32_t above_this);
 

@@ -1,6 +1,8 @@
 /* Helpers the storage files share (maildir_private.h). */
 #include "storage/maildir_private.h"
 
+#include "storage/maildir_file.h"
+
 #include "lib/log.h"
 
 #include <dirent.h>
@@ -69,7 +71,11 @@ int maildir_make_dirs(const char *dir, bool folder, bool do_fsync)
 	}
 	if (folder) {
 		snprintf(path, sizeof(path), "%s/maildirfolder", dir);
-		fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		/* exclusively: an existing marker (or a link planted as
+		 * one) is left alone */
+		fd = open(path,
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
 		if (fd >= 0)
 			close(fd);
 	}
@@ -149,34 +155,59 @@ int maildir_remove_tree(const char *dir)
 	return ret;
 }
 
-uint32_t maildir_next_uidvalidity(struct maildir *store, uint32_t above_this)
+/* The last UIDVALIDITY handed out in the root (0: none, or unreadable). */
+static uint64_t uidvalidity_last(const char *path)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 32], text[16];
-	uint32_t next = (uint32_t)time(NULL), last = 0;
+	char text[32];
+	const char *reason;
 	ssize_t n;
 	int fd;
 
+	fd = maildir_file_open(path, NULL, &reason);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			log_warn("event=uidvalidity_read path=%s error=\"%s\"",
+				 path, reason);
+		return 0;
+	}
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	text[n] = '\0';
+	return strtoull(text, NULL, 16);
+}
+
+uint32_t maildir_next_uidvalidity(struct maildir *store, uint32_t above_this)
+{
+	char path[PATH_MAX], text[16];
+	uint64_t now = (uint64_t)time(NULL), next, last;
+
 	snprintf(path, sizeof(path), "%s/dovecot-uidvalidity", store->root);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, text, sizeof(text) - 1);
-		close(fd);
-		if (n > 0) {
-			text[n] = '\0';
-			last = (uint32_t)strtoul(text, NULL, 16);
-		}
-	}
-	if (next <= last)
+	last = uidvalidity_last(path);
+	next = now > (uint64_t)above_this ? now : (uint64_t)above_this + 1;
+	if (last >= UINT32_MAX) {
+		/* a counter at (or beyond) the top leaves no room above it:
+		 * one more would wrap to 0. It is only a hint against
+		 * repeating an old value; the time and the folder's own
+		 * old value still rule. */
+		log_warn(
+			"event=uidvalidity_counter path=%s value=%llx action=ignored",
+			path, (unsigned long long)last);
+	} else if (next <= last) {
 		next = last + 1;
-	if (next <= above_this)
-		next = above_this + 1;
-	snprintf(text, sizeof(text), "%08x", next);
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		if (write(fd, text, 8) != 8 || close(fd) < 0 ||
-		    rename(tmp, path) < 0)
-			unlink(tmp);
 	}
-	return next;
+	if (next > UINT32_MAX) {
+		/* the folder's old UIDVALIDITY is 4294967295 itself: nothing
+		 * is greater (RFC 3501 2.3.1.1 asks for it); the time at
+		 * least differs from it, so clients do resynchronise */
+		log_error("event=uidvalidity_exhausted path=%s old=%u new=%llu",
+			  store->root, above_this, (unsigned long long)now);
+		next = now;
+	}
+	snprintf(text, sizeof(text), "%08x", (uint32_t)next);
+	if (maildir_file_replace(path, text, 8, store->set.fsync) < 0)
+		log_error("event=uidvalidity_write path=%s error=\"%s\"", path,
+			  strerror(errno));
+	return (uint32_t)next;
 }

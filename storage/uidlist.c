@@ -1,5 +1,7 @@
 #include "storage/uidlist.h"
 
+#include "storage/maildir_file.h"
+
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -346,23 +348,24 @@ fail:
 
 int uidlist_read(struct uidlist *list, const char *path, const char **error_r)
 {
+	const char *reason;
 	struct stat st;
 	char *data;
 	size_t got = 0;
 	int fd, ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = maildir_file_open(path, &st, &reason);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		log_error("event=uidlist_read path=%s error=\"open: %s\"",
-			  log_q(path), strerror(errno));
+		log_error("event=uidlist_read path=%s error=\"%s\"",
+			  log_q(path), reason);
 		*error_r = "cannot open the UID list";
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || st.st_size > (off_t)1 << 31) {
+	if (st.st_size > (off_t)1 << 31) {
 		close(fd);
-		*error_r = "cannot stat the UID list";
+		*error_r = "the UID list is too large";
 		return -1;
 	}
 	data = xmalloc((size_t)st.st_size + 1);
@@ -521,75 +524,27 @@ void uidlist_serialize(const struct uidlist *list, struct buf *out)
 	}
 }
 
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, data, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int uidlist_write(const struct uidlist *list, const char *path, bool do_fsync,
 		  const char **error_r)
 {
-	struct buf text, tmp_path;
-	int fd, ret = -1;
+	struct buf text;
+	int ret = 0;
 
 	buf_init(&text, BUF_UNLIMITED);
-	buf_init(&tmp_path, BUF_UNLIMITED);
 	uidlist_serialize(list, &text);
-	/* in the folder's tmp/ when there is one: a temporary file left by
-	 * a crash is then cleaned up with the other leftovers there */
-	{
-		const char *slash = strrchr(path, '/');
-		int dir_len = slash == NULL ? 1 : (int)(slash - path);
-		struct stat st;
+	/* through the folder's tmp/, created exclusively: see
+	 * maildir_file_replace() */
+	if (maildir_file_replace(path, text.data == NULL ? "" : text.data,
+				 text.len, do_fsync) < 0) {
+		int err = errno;
 
-		buf_printf(&tmp_path, "%.*s/tmp", dir_len,
-			   slash == NULL ? "." : path);
-		if (stat(tmp_path.data, &st) == 0 && S_ISDIR(st.st_mode))
-			buf_printf(&tmp_path, "/" UIDLIST_FILE ".%ld.tmp",
-				   (long)getpid());
-		else {
-			buf_reset(&tmp_path);
-			buf_printf(&tmp_path, "%s.%ld.tmp", path,
-				   (long)getpid());
-		}
-	}
-	fd = open(tmp_path.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-		  0600);
-	if (fd < 0) {
-		log_error("event=uidlist_write path=%s error=\"open: %s\"",
-			  log_q(tmp_path.data), strerror(errno));
-		goto out;
-	}
-	if (write_all(fd, text.data, text.len) < 0 ||
-	    (do_fsync && fsync(fd) < 0)) {
-		log_error("event=uidlist_write path=%s error=\"write: %s\"",
-			  log_q(tmp_path.data), strerror(errno));
-		close(fd);
-		unlink(tmp_path.data);
-		goto out;
-	}
-	if (close(fd) < 0 || rename(tmp_path.data, path) < 0) {
-		log_error("event=uidlist_write path=%s error=\"rename: %s\"",
-			  log_q(path), strerror(errno));
-		unlink(tmp_path.data);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (ret < 0)
+		log_error("event=uidlist_write path=%s error=\"%s\"",
+			  log_q(path), strerror(err));
 		*error_r = "cannot write the UID list";
+		errno = err;
+		ret = -1;
+	}
 	buf_free(&text);
-	buf_free(&tmp_path);
 	return ret;
 }
 
@@ -624,13 +579,29 @@ const struct uidlist_rec *uidlist_get(const struct uidlist *list, size_t idx)
 	return idx < list->count ? &list->recs[idx] : NULL;
 }
 
+/* The largest UID handed out: UIDNEXT (one more) must fit in 32 bits and
+ * stay below 4294967295, which some clients take for "none". */
+#define UIDLIST_UID_MAX (UINT32_MAX - 2)
+
+bool uidlist_is_full(const struct uidlist *list)
+{
+	return list->next_uid == 0 || list->next_uid > UIDLIST_UID_MAX;
+}
+
+void uidlist_renumber(struct uidlist *list, uint32_t uidvalidity)
+{
+	for (size_t i = 0; i < list->count; i++)
+		list->recs[i].uid = (uint32_t)i + 1;
+	list->next_uid = (uint32_t)list->count + 1;
+	list->uidvalidity = uidvalidity;
+}
+
 uint32_t uidlist_append(struct uidlist *list, const char *base, size_t len,
 			const char *ext)
 {
 	uint32_t uid = list->next_uid;
 
-	if (uid == 0 || uid >= UINT32_MAX - 1 ||
-	    uidlist_find(list, base, len) >= 0)
+	if (uidlist_is_full(list) || uidlist_find(list, base, len) >= 0)
 		return 0;
 	recs_push(list, uid, ext != NULL ? xstrdup(ext) : NULL,
 		  xstrndup(base, len));

@@ -15,8 +15,8 @@
  * never applies it (see mailbox.h for the recovery).
  *
  * The file is only changed under the dot-lock `dovecot-uidlist.lock`,
- * created with O_EXCL and holding "<pid>:<host>"; it is replaced atomically
- * (write a temporary file, fsync, rename). A lock not refreshed for
+ * created exclusively and holding "<pid>:<host>"; it is replaced atomically
+ * (write an exclusive temporary file, fsync, rename). A lock not refreshed for
  * stale_secs (default 120) or whose holder on this host is dead is stale
  * and is broken by the next process that wants it.
  */
@@ -88,8 +88,9 @@ int uidlist_append_file(const char *path, const char *base, size_t len,
 void uidlist_serialize(const struct uidlist *list, struct buf *out);
 
 /*
- * Writes the list to path atomically: path.<pid>.tmp, fsync (when
- * do_fsync), rename. Call it holding the lock. Returns 0 or -1 (logged).
+ * Writes the list to path atomically with maildir_file_replace() (an
+ * exclusive temporary file in the folder's tmp/, fsync when do_fsync,
+ * rename). Call it holding the lock. Returns 0 or -1 (logged).
  */
 int uidlist_write(const struct uidlist *list, const char *path, bool do_fsync,
 		  const char **error_r);
@@ -115,6 +116,17 @@ long uidlist_find_uid(const struct uidlist *list, uint32_t uid);
  */
 uint32_t uidlist_append(struct uidlist *list, const char *base, size_t len,
 			const char *ext);
+
+/* True when no UID is left to hand out (N is 4294967294 or more). */
+bool uidlist_is_full(const struct uidlist *list);
+
+/*
+ * Numbers the records again 1, 2, ... in their order, sets N to count + 1
+ * and UIDVALIDITY to uidvalidity (which must differ from the old one:
+ * clients drop what they knew). Other header and ext fields stay. For a
+ * list whose UID space is used up.
+ */
+void uidlist_renumber(struct uidlist *list, uint32_t uidvalidity);
 
 /* Removes the records whose flag in drop[idx] is true (count entries). */
 void uidlist_remove_marked(struct uidlist *list, const bool *drop);

@@ -1,6 +1,8 @@
 /* The dovecot-uidlist dot-lock (see uidlist.h). */
 #include "storage/uidlist.h"
 
+#include "storage/maildir_file.h"
+
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "storage/storage_pool.h"
@@ -41,11 +43,12 @@ static const char *lock_hostname(void)
 static bool lock_holder_is_dead(const char *path)
 {
 	char text[HOST_NAME_MAX + 32], *colon, *nl;
+	const char *reason;
 	ssize_t n;
 	long pid;
 	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = maildir_file_open(path, NULL, &reason);
 	if (fd < 0)
 		return false;
 	n = read(fd, text, sizeof(text) - 1);
@@ -73,7 +76,9 @@ static bool lock_break_stale(const char *path, unsigned stale_secs)
 	time_t now = time(NULL);
 	bool stale;
 
-	if (stat(path, &st) < 0)
+	/* lstat: a symlink planted as the lock is judged (and removed) as
+	 * itself, never through its target */
+	if (lstat(path, &st) < 0)
 		return errno == ENOENT;
 	if (st.st_size == 0)
 		stale = now - st.st_mtime > LOCK_EMPTY_STALE_SECS;
@@ -83,7 +88,7 @@ static bool lock_break_stale(const char *path, unsigned stale_secs)
 	if (!stale)
 		return false;
 	/* only remove the very file judged stale, not a fresh successor */
-	if (stat(path, &st2) < 0 || st2.st_ino != st.st_ino ||
+	if (lstat(path, &st2) < 0 || st2.st_ino != st.st_ino ||
 	    st2.st_mtime != st.st_mtime)
 		return false;
 	if (unlink(path) < 0 && errno != ENOENT) {
@@ -106,30 +111,36 @@ static bool lock_break_stale(const char *path, unsigned stale_secs)
  */
 static int lock_try_create(struct uidlist_lock *lock, const char *dir)
 {
-	char text[HOST_NAME_MAX + 32], tmp[PATH_MAX];
+	char text[HOST_NAME_MAX + 32], tmp_dir[PATH_MAX];
+	struct buf tmp;
 	struct stat st;
 	int fd, n, ret, err;
 
 	n = snprintf(text, sizeof(text), "%ld:%s\n", (long)getpid(),
 		     lock_hostname());
-	snprintf(tmp, sizeof(tmp), "%s/tmp/" UIDLIST_LOCK_FILE ".%ld.%s", dir,
-		 (long)getpid(), lock_hostname());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	snprintf(tmp_dir, sizeof(tmp_dir), "%s/tmp", dir);
+	buf_init(&tmp, PATH_MAX * 2);
+	fd = -1;
+	if (lstat(tmp_dir, &st) == 0 && S_ISDIR(st.st_mode))
+		fd = maildir_file_create_tmp(tmp_dir, UIDLIST_LOCK_FILE, &tmp);
 	if (fd >= 0) {
 		ret = write(fd, text, (size_t)n) == n && fstat(fd, &st) == 0
 			      ? 0
 			      : -1;
 		close(fd);
 		if (ret == 0)
-			ret = link(tmp, lock->path);
+			ret = link(tmp.data, lock->path);
 		err = errno;
-		unlink(tmp);
+		unlink(tmp.data);
+		buf_free(&tmp);
 		if (ret < 0) {
 			errno = err;
 			return -1;
 		}
 	} else {
-		fd = open(lock->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		buf_free(&tmp);
+		fd = open(lock->path,
+			  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 			  0600);
 		if (fd < 0)
 			return -1;
@@ -208,7 +219,7 @@ void uidlist_lock_touch(struct uidlist_lock *lock)
 	if (now - lock->touched < LOCK_TOUCH_SECS)
 		return;
 	lock->touched = now;
-	if (utimensat(AT_FDCWD, lock->path, NULL, 0) < 0)
+	if (utimensat(AT_FDCWD, lock->path, NULL, AT_SYMLINK_NOFOLLOW) < 0)
 		log_error(
 			"event=uidlist_lock_touch path=%s error=\"utimensat: %s\"",
 			log_q(lock->path), strerror(errno));
@@ -221,7 +232,7 @@ void uidlist_lock_release(struct uidlist_lock **lockp)
 
 	if (lock == NULL)
 		return;
-	if (stat(lock->path, &st) == 0 && st.st_ino == lock->ino &&
+	if (lstat(lock->path, &st) == 0 && st.st_ino == lock->ino &&
 	    st.st_dev == lock->dev) {
 		if (unlink(lock->path) < 0)
 			log_error(
