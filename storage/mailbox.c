@@ -4,6 +4,7 @@
 #include "storage/cache.h"
 #include "storage/mailbox_name.h"
 #include "storage/mailbox_private.h"
+#include "storage/maildir_file.h"
 
 #include "lib/arena.h"
 #include "lib/log.h"
@@ -18,6 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Copies of damaged UID lists kept for the admin: the newest few. */
+#define DAMAGED_PREFIX UIDLIST_FILE ".damaged."
+#define UIDLIST_DAMAGED_KEEP 3
+
 /* A readdir can miss a file that another process renames meanwhile: a file
  * must be missing from this many scans in a row before its UID goes. */
 #define SCAN_CONFIRM_PASSES 3
@@ -29,10 +34,20 @@ struct scan_entry {
 	long rec; /* uidlist record index, or -1 */
 };
 
+/* An entry of new/ or cur/ that is not a message (logged once the sync
+ * that saw it has succeeded). */
+struct scan_skip {
+	char *name; /* in the scan's arena */
+	bool in_new;
+	const char *reason; /* static */
+};
+
 struct scan {
 	struct arena *arena;
 	struct scan_entry *entries;
 	size_t count, cap;
+	struct scan_skip *skips;
+	size_t skip_count, skip_cap;
 };
 
 int mailbox_lock(struct mailbox *box, struct uidlist_lock **lock_r,
@@ -99,16 +114,69 @@ void mailbox_keywords_refresh(struct mailbox *box)
 static uint32_t damaged_uidvalidity(const char *path)
 {
 	char line[256], *v;
-	FILE *fp = fopen(path, "r");
+	const char *reason;
 	unsigned long value = 0;
+	ssize_t n;
+	int fd;
 
-	if (fp == NULL)
+	fd = maildir_file_open(path, NULL, &reason);
+	if (fd < 0)
 		return 0;
-	if (fgets(line, sizeof(line), fp) != NULL &&
-	    (v = strstr(line, " V")) != NULL)
+	n = read(fd, line, sizeof(line) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	line[n] = '\0';
+	v = strstr(line, " V");
+	if (v != NULL && v < line + strcspn(line, "\n"))
 		value = strtoul(v + 2, NULL, 10);
-	fclose(fp);
 	return value > UINT32_MAX ? 0 : (uint32_t)value;
+}
+
+static int damaged_name_cmp(const void *a, const void *b)
+{
+	const char *const *na = a, *const *nb = b;
+	unsigned long long ta = strtoull(*na + sizeof(DAMAGED_PREFIX) - 1, NULL,
+					 10),
+			   tb = strtoull(*nb + sizeof(DAMAGED_PREFIX) - 1, NULL,
+					 10);
+
+	if (ta != tb)
+		return ta < tb ? 1 : -1;
+	return strcmp(*nb, *na);
+}
+
+/* Keeps the newest few copies of damaged lists; a list damaged over and
+ * over must not fill the disk. */
+static void damaged_prune(const char *dir)
+{
+	char **names = NULL, path[PATH_MAX * 2];
+	size_t count = 0;
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (dp == NULL)
+		return;
+	while ((d = readdir(dp)) != NULL) {
+		if (strncmp(d->d_name, DAMAGED_PREFIX,
+			    sizeof(DAMAGED_PREFIX) - 1) != 0)
+			continue;
+		names = xrealloc(names, (count + 1) * sizeof(*names));
+		names[count++] = xstrdup(d->d_name);
+	}
+	closedir(dp);
+	if (count > UIDLIST_DAMAGED_KEEP)
+		qsort(names, count, sizeof(*names), damaged_name_cmp);
+	for (size_t i = 0; i < count; i++) {
+		if (i >= UIDLIST_DAMAGED_KEEP) {
+			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+			if (unlink(path) == 0)
+				log_info("event=uidlist_damaged_pruned path=%s",
+					 log_q(path));
+		}
+		free(names[i]);
+	}
+	free(names);
 }
 
 /* Moves a damaged list aside for the admin and starts a new one. */
@@ -118,11 +186,12 @@ static void uidlist_restart(struct mailbox *box, const char *path,
 	char aside[PATH_MAX + 64];
 	uint32_t old = damaged_uidvalidity(path);
 
-	snprintf(aside, sizeof(aside), "%s.damaged.%lld", path,
+	snprintf(aside, sizeof(aside), "%s/" DAMAGED_PREFIX "%lld", box->path,
 		 (long long)time(NULL));
 	if (rename(path, aside) < 0 && errno != ENOENT)
 		log_error("event=uidlist_damaged path=%s error=\"rename: %s\"",
 			  log_q(path), strerror(errno));
+	damaged_prune(box->path);
 	uidlist_free(&box->uidlist);
 	box->uidlist = uidlist_new();
 	uidlist_set_uidvalidity(box->uidlist,
@@ -130,6 +199,21 @@ static void uidlist_restart(struct mailbox *box, const char *path,
 	log_error(
 		"event=uidlist_damaged path=%s reason=\"%s\" action=new_uidvalidity moved_to=%s",
 		log_q(path), reason, log_q(aside));
+}
+
+void mailbox_uidlist_renumber_if_full(struct mailbox *box)
+{
+	uint32_t old = uidlist_uidvalidity(box->uidlist), fresh;
+
+	if (!uidlist_is_full(box->uidlist))
+		return;
+	/* UIDs can never be reused under one UIDVALIDITY (RFC 3501 2.3.1.1):
+	 * the only way on is a new one, greater than the old */
+	fresh = maildir_next_uidvalidity(box->store, old);
+	uidlist_renumber(box->uidlist, fresh);
+	log_warn(
+		"event=uid_space_exhausted path=%s old_uidvalidity=%u uidvalidity=%u action=renumber messages=%zu",
+		log_q(box->path), old, fresh, uidlist_count(box->uidlist));
 }
 
 int mailbox_uidlist_save(struct mailbox *box, const char **error_r)
@@ -252,10 +336,50 @@ static void scan_push(struct scan *scan, const char *name, bool in_new)
 	scan->count++;
 }
 
+static void scan_push_skip(struct scan *scan, const char *name, bool in_new,
+			   const char *reason)
+{
+	if (scan->skip_count == scan->skip_cap) {
+		scan->skip_cap = scan->skip_cap == 0 ? 16 : scan->skip_cap * 2;
+		scan->skips = xrealloc(scan->skips,
+				       scan->skip_cap * sizeof(*scan->skips));
+	}
+	scan->skips[scan->skip_count].name = arena_strdup(scan->arena, name);
+	scan->skips[scan->skip_count].in_new = in_new;
+	scan->skips[scan->skip_count].reason = reason;
+	scan->skip_count++;
+}
+
+/*
+ * Why a directory entry is not a message, or NULL when it may be one: a
+ * message is a regular file (d_type, or lstat where the file system does
+ * not tell; a symlink, FIFO, device or directory never gets a UID) whose
+ * name has no control character (a newline would break dovecot-uidlist,
+ * which is line based).
+ */
+static const char *entry_not_message(DIR *dp, const struct dirent *d)
+{
+	struct stat st;
+
+	if (maildir_file_name_has_ctl(d->d_name))
+		return "control character in the file name";
+	if (d->d_type == DT_REG)
+		return NULL;
+	if (d->d_type == DT_UNKNOWN) {
+		/* gone meanwhile: the sync copes with vanished files */
+		if (fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) <
+			    0 ||
+		    S_ISREG(st.st_mode))
+			return NULL;
+	}
+	return "not a regular file";
+}
+
 static int scan_dir(struct mailbox *box, struct scan *scan, bool in_new,
 		    struct uidlist_lock *lock)
 {
 	char path[PATH_MAX];
+	const char *reason;
 	struct dirent *d;
 	DIR *dp;
 	unsigned n = 0;
@@ -271,7 +395,11 @@ static int scan_dir(struct mailbox *box, struct scan *scan, bool in_new,
 	while ((d = readdir(dp)) != NULL) {
 		if (d->d_name[0] == '.')
 			continue;
-		scan_push(scan, d->d_name, in_new);
+		reason = entry_not_message(dp, d);
+		if (reason != NULL)
+			scan_push_skip(scan, d->d_name, in_new, reason);
+		else
+			scan_push(scan, d->d_name, in_new);
 		if (lock != NULL && ++n % 1024 == 0)
 			uidlist_lock_touch(lock);
 	}
@@ -293,6 +421,7 @@ static void scan_free(struct scan *scan)
 {
 	arena_free(&scan->arena);
 	free(scan->entries);
+	free(scan->skips);
 	memset(scan, 0, sizeof(*scan));
 }
 
@@ -340,6 +469,7 @@ static bool assign_uids(struct mailbox *box, struct scan *scan)
 			continue;
 		if (found >= 0)
 			continue; /* the same base in new/ and cur/ */
+		mailbox_uidlist_renumber_if_full(box);
 		if (uidlist_append(box->uidlist, e->name, blen, NULL) == 0) {
 			log_error(
 				"event=uid_assign path=%s error=\"UID space exhausted\"",
@@ -398,7 +528,7 @@ static bool drop_missing(struct mailbox *box, struct scan *scan, size_t *found,
 		missing += found[r] == 0;
 	for (unsigned pass = 1; missing > 0 && pass < SCAN_CONFIRM_PASSES;
 	     pass++) {
-		struct scan again = {arena_new(0), NULL, 0, 0};
+		struct scan again = {.arena = arena_new(0)};
 
 		if (scan_all(box, &again, lock) < 0) {
 			scan_free(&again);
@@ -623,7 +753,7 @@ static int index_check(struct mailbox *box, const struct scan *scan,
 static int sync_pass(struct mailbox *box, struct uidlist_lock *lock,
 		     const char **error_r)
 {
-	struct scan scan = {arena_new(0), NULL, 0, 0};
+	struct scan scan = {.arena = arena_new(0)};
 	struct timespec nm = {0, 0}, cm = {0, 0};
 	struct mindex_stamp stamp;
 	size_t *found = NULL, nrec;
@@ -691,6 +821,10 @@ static int sync_pass(struct mailbox *box, struct uidlist_lock *lock,
 		ret = -1;
 		goto out;
 	}
+	/* once per sync, not per pass or rescan */
+	for (size_t i = 0; i < scan.skip_count; i++)
+		mailbox_log_skip(box, scan.skips[i].in_new, scan.skips[i].name,
+				 scan.skips[i].reason);
 	box->new_mtime = nm;
 	box->cur_mtime = cm;
 	/* our own move changed new/ and cur/ again: a rescan will be cheap */

@@ -3,6 +3,7 @@
 
 #include "storage/cache.h"
 #include "storage/mailbox_private.h"
+#include "storage/maildir_file.h"
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -54,9 +55,51 @@ int mailbox_rec_relocate(struct mailbox *box, struct mailbox_rec *rec)
 	return -1;
 }
 
-static int rec_open(struct mailbox *box, struct mailbox_rec *rec, int *fd_r,
-		    const char **error_r)
+/* The full path of a file in new/ or cur/, for a log line (log_q() it). */
+static void file_path(const struct mailbox *box, bool in_new, const char *name,
+		      struct buf *out)
 {
+	buf_init(out, BUF_UNLIMITED);
+	buf_printf(out, "%s/%s/%s", box->path, in_new ? "new" : "cur", name);
+}
+
+void mailbox_log_skip(const struct mailbox *box, bool in_new, const char *name,
+		      const char *reason)
+{
+	struct buf path;
+
+	file_path(box, in_new, name, &path);
+	log_warn("event=msg_skip path=%s reason=\"%s\"", log_q(path.data),
+		 reason);
+	buf_free(&path);
+}
+
+/* A failure to open or stat a message file that exists: this message's
+ * problem (skip it) unless the process ran out of something. */
+static int rec_fail(struct mailbox *box, struct mailbox_rec *rec, int err,
+		    const char *reason, const char **error_r)
+{
+	struct buf path;
+
+	if (err == EMFILE || err == ENFILE || err == ENOMEM) {
+		file_path(box, rec->in_new, rec->filename, &path);
+		log_error("event=msg_open path=%s error=\"%s\"",
+			  log_q(path.data), reason);
+		buf_free(&path);
+		return maildir_fail(box->store, MAILDIR_ERROR_TEMP,
+				    "cannot open the message", error_r);
+	}
+	mailbox_log_skip(box, rec->in_new, rec->filename, reason);
+	return maildir_fail(box->store, MAILDIR_ERROR_UNREADABLE,
+			    "The message cannot be read", error_r);
+}
+
+/* Opens rec's file with maildir_file_open() (never a FIFO, a symlink or a
+ * directory), following a rename by another process. */
+static int rec_open(struct mailbox *box, struct mailbox_rec *rec, int *fd_r,
+		    struct stat *st_r, const char **error_r)
+{
+	const char *reason;
 	struct buf path;
 	int fd;
 
@@ -64,18 +107,50 @@ static int rec_open(struct mailbox *box, struct mailbox_rec *rec, int *fd_r,
 	for (int attempt = 0; attempt < 3; attempt++) {
 		buf_reset(&path);
 		mailbox_rec_path(box, rec, &path);
-		fd = open(path.data, O_RDONLY | O_CLOEXEC);
+		fd = maildir_file_open(path.data, st_r, &reason);
 		if (fd >= 0) {
 			buf_free(&path);
 			*fd_r = fd;
 			return 0;
 		}
 		if (errno != ENOENT) {
-			log_error("event=msg_open path=%s error=\"open: %s\"",
-				  log_q(path.data), strerror(errno));
+			buf_free(&path);
+			return rec_fail(box, rec, errno, reason, error_r);
+		}
+		if (mailbox_rec_relocate(box, rec) < 0)
+			break;
+	}
+	buf_free(&path);
+	return maildir_fail(box->store, MAILDIR_ERROR_EXPUNGED,
+			    "The message has been expunged", error_r);
+}
+
+/* lstat() of rec's file, following a rename; a regular file only. */
+static int rec_stat(struct mailbox *box, struct mailbox_rec *rec,
+		    struct stat *st_r, const char **error_r)
+{
+	struct buf path;
+
+	buf_init(&path, PATH_MAX);
+	for (int attempt = 0; attempt < 3; attempt++) {
+		buf_reset(&path);
+		mailbox_rec_path(box, rec, &path);
+		if (lstat(path.data, st_r) == 0) {
+			buf_free(&path);
+			if (!S_ISREG(st_r->st_mode))
+				return rec_fail(box, rec, EINVAL,
+						"not a regular file", error_r);
+			return 0;
+		}
+		if (errno != ENOENT) {
+			int err = errno;
+
+			log_error("event=msg_stat path=%s error=\"lstat: %s\"",
+				  log_q(path.data), strerror(err));
 			buf_free(&path);
 			return maildir_fail(box->store, MAILDIR_ERROR_TEMP,
-					    "cannot open the message", error_r);
+					    "cannot look at the message",
+					    error_r);
 		}
 		if (mailbox_rec_relocate(box, rec) < 0)
 			break;
@@ -88,7 +163,7 @@ static int rec_open(struct mailbox *box, struct mailbox_rec *rec, int *fd_r,
 int mailbox_msg_open(struct mailbox *box, unsigned idx, int *fd_r,
 		     const char **error_r)
 {
-	return rec_open(box, mailbox_rec_at(box, idx), fd_r, error_r);
+	return rec_open(box, mailbox_rec_at(box, idx), fd_r, NULL, error_r);
 }
 
 struct mail_cache *mailbox_cache(struct mailbox *box)
@@ -131,11 +206,33 @@ static int count_sizes(int fd, uint64_t *size_r, uint64_t *vsize_r)
 	return 0;
 }
 
+/* ",S=" and ",W=" from the name, if they can be true: W (CRLF size) is at
+ * least S and at most 2 S, and S is the file's size (the lstat also gives
+ * the internal date). */
+static bool name_sizes_hold(struct mailbox *box, struct mailbox_rec *rec,
+			    const struct maildir_filename *fn, int *ret_r,
+			    const char **error_r)
+{
+	struct stat st;
+
+	*ret_r = 0;
+	if (fn->vsize < fn->size || fn->size > UINT64_MAX / 2 ||
+	    fn->vsize > 2 * fn->size)
+		return false;
+	if (rec_stat(box, rec, &st, error_r) < 0) {
+		*ret_r = -1;
+		return false;
+	}
+	rec->date = st.st_mtime;
+	return (uint64_t)st.st_size == fn->size;
+}
+
 static int rec_sizes(struct mailbox *box, struct mailbox_rec *rec,
 		     const char **error_r)
 {
 	struct maildir_filename fn;
 	struct mail_cache *cache;
+	bool from_name = false;
 	const void *data;
 	size_t len;
 	uint64_t v[2];
@@ -145,10 +242,15 @@ static int rec_sizes(struct mailbox *box, struct mailbox_rec *rec,
 		return 0;
 	if (maildir_filename_parse(rec->filename, &fn) == 0 && fn.has_size &&
 	    fn.has_vsize) {
-		rec->size = fn.size;
-		rec->vsize = fn.vsize;
-		rec->sizes_known = true;
-		return 0;
+		from_name = true;
+		if (name_sizes_hold(box, rec, &fn, &ret, error_r)) {
+			rec->size = fn.size;
+			rec->vsize = fn.vsize;
+			rec->sizes_known = true;
+			return 0;
+		}
+		if (ret < 0)
+			return -1;
 	}
 	cache = mailbox_cache(box);
 	if (mail_cache_get(cache, rec->uid, MAIL_CACHE_FIELD_SIZES, &data,
@@ -160,7 +262,7 @@ static int rec_sizes(struct mailbox *box, struct mailbox_rec *rec,
 		rec->sizes_known = true;
 		return 0;
 	}
-	if (rec_open(box, rec, &fd, error_r) < 0)
+	if (rec_open(box, rec, &fd, NULL, error_r) < 0)
 		return -1;
 	ret = count_sizes(fd, &v[0], &v[1]);
 	close(fd);
@@ -170,6 +272,19 @@ static int rec_sizes(struct mailbox *box, struct mailbox_rec *rec,
 			  strerror(errno));
 		return maildir_fail(box->store, MAILDIR_ERROR_TEMP,
 				    "cannot read the message", error_r);
+	}
+	if (from_name) {
+		/* a lying name (a broken or hostile writer) is not what
+		 * LIST and RFC822.SIZE report */
+		struct buf path;
+
+		file_path(box, rec->in_new, rec->filename, &path);
+		log_warn(
+			"event=msg_size_mismatch path=%s name_size=%llu name_vsize=%llu size=%llu vsize=%llu",
+			log_q(path.data), (unsigned long long)fn.size,
+			(unsigned long long)fn.vsize, (unsigned long long)v[0],
+			(unsigned long long)v[1]);
+		buf_free(&path);
 	}
 	rec->size = v[0];
 	rec->vsize = v[1];
@@ -195,31 +310,14 @@ int mailbox_msg_date(struct mailbox *box, unsigned idx, time_t *date_r,
 {
 	struct mailbox_rec *rec = mailbox_rec_at(box, idx);
 	struct stat st;
-	struct buf path;
-	int ret = -1;
 
-	if (rec->date != 0) {
-		*date_r = rec->date;
-		return 0;
+	if (rec->date == 0) {
+		if (rec_stat(box, rec, &st, error_r) < 0)
+			return -1;
+		rec->date = st.st_mtime;
 	}
-	buf_init(&path, PATH_MAX);
-	for (int attempt = 0; attempt < 3; attempt++) {
-		buf_reset(&path);
-		mailbox_rec_path(box, rec, &path);
-		if (stat(path.data, &st) == 0) {
-			rec->date = st.st_mtime;
-			*date_r = rec->date;
-			ret = 0;
-			break;
-		}
-		if (errno != ENOENT || mailbox_rec_relocate(box, rec) < 0) {
-			maildir_fail(box->store, MAILDIR_ERROR_EXPUNGED,
-				     "The message has been expunged", error_r);
-			break;
-		}
-	}
-	buf_free(&path);
-	return ret;
+	*date_r = rec->date;
+	return 0;
 }
 
 long mailbox_cache_fill(struct mailbox *box, bool rebuild, const char **error_r)

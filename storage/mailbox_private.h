@@ -169,6 +169,9 @@ int mailbox_uidlist_refresh(struct mailbox *box, bool locked,
  * loaded list learns it too (it was current before the append). */
 void mailbox_uidlist_appended(struct mailbox *box, const char *base,
 			      uint32_t uid);
+/* Under the lock: when box->uidlist has no UID left, starts it over with
+ * a new, greater UIDVALIDITY (uidlist_renumber(), logged). */
+void mailbox_uidlist_renumber_if_full(struct mailbox *box);
 
 /* Writes box->uidlist under the lock. */
 int mailbox_uidlist_save(struct mailbox *box, const char **error_r);
@@ -183,6 +186,11 @@ void mailbox_rec_path(const struct mailbox *box, const struct mailbox_rec *rec,
  * is gone.
  */
 int mailbox_rec_relocate(struct mailbox *box, struct mailbox_rec *rec);
+
+/* Logs one skipped entry of new/ or cur/ (`event=msg_skip`, the name
+ * escaped) with the reason. */
+void mailbox_log_skip(const struct mailbox *box, bool in_new, const char *name,
+		      const char *reason);
 
 /* Reads the keywords file again (cheap: small file). */
 void mailbox_keywords_refresh(struct mailbox *box);

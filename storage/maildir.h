@@ -37,6 +37,8 @@ enum maildir_error {
 	MAILDIR_ERROR_INVALID_NAME, /* refused folder name (CANNOT) */
 	MAILDIR_ERROR_NOT_ALLOWED,  /* e.g. deleting INBOX, has children */
 	MAILDIR_ERROR_EXPUNGED,	    /* the message was expunged meanwhile */
+	MAILDIR_ERROR_UNREADABLE,   /* the message's file cannot be read (not
+				       a regular file, permissions): skip it */
 	MAILDIR_ERROR_TEMP,	    /* lock timeout, I/O error: try later */
 	MAILDIR_ERROR_NO_SPACE,	    /* ENOSPC / EDQUOT (OVERQUOTA) */
 };

@@ -162,10 +162,14 @@ static bool open_load(struct pop3_storage_job *j)
 		uint64_t size, vsize;
 
 		if (mailbox_msg_sizes(j->box, i, &size, &vsize, &error) < 0) {
-			/* gone since the sync (IMAP, another server): the
-			   view simply does not have it */
-			if (maildir_last_error(j->store) ==
-			    MAILDIR_ERROR_EXPUNGED)
+			/* gone since the sync (IMAP, another server), or a
+			   file this server cannot read (logged by storage):
+			   the view simply does not have it, the rest is
+			   served */
+			enum maildir_error kind = maildir_last_error(j->store);
+
+			if (kind == MAILDIR_ERROR_EXPUNGED ||
+			    kind == MAILDIR_ERROR_UNREADABLE)
 				continue;
 			return open_fail(j, pop3_sys_code(j->store), "sizes",
 					 error);
