@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* sysexits(3) values the MTA understands */
@@ -55,9 +56,35 @@ static bool user_name_is_valid(const char *user)
 }
 
 /*
+ * Why a path element of the expanded mail.root is refused, or NULL. Only
+ * elements that a %-variable helped to make are checked (the admin's own
+ * text is trusted): an empty one would collapse ("/var/vmail//bob" is the
+ * directory of domain "bob", holding other users' roots), "." and ".."
+ * climb, and Maildir's own names (cur, new, tmp, a leading dot for
+ * folders and metadata) would put the root inside another user's Maildir.
+ */
+static const char *root_element_refused(const char *elem, size_t len)
+{
+	static const char *const reserved[] = {"cur", "new", "tmp"};
+
+	if (len == 0)
+		return "mail.root gives an empty path element for this user";
+	if (elem[0] == '.')
+		return "mail.root gives a path element starting with '.' for this user";
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++) {
+		if (len == strlen(reserved[i]) &&
+		    memcmp(elem, reserved[i], len) == 0)
+			return "mail.root gives a Maildir name (cur, new, tmp) as a path element for this user";
+	}
+	return NULL;
+}
+
+/*
  * The user's mail root from the mail.root template: %u the user, %n the
  * local part, %d the domain (empty, with %n the whole name, for a user
- * without '@'), %% a percent sign. The auth module will later hand out
+ * without '@'), %% a percent sign. Every path element made with a
+ * variable must pass root_element_refused(), so that no expansion lands
+ * inside another user's mail root. The auth module will later hand out
  * per-user roots; this is the one place that decides. Returns 0 or -1.
  */
 static int mail_root_resolve(const char *template, const char *user,
@@ -66,16 +93,32 @@ static int mail_root_resolve(const char *template, const char *user,
 	const char *at = strchr(user, '@');
 	size_t nlen = at == NULL ? strlen(user) : (size_t)(at - user);
 	const char *domain = at == NULL ? "" : at + 1;
+	size_t elem_start = 0;
+	bool elem_var = false;
 
 	if (!user_name_is_valid(user)) {
 		*error_r = "invalid user name";
 		return -1;
 	}
-	for (const char *p = template; *p != '\0'; p++) {
+	for (const char *p = template;; p++) {
+		if (*p == '/' || *p == '\0') {
+			if (elem_var &&
+			    (*error_r = root_element_refused(
+				     out->data + elem_start,
+				     out->len - elem_start)) != NULL)
+				return -1;
+			if (*p == '\0')
+				break;
+			buf_append(out, "/", 1);
+			elem_start = out->len;
+			elem_var = false;
+			continue;
+		}
 		if (*p != '%') {
 			buf_append(out, p, 1);
 			continue;
 		}
+		elem_var = true;
 		switch (*++p) {
 		case 'u':
 			buf_append_str(out, user);
@@ -94,8 +137,7 @@ static int mail_root_resolve(const char *template, const char *user,
 			return -1;
 		}
 	}
-	/* "/var/vmail//bob" for a user without a domain is fine, but the
-	 * result must be absolute and must not climb */
+	/* the result must be absolute and must not climb */
 	if (out->len == 0 || out->data[0] != '/' ||
 	    strstr(out->data, "/../") != NULL) {
 		*error_r = "mail.root does not give an absolute path";
@@ -155,39 +197,55 @@ static void mail_cmd_deinit(struct mail_cmd *cmd)
 	buf_free(&cmd->root);
 }
 
-/* Streams stdin into the append; drops an mbox "From " envelope line. */
+/* Streams stdin into the append; drops a leading mbox "From " envelope
+ * line, however the reads split it (a pipe may hand over "Fro" first). */
 static int deliver_copy(struct mailbox_append *ctx, const char **error_r)
 {
 	static char data[DELIVER_CHUNK];
-	bool first = true, skipping = false;
+
+	enum {
+		UNDECIDED,
+		SKIPPING,
+		COPYING
+	} state = UNDECIDED;
+
+	size_t held = 0; /* bytes read before the first line was judged */
 	ssize_t n;
 
-	while ((n = read(STDIN_FILENO, data, sizeof(data))) != 0) {
-		char *p = data;
+	do {
+		char *p = data, *nl;
 		size_t len;
 
+		n = read(STDIN_FILENO, data + held, sizeof(data) - held);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			*error_r = "cannot read the message from stdin";
 			return -1;
 		}
-		len = (size_t)n;
-		if (first && len >= 5 && memcmp(p, "From ", 5) == 0)
-			skipping = true;
-		first = false;
-		if (skipping) {
-			char *nl = memchr(p, '\n', len);
-
+		len = held + (size_t)n;
+		if (state == UNDECIDED) {
+			if (n > 0 && len < 5 &&
+			    memcmp(data, "From ", len) == 0) {
+				held = len;
+				continue;
+			}
+			held = 0;
+			state = len >= 5 && memcmp(data, "From ", 5) == 0
+					? SKIPPING
+					: COPYING;
+		}
+		if (state == SKIPPING) {
+			nl = memchr(p, '\n', len);
 			if (nl == NULL)
 				continue;
-			skipping = false;
+			state = COPYING;
 			len -= (size_t)(nl + 1 - p);
 			p = nl + 1;
 		}
-		if (mailbox_append_write(ctx, p, len, error_r) < 0)
+		if (len > 0 && mailbox_append_write(ctx, p, len, error_r) < 0)
 			return -1;
-	}
+	} while (n != 0);
 	return 0;
 }
 
@@ -226,9 +284,14 @@ int cli_deliver(int argc, char **argv)
 	if (ret != 0)
 		goto out;
 	if (maildir_open(cmd.root.data, &cmd.set, true, &store, &error) < 0) {
+		struct stat st;
+
 		fprintf(stderr, "merpati deliver: %s: %s\n", argv[optind],
 			error);
-		ret = EXIT_NOUSER;
+		/* a Maildir that is there but not ours to write (an admin's
+		 * chown mistake) is fixed by the admin: the MTA retries */
+		ret = lstat(cmd.root.data, &st) == 0 ? EXIT_TEMPFAIL
+						     : EXIT_NOUSER;
 		goto out;
 	}
 	if (!mailbox_name_is_inbox(folder) &&
