@@ -1,6 +1,8 @@
 /* The folder index file (see mindex.h; byte layout in doc/storage.md). */
 #include "storage/mindex.h"
 
+#include "storage/maildir_file.h"
+
 #include "lib/buf.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -426,8 +428,9 @@ int mindex_open(const char *path, struct mindex **index_r, const char **error_r)
 {
 	struct mindex *ix;
 	struct stat st;
+	const char *reason;
 	void *map;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = maildir_file_open(path, &st, &reason);
 
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -435,8 +438,7 @@ int mindex_open(const char *path, struct mindex **index_r, const char **error_r)
 		*error_r = "cannot open the index";
 		return -1;
 	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size < HDR_SIZE || (uint64_t)st.st_size > (uint64_t)1 << 34) {
+	if (st.st_size < HDR_SIZE || (uint64_t)st.st_size > (uint64_t)1 << 34) {
 		close(fd);
 		*error_r = "index is not a plausible file";
 		return -1;
@@ -687,68 +689,6 @@ void mindex_writer_image(struct mindex_writer *w, const void **data_r,
 	*len_r = w->image.len;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Writes data to path through a temporary file in the folder's tmp/ (a
- * leftover there is cleaned with the others) and renames it into place. */
-static int replace_file(const char *path, const void *data, size_t len,
-			bool do_fsync)
-{
-	char tmp[PATH_MAX];
-	const char *slash = strrchr(path, '/'), *base;
-	int dir_len = slash == NULL ? 1 : (int)(slash - path);
-	struct stat st;
-	int fd, err;
-
-	base = slash == NULL ? path : slash + 1;
-	snprintf(tmp, sizeof(tmp), "%.*s/tmp", dir_len,
-		 slash == NULL ? "." : path);
-	if (stat(tmp, &st) == 0 && S_ISDIR(st.st_mode))
-		snprintf(tmp, sizeof(tmp), "%.*s/tmp/%s.%ld.tmp", dir_len,
-			 slash == NULL ? "." : path, base, (long)getpid());
-	else
-		snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0) {
-		log_error("event=index_write path=%s error=\"open: %s\"",
-			  log_q(tmp), strerror(errno));
-		return -1;
-	}
-	if (write_all(fd, data, len) < 0 || (do_fsync && fsync(fd) < 0)) {
-		err = errno;
-		close(fd);
-		unlink(tmp);
-		log_error("event=index_write path=%s error=\"write: %s\"",
-			  log_q(tmp), strerror(err));
-		return -1;
-	}
-	if (close(fd) < 0 || rename(tmp, path) < 0) {
-		err = errno;
-		unlink(tmp);
-		log_error("event=index_write path=%s error=\"rename: %s\"",
-			  log_q(path), strerror(err));
-		return -1;
-	}
-	return 0;
-}
-
 int mindex_writer_finish(struct mindex_writer **wp, const char *path,
 			 bool do_fsync, const char **error_r)
 {
@@ -757,10 +697,14 @@ int mindex_writer_finish(struct mindex_writer **wp, const char *path,
 	int ret;
 
 	mindex_writer_image(*wp, &data, &len);
-	ret = replace_file(path, data, len, do_fsync);
+	/* an exclusive temporary file in the folder's tmp/, renamed */
+	ret = maildir_file_replace(path, data, len, do_fsync);
 	mindex_writer_free(wp);
-	if (ret < 0)
+	if (ret < 0) {
+		log_error("event=index_write path=%s error=\"%s\"", log_q(path),
+			  strerror(errno));
 		*error_r = "cannot write the index";
+	}
 	return ret;
 }
 
@@ -769,12 +713,13 @@ int mindex_writer_finish(struct mindex_writer **wp, const char *path,
 uint64_t mindex_modseq_ceiling(const char *dir)
 {
 	char path[PATH_MAX], text[32];
+	const char *reason;
 	uint64_t value = 0;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/" MINDEX_MODSEQ_FILE, dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = maildir_file_open(path, NULL, &reason);
 	if (fd < 0)
 		return 0;
 	n = read(fd, text, sizeof(text) - 1);
@@ -803,7 +748,9 @@ int mindex_modseq_reserve(const char *dir, uint64_t need, bool do_fsync,
 	snprintf(path, sizeof(path), "%s/" MINDEX_MODSEQ_FILE, dir);
 	len = snprintf(text, sizeof(text), "%llu\n",
 		       (unsigned long long)(need + MINDEX_MODSEQ_RESERVE));
-	if (replace_file(path, text, (size_t)len, do_fsync) < 0) {
+	if (maildir_file_replace(path, text, (size_t)len, do_fsync) < 0) {
+		log_error("event=modseq_write path=%s error=\"%s\"",
+			  log_q(path), strerror(errno));
 		*error_r = "cannot write the MODSEQ ceiling";
 		return -1;
 	}

@@ -17,10 +17,17 @@ import unittest
 
 from harness import Daemon, main
 from storage_util import MailEnv
-from test_pop3 import (MSG_CRLF, MSG_PLAIN, chown_to_daemon, crlf, login, maildrop,
-                       pop3_daemon, put_message)
+from test_pop3 import (MSG_CRLF, MSG_PLAIN, OPEN_AUTH, USERS, chown_to_daemon, crlf, login,
+                       maildrop, put_message)
 
 _seq = [0]
+
+
+def pop3_daemon(after_download):
+    """A daemon with only the POP3 listener (fewer ports to race for)."""
+    return Daemon(sections={"auth": dict(OPEN_AUTH), "pop3": {"after_download": after_download},
+                            "listen": {"imap": "", "imaps": "", "pop3s": ""}},
+                  users=USERS)
 
 
 def msg_name(info=":2,", when=None):
