@@ -386,7 +386,20 @@ int uidlist_read(struct uidlist *list, const char *path, const char **error_r)
 
 #define PEEK_MAX 8192
 
-static int write_all(int fd, const char *data, size_t len);
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
 
 static ssize_t pread_all(int fd, char *buf, size_t len, off_t at)
 {
@@ -453,14 +466,13 @@ static int peek_fd(int fd, off_t size, uint32_t *uidvalidity_r,
 int uidlist_peek(const char *path, uint32_t *uidvalidity_r,
 		 uint32_t *next_uid_r)
 {
+	const char *reason;
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), ret;
+	int fd = maildir_file_open(path, &st, &reason), ret;
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
-	ret = fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
-		      ? peek_fd(fd, st.st_size, uidvalidity_r, next_uid_r)
-		      : -1;
+	ret = peek_fd(fd, st.st_size, uidvalidity_r, next_uid_r);
 	close(fd);
 	return ret;
 }

@@ -137,6 +137,7 @@ const char *imap_storage_code(struct imap_session *s)
 	case MAILDIR_ERROR_EXPUNGED:
 		return "[EXPUNGEISSUED] ";
 	case MAILDIR_ERROR_TEMP:
+	case MAILDIR_ERROR_UNREADABLE: /* a file the server cannot read */
 		return "[UNAVAILABLE] ";
 	case MAILDIR_ERROR_NO_SPACE:
 		return "[OVERQUOTA] ";
