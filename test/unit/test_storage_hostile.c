@@ -30,8 +30,8 @@
 #define VICTIM_TEXT "the victim's own content\n"
 
 struct fixture {
-	char dir[PATH_MAX];  /* the temporary directory */
-	char root[PATH_MAX]; /* dir/mail */
+	char dir[PATH_MAX / 2]; /* the temporary directory */
+	char root[PATH_MAX];	/* dir/mail */
 	char victim[PATH_MAX];
 	struct maildir *store;
 };
