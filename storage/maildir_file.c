@@ -182,21 +182,6 @@ fail:
 	return -1;
 }
 
-void maildir_file_log_name(struct buf *out, const char *name)
-{
-	for (const unsigned char *p = (const unsigned char *)name; *p != '\0';
-	     p++) {
-		if (*p == '\n')
-			buf_append_str(out, "\\n");
-		else if (*p == '\\' || *p == '"')
-			buf_printf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			buf_printf(out, "\\x%02x", *p);
-		else
-			buf_append(out, p, 1);
-	}
-}
-
 bool maildir_file_name_has_ctl(const char *name)
 {
 	for (const unsigned char *p = (const unsigned char *)name; *p != '\0';

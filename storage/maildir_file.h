@@ -54,10 +54,6 @@ int maildir_file_create_tmp(const char *dir, const char *prefix,
 int maildir_file_replace(const char *path, const void *data, size_t len,
 			 bool do_fsync);
 
-/* Appends name with control characters, '\' and '"' escaped (\n, \x01,
- * ...), for log lines. */
-void maildir_file_log_name(struct buf *out, const char *name);
-
 /* True when name has a control character (bytes 0x01-0x1f, 0x7f): such
  * a name is never a message (it would break line-based files). */
 bool maildir_file_name_has_ctl(const char *name);

@@ -194,8 +194,9 @@ class UidList(unittest.TestCase):
             with open(os.path.join(root, "dovecot-uidlist"), "rb") as f:
                 self.assertNotIn(b"evil", f.read())
             self.assertTrue(os.path.exists(bad) and os.path.exists(ctl))
-            self.assertRegex(d.read_log(), r"event=msg_skip path=\S*/cur/\S+\\nevil:2, "
-                             r"reason=\"control character in the file name\"")
+            # the name is logged quoted, its control characters escaped
+            self.assertRegex(d.read_log(), r'event=msg_skip path="\S*/cur/\S+\\x0aevil:2," '
+                             r'reason="control character in the file name"')
 
     def test_damaged_copies_are_bounded(self):
         """Item 7: at most a few dovecot-uidlist.damaged.* files stay."""
