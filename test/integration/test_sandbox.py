@@ -140,7 +140,10 @@ class TestWorker(unittest.TestCase):
             c.cmd("USER alice")
             c.expect(r"^\+OK")
             c.cmd("PASS secret")
-            c.expect(r"^-ERR \[SYS/TEMP\] cannot open the message$")  # the planted link
+            c.expect(r"^\+OK Logged in\.$")  # the planted link is no message
+            c.cmd("LIST")
+            c.expect(r"^\+OK ")
+            self.assertEqual(c.read_multiline(), ["1 45"])
             os.unlink(s.planted)
             c.cmd("QUIT")
             c.close()
