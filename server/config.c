@@ -90,6 +90,7 @@ static const struct config_key config_keys[] = {
 	KEY_STR("mail", "root", mail_root),
 	KEY_BOOL("mail", "fsync", mail_fsync),
 	KEY_UINT("imap", "timeout", imap_timeout, 1800, 86400),
+	KEY_BOOL("imap", "compress", imap_compress),
 	KEY_ENUM("pop3", "after_download", pop3_after_download,
 		 after_download_names),
 	KEY_UINT("pop3", "timeout", pop3_timeout, 600, 86400),
@@ -137,6 +138,7 @@ struct config *config_new_defaults(void)
 	c->mail_root = xstrdup("/var/vmail/%d/%n");
 	c->mail_fsync = true;
 	c->imap_timeout = 1800;
+	c->imap_compress = true;
 	c->pop3_after_download = CONFIG_AFTER_DOWNLOAD_DELETE;
 	c->pop3_timeout = 600;
 	c->pop3_login_delay = 0;

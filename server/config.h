@@ -78,6 +78,7 @@ struct config {
 
 	/* [imap] */
 	unsigned imap_timeout; /* seconds idle after login, >= 1800 */
+	bool imap_compress;    /* offer COMPRESS=DEFLATE (RFC 4978) */
 
 	/* [pop3] */
 	enum config_after_download pop3_after_download;

@@ -46,6 +46,10 @@ struct conn {
 	struct conn_layer *tls; /* the TLS layer inside it, or NULL */
 	enum conn_tls_state tls_state;
 	bool unflushed; /* a layer holds output not on the socket yet */
+	/* COMPRESS accepted: the OK is being sent, input held until the
+	   deflate layer is on */
+	bool compress_pending;
+	bool compressed; /* a deflate layer is on the stack */
 
 	unsigned timeout;    /* seconds */
 	size_t line_len;     /* bytes of the last peeked line incl. LF */
@@ -278,18 +282,25 @@ static void conn_skip_input(struct conn *c)
 
 /* --- the driving logic --- */
 
+/* Between STARTTLS or COMPRESS and the new layer nothing is read or
+   parsed: bytes on either side of the switch must not mix. */
+static bool conn_input_held(const struct conn *c)
+{
+	return c->tls_state == CONN_TLS_FLUSH_BEFORE ||
+	       c->tls_state == CONN_TLS_HANDSHAKE || c->compress_pending;
+}
+
 static bool conn_can_process(const struct conn *c)
 {
 	return !c->closing && !c->paused && !c->output_blocked &&
-	       (c->tls_state == CONN_TLS_NONE ||
-		c->tls_state == CONN_TLS_ACTIVE);
+	       !conn_input_held(c);
 }
 
 static void conn_update_read_watcher(struct conn *c)
 {
 	bool want = !c->closing && !c->eof && !c->dead && !c->output_blocked &&
 		    c->tls_state != CONN_TLS_FLUSH_BEFORE &&
-		    buf_room(&c->in) > 0;
+		    !c->compress_pending && buf_room(&c->in) > 0;
 
 	if (!want) {
 		ev_io_stop(c->loop, &c->rio);
@@ -303,6 +314,25 @@ static void conn_update_read_watcher(struct conn *c)
 }
 
 static void conn_start_handshake(struct conn *c);
+
+/* The tagged OK of COMPRESS has left uncompressed: stack deflate. */
+static void conn_push_deflate(struct conn *c)
+{
+	c->compress_pending = false;
+	if (c->in.len > 0) {
+		/* RFC 4978 3: the client compresses only after the OK */
+		conn_log_warn(c, "event=compress_injection bytes=%zu",
+			      c->in.len);
+		buf_reset(&c->in);
+		c->dead = true;
+		conn_close(c, "data pipelined after COMPRESS");
+		return;
+	}
+	c->layer = conn_layer_deflate_new(c->layer);
+	c->compressed = true;
+	conn_log_debug(c, "event=compress algorithm=deflate");
+	ev_timer_start(c->loop, &c->kick);
+}
 
 /* Runs the front-end, flushes, and decides what to wait for next. Called
    at the end of every callback. */
@@ -326,6 +356,8 @@ static void conn_settle(struct conn *c)
 	}
 	if (c->tls_state == CONN_TLS_FLUSH_BEFORE && conn_all_sent(c))
 		conn_start_handshake(c);
+	if (c->compress_pending && conn_all_sent(c) && !c->closing)
+		conn_push_deflate(c);
 	if (c->freed)
 		return;
 	if (c->dead && !c->closing)
@@ -597,8 +629,7 @@ int conn_peek_line(struct conn *c, size_t max, struct strv *line_r)
 	size_t len;
 
 	/* between STARTTLS and the end of the handshake nothing is parsed */
-	if (c->skipping_line || c->tls_state == CONN_TLS_FLUSH_BEFORE ||
-	    c->tls_state == CONN_TLS_HANDSHAKE)
+	if (c->skipping_line || conn_input_held(c))
 		return 0;
 	if (lf == NULL)
 		return c->in.len > max + 1 ? -1 : 0;
@@ -625,9 +656,7 @@ size_t conn_peek_bytes(struct conn *c, size_t max, struct strv *chunk_r)
 
 	/* as for lines: nothing is handed out while a line is being dropped
 	   or between STARTTLS and the end of the handshake */
-	if (n == 0 || c->skipping_line ||
-	    c->tls_state == CONN_TLS_FLUSH_BEFORE ||
-	    c->tls_state == CONN_TLS_HANDSHAKE)
+	if (n == 0 || c->skipping_line || conn_input_held(c))
 		return 0;
 	chunk_r->p = c->in.data;
 	chunk_r->len = n;
@@ -727,7 +756,29 @@ int conn_starttls(struct conn *c)
 
 bool conn_can_starttls(const struct conn *c)
 {
-	return c->creds != NULL && c->tls_state == CONN_TLS_NONE;
+	return c->creds != NULL && c->tls_state == CONN_TLS_NONE &&
+	       !conn_is_compressed(c);
+}
+
+int conn_start_compress(struct conn *c)
+{
+	if (conn_is_compressed(c) || conn_input_held(c))
+		return -1;
+	c->compress_pending = true;
+	if (c->in.len > 0) {
+		/* checked now, before the front-end parses them as commands */
+		conn_push_deflate(c);
+		return 0;
+	}
+	ev_io_stop(c->loop, &c->rio);
+	if (c->depth == 0)
+		conn_kick(c);
+	return 0;
+}
+
+bool conn_is_compressed(const struct conn *c)
+{
+	return c->compressed || c->compress_pending;
 }
 
 bool conn_is_tls(const struct conn *c)

@@ -166,6 +166,18 @@ bool conn_is_closing(const struct conn *conn);
  */
 int conn_starttls(struct conn *conn);
 
+/*
+ * COMPRESS=DEFLATE (RFC 4978): call right after writing the tagged OK.
+ * The OK goes out uncompressed, then a deflate layer is stacked on the
+ * transport (on TLS when active) for both directions. Bytes the client
+ * sent behind the command before seeing the OK cannot be told apart from
+ * compressed ones: the connection is closed at once (the OK is not sent
+ * either; conn_is_closing() is then true). Returns -1 when compression is
+ * already active (NO [COMPRESSIONACTIVE]).
+ */
+int conn_start_compress(struct conn *conn);
+bool conn_is_compressed(const struct conn *conn);
+
 /* True when TLS can be started (configured and not yet active). */
 bool conn_can_starttls(const struct conn *conn);
 bool conn_is_tls(const struct conn *conn);

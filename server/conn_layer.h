@@ -55,6 +55,15 @@ const char *conn_layer_tls_version(struct conn_layer *layer);
 const char *conn_layer_tls_cipher(struct conn_layer *layer);
 
 /*
+ * COMPRESS=DEFLATE (RFC 4978) on top of below (which it then owns): raw
+ * deflate both ways (windowBits -15 to inflate what the client sends; a
+ * smaller window for what we send, which any inflater reads). Output is
+ * sync-flushed by conn_layer_flush() so the peer can decode all of it.
+ * Its memory: doc/imap.md "COMPRESS".
+ */
+struct conn_layer *conn_layer_deflate_new(struct conn_layer *below);
+
+/*
  * Reads up to len bytes (len > 0). A layer that returned fewer than len
  * may still hold more: see conn_layer_read_pending().
  */

@@ -236,6 +236,7 @@ static void worker_setup_protocols(const struct worker_params *p)
 		.auth = worker.auth,
 		.max_failures = c->auth_max_failures,
 		.fsync = c->mail_fsync,
+		.compress = c->imap_compress,
 	};
 	struct pop3_settings pset = {
 		.timeout = c->pop3_timeout,

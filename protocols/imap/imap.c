@@ -3,6 +3,7 @@
 #include "lib/xalloc.h"
 #include "protocols/imap/imap_append.h"
 #include "protocols/imap/imap_auth.h"
+#include "protocols/imap/imap_compress.h"
 #include "protocols/imap/imap_parser.h"
 #include "protocols/imap/imap_private.h"
 #include "protocols/imap/imap_session_cmds.h"
@@ -64,6 +65,7 @@ void imap_capabilities(struct imap_session *s, struct buf *out)
 		   (unsigned long long)(s->ctx->set.append_max > 0
 						? s->ctx->set.append_max
 						: IMAP_PARSER_LITERAL_MAX));
+	imap_compress_capabilities(s, out); /* imap_compress.c */
 }
 
 size_t imap_cmd_argc(const struct imap_cmd *cmd)

@@ -28,6 +28,7 @@ struct imap_settings {
 	bool fsync;		       /* mail.fsync, for the storage layer */
 	/* largest APPEND literal (APPENDLIMIT); 0: the parser's default */
 	uint64_t append_max;
+	bool compress; /* offer COMPRESS=DEFLATE after login */
 };
 
 struct imap_context;

@@ -2,6 +2,7 @@
    NOOP, LOGOUT, STARTTLS, CHECK (RFC 3501 6.1, 6.2.1, 6.4.1). */
 #include "protocols/imap/imap_append.h"
 #include "protocols/imap/imap_auth.h" /* LOGIN, AUTHENTICATE */
+#include "protocols/imap/imap_compress.h"
 #include "protocols/imap/imap_fetch.h"
 #include "protocols/imap/imap_folder.h" /* LIST ... STATUS */
 #include "protocols/imap/imap_idle.h"
@@ -91,6 +92,7 @@ const struct imap_command imap_commands[] = {
 	{"NAMESPACE", IMAP_IN_LOGGED_IN, 0, imap_cmd_namespace},
 	{"LOGIN", IMAP_IN_NOAUTH, 0, imap_cmd_login},
 	{"AUTHENTICATE", IMAP_IN_NOAUTH, 0, imap_cmd_authenticate},
+	{"COMPRESS", IMAP_IN_LOGGED_IN, 0, imap_cmd_compress},
 	{"SELECT", IMAP_IN_LOGGED_IN, 0, imap_cmd_select},
 	{"EXAMINE", IMAP_IN_LOGGED_IN, 0, imap_cmd_examine},
 	{"CREATE", IMAP_IN_LOGGED_IN, 0, imap_cmd_create},
