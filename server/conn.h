@@ -2,7 +2,8 @@
  * conn: one client connection, as the protocol front-ends see it.
  *
  * A connection owns the socket, its read and write watchers, an idle timer,
- * the input and output buffers and an optional GnuTLS session. A front-end
+ * the input and output buffers and a stack of transport layers (plain, TLS,
+ * deflate: server/conn_layer.h) between them and the socket. A front-end
  * never touches the socket: it reads bytes from conn_input(), appends
  * replies with conn_write()/conn_printf(), and the connection flushes.
  *
