@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "auth/auth.h"
 
 #include "auth/auth_private.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The checkpassword backend: qmail's interface, as vpopmail and many
  * scripts implement it (https://cr.yp.to/checkpwd/interface.html).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * auth_client: how a serving process (an IMAP or POP3 worker) logs users
  * in. It talks to the auth helper (auth_server.h) over a connection it

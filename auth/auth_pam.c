@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The PAM backend: pam_authenticate() + pam_acct_mgmt() for the configured
  * service (default "merpati", etc/merpati.pam), run on the helper's worker

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "auth/auth_passwd_file.h"
 
 #include "auth/auth.h"

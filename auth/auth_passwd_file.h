@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * auth_passwd_file: Dovecot's passwd-file format.
  *

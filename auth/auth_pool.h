@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * auth_pool: a small pool of worker threads for blocking work (password
  * hashing, PAM) whose results come back on a libev loop.

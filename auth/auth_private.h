@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * auth_private: what the auth module's own files share — the backend
  * interface and the request that travels down the chain.

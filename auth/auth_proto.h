@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * auth_proto: the framing between the serving processes and the auth
  * helper, over a unix stream socket.

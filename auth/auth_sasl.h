@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * auth_sasl: the server side of the SASL mechanisms PLAIN (RFC 4616),
  * LOGIN (draft-murchison-sasl-login) and SCRAM-SHA-256 (RFC 5802, 7677),

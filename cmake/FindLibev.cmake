@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Finds libev, which ships no pkg-config file in Debian.
 # Defines Libev_FOUND and the imported target Libev::Libev.
 find_path(Libev_INCLUDE_DIR ev.h)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Finds Linux-PAM (libpam0g-dev). Defines PAM_FOUND and PAM::PAM.
 find_path(PAM_INCLUDE_DIR security/pam_appl.h)
 find_library(PAM_LIBRARY NAMES pam)

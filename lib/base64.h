@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * base64: RFC 4648 base64 with padding, as SASL (RFC 4422) uses it.
  */

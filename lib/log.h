@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * log: one line per event, key=value pairs, to stderr or syslog.
  *

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Starts a demo merpatid in the foreground on loopback:
 #   IMAP 127.0.0.1:1143 (STARTTLS), IMAPS 1993, POP3 1110 (STLS), POP3S 1995
 # with user "demo", password "demo", a few messages, and a self-signed

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Installs Debian 12 packages: `deps.sh build` for building and running,
 # `deps.sh test` for that plus everything the test suite drives.
 # `deps.sh list build|test` prints a list, one package a line, installing

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Builds and runs the whole suite through ctest (-DMERPATI_TESTS=ON: a
 # missing test package stops the configure instead of skipping the suite).
 #   scripts/test.sh            normal build in build/

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "server/auth_glue.h"
 
 #include "auth/auth_server.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * auth_glue: the [auth] and [mail] parts of merpati.conf as the auth module
  * wants them (auth/auth.h keeps no knowledge of the config record).

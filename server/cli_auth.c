@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * merpati pw: make password hashes; merpati user: show how the configured
  * auth resolves a user. See merpati(1) and doc/auth.md.

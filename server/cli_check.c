@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "server/cli.h"
 
 #include "server/config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * merpati deliver / ls / index: the mail side of the admin tool.
  *

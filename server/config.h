@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * config: merpati.conf, the one INI file (parsed with libinih).
  *

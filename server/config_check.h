@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * config_check: what merpatid checks before it serves, without starting
  * anything: listener addresses, the TLS files, server.user, the auth

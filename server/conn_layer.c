@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "server/conn_layer.h"
 
 #include "lib/xalloc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * conn_layer: the byte transforms between a connection's buffers and its
  * socket, stacked (doc/design.md "Transport layers").

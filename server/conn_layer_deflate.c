@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The deflate layer (RFC 4978 COMPRESS=DEFLATE), as Dovecot's zlib
    ostream stacks on its SSL ostream. */
 #include "server/conn_layer.h"

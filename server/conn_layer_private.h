@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* conn_layer_private: what the layer implementations share. */
 #ifndef MERPATI_CONN_LAYER_PRIVATE_H
 #define MERPATI_CONN_LAYER_PRIVATE_H

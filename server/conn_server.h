@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * conn_server: the server's side of connections (listeners and the worker
  * create them and stop them; front-ends use conn.h only).

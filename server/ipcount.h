@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ipcount: how many connections each client address holds, counted across
  * every worker process and every reload generation (auth.max_connections_

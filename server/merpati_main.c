@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* merpati: the admin tool. See merpati(1). */
 #include "server/cli.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* merpatid: the POP3 and IMAP daemon. See merpatid(8). */
 #include "lib/log.h"
 #include "server/config.h"

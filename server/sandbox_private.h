@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What sandbox.c and sandbox_seccomp.c share. */
 #ifndef MERPATI_SANDBOX_PRIVATE_H
 #define MERPATI_SANDBOX_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "server/sandbox_private.h"
 
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * cache: the disposable per-folder cache file `merpati.cache`.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mail_user: the one way to open a user's store from what the auth helper
  * answered, for POP3, IMAP, deliver and LMTP alike, so that a per-user

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Opening a folder, the snapshot and sync (see mailbox.h). */
 #include "storage/mailbox.h"
 

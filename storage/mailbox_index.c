@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The folder index behind a mailbox: MODSEQs, the index file on disk, and
  * the warm open that maps it instead of scanning (see mailbox_private.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A message's MIME part tree, kept in the folder cache. */
 #include "storage/mailbox.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Per-message access: files, sizes, dates, the cache (see mailbox.h). */
 #include "storage/mailbox.h"
 

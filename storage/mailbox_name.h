@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mailbox_name: folder names as clients see them and as Maildir++ stores them.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The mailbox internals shared by mailbox*.c, msg_stream.c and cache use. */
 #ifndef MERPATI_MAILBOX_PRIVATE_H
 #define MERPATI_MAILBOX_PRIVATE_H

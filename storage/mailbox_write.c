@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Changing a folder: flags, expunge, append, copy, move (see mailbox.h). */
 #include "storage/mailbox.h"
 

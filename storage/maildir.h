@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * maildir: a user's mail store (the mail root) and its folders.
  *

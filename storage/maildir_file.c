@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Safe opening and creating of Maildir files (see maildir_file.h). */
 #include "storage/maildir_file.h"
 

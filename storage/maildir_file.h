@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * maildir_file: reading and writing files in a Maildir that others can
  * write to.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * maildir_flags: what a Maildir file name says about its message.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * maildir_keywords: the folder's keyword names (`dovecot-keywords`).
  *

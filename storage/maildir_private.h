@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the storage files share; not part of the public API. */
 #ifndef MERPATI_MAILDIR_PRIVATE_H
 #define MERPATI_MAILDIR_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers the storage files share (maildir_private.h). */
 #include "storage/maildir_private.h"
 

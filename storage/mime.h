@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mime: a streaming MIME parser that builds a message's part tree.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The header fields of a part: Content-*, MIME-Version, the envelope. */
 #include "storage/mime.h"
 

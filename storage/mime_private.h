@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What storage/mime.c, mime_header.c and mime_serialize.c share. */
 #ifndef MERPATI_MIME_PRIVATE_H
 #define MERPATI_MIME_PRIVATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The compact form of a part tree, and section lookup. */
 #include "storage/mime.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The folder index file (see mindex.h; byte layout in doc/storage.md). */
 #include "storage/mindex.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mindex: the persistent per-folder index `merpati.index`.
  *

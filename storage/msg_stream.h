@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * msg_stream: a resumable reader of one message, with CRLF line ends.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "storage/rfc822.h"
 
 #include "lib/arena.h"

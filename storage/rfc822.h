@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * rfc822: header field syntax of RFC 5322 and MIME (RFC 2045, 2231, 2047).
  *

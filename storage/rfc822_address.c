@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Address lists (RFC 5322 3.4), read as Dovecot's message-address.c does. */
 #include "storage/rfc822.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Storage threads with results on the loop (see storage_pool.h). */
 #include "storage/storage_pool.h"
 

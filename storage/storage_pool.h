@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * storage_pool: a small pool of storage threads for work that must not run
  * on a worker's event loop (opening or rescanning a big folder, expunging,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "storage/uidlist.h"
 
 #include "storage/maildir_file.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * uidlist: the persistent UID list of a folder (`dovecot-uidlist`, v3).
  *

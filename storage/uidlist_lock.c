@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The dovecot-uidlist dot-lock (see uidlist.h). */
 #include "storage/uidlist.h"
 

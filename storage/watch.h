@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * watch: telling sessions that a folder changed, on the libev loop.
  *

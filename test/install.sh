@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Packaging: configure as a distribution does (-DCMAKE_INSTALL_PREFIX=/usr),
 # install into DESTDIR, and check that every shipped file lands where Debian
 # expects it, that the unit starts the installed binary, that the shipped

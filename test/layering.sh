@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Checks the layering of doc/design.md ("Layers"): includes point down the
 # table, never up.
 #   lib/ includes only lib/; storage/ and auth/ never include server/ or

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Checks test/layering.sh itself: on a small tree it must pass, and fail on
 # each kind of upward include (a protocol including server/config.h, the
 # login module including a front-end, storage including auth).

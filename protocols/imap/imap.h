@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap: the IMAP front-end (RFC 3501, RFC 9051).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_append: APPEND (RFC 3501 6.3.11) and MULTIAPPEND (RFC 3502).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_arg: the argument tree of a parsed IMAP command (imap_parser.h) and
  * typed getters following RFC 3501 9's names (astring, mailbox, flag-list,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_arg_private: the argument node, shared by the parser that builds
  * it (imap_parser.c) and the getters (imap_arg.c).

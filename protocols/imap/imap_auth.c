@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "protocols/imap/imap_auth.h"
 
 #include "auth/auth.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_auth: LOGIN and AUTHENTICATE (RFC 3501 6.2.2, 6.2.3; SASL-IR RFC
  * 4959), the auth part of CAPABILITY, through the worker's auth client

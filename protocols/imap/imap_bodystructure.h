@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_bodystructure: BODY and BODYSTRUCTURE of a part tree (RFC 3501
  * 7.4.2) from storage/mime's parse.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_compress: COMPRESS=DEFLATE (RFC 4978). After login the client may
  * switch the connection to raw deflate both ways; the tagged OK is the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_date: IMAP dates (RFC 3501 9 "date", "date-time").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_envelope: the ENVELOPE of a message (RFC 3501 7.4.2) and the IMAP
  * string writers that ENVELOPE and BODYSTRUCTURE share.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_fetch: FETCH and UID FETCH (RFC 3501 6.4.5, 6.4.8).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* BODY[section]<partial> (RFC 3501 6.4.5): parsing a section, finding its
    bytes through the MIME tree, filtering header fields, and reading the
    literal in slices. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_fetch_private: what imap_fetch.c (item list, the command's loop,
  * the simple items) and imap_fetch_body.c (BODY[section]<partial>: section

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_idle: IDLE (RFC 2177). The client is told "+ idling"; changes of
  * the selected folder are pushed as they happen (EXISTS, EXPUNGE, FETCH

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Commands' storage work on the storage pool (see imap_job.h). */
 #include "protocols/imap/imap_job.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_job: a command's storage work on a storage thread (storage_pool.h),
  * so a cold folder open, an expunge or a copy never holds up the worker's

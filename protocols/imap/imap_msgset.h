@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_msgset: the messages a command names, as indices of the selected
  * folder's view (index + 1 is the sequence number).

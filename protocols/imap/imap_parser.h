@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_parser: the resumable IMAP command tokenizer (RFC 3501 9, RFC 9051).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_parser_literal: literals for imap_parser.c - the size checks
  * before a continuation, pausing, buffering or streaming the bytes - and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_parser_private: what the parser's two files share: imap_parser.c
  * (the feed loop, tokens, the argument tree) and imap_parser_literal.c

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SEARCH: the key parser and the command (RFC 3501 6.4.4, 9 search-key). */
 #include "protocols/imap/imap_search.h"
 

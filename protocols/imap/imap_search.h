@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_search: SEARCH and UID SEARCH (RFC 3501 6.4.4).
  *

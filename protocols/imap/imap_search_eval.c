@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SEARCH evaluation: the key tree against one message at a time, reading
    only what the answer needs, in slices (imap_search.h). */
 #include "protocols/imap/imap_search_private.h"

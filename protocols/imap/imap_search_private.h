@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What imap_search.c (parser, command) and imap_search_eval.c share. */
 #ifndef MERPATI_IMAP_SEARCH_PRIVATE_H
 #define MERPATI_IMAP_SEARCH_PRIVATE_H

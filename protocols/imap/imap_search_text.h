@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_search_text: the text side of SEARCH (RFC 3501 6.4.4): streaming
  * decoders and a case-insensitive substring matcher with bounded memory.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_select: entering and leaving the SELECTED state, and EXPUNGE
  * (RFC 3501 6.3.1, 6.3.2, 6.4.2, 6.4.3; UNSELECT RFC 3691).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_seqset: IMAP sequence sets (RFC 3501 9 "sequence-set", RFC 5182 "$").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_session_cmds: commands about the session rather than mail:
  * ENABLE (RFC 5161), NAMESPACE (RFC 2342), ID (RFC 2971).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_store: commands that change messages of the selected folder:
  * STORE (RFC 3501 6.4.6), COPY (6.4.7), MOVE (RFC 6851), UID EXPUNGE

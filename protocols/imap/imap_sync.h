@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_sync: reports changes of the selected folder (RFC 3501 7.4.1, 5.2).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_write: IMAP data items in responses (RFC 3501 4, 9).
  *

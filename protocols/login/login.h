@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * login: the login exchange both front-ends share (IMAP LOGIN and
  * AUTHENTICATE, POP3 USER/PASS and AUTH): one request to the auth client

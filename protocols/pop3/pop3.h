@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pop3: the POP3 front-end (RFC 1939, 2449, 2595, 5034).
  *

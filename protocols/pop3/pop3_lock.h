@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pop3_lock: one POP3 session per maildrop at a time (RFC 1939 8: the
  * server "acquires an exclusive-access lock on the maildrop").

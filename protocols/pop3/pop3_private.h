@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What the POP3 front-end's own files share: the session and its parts. */
 #ifndef MERPATI_POP3_PRIVATE_H
 #define MERPATI_POP3_PRIVATE_H

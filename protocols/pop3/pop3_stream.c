@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "protocols/pop3/pop3_stream.h"
 
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * pop3_stream: the framing of a POP3 multi-line response body (RFC 1939
  * 3): a line that starts with '.' gets one more '.', and the response ends

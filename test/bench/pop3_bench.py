@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """POP3 benchmark: Merpati and Dovecot side by side on copies of the same
 maildrop (10,000 messages by default), in one run, as ratios.
 

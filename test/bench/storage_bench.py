@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Storage benchmark (measured, not a ctest test): for a folder of N
 messages, the time and peak RSS to open it cold (no UID list, no cache, no
 Dovecot index) and warm, and the time for 1,000 deliveries, next to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz: what every test/fuzz/fuzz_<name>.c shares.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for auth/auth_proto: frames between the serving processes
  * and the auth helper.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for lib/base64: strict decoding of arbitrary bytes.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for storage/cache.c's loader: an arbitrary merpati.cache
  * (damaged, truncated, hostile) must be ignored or loaded, never crash or

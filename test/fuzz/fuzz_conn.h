@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_conn: drives a protocol front-end through a real connection on a
  * socketpair and the libev loop, for the command-line fuzz targets.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fuzz_driver: runs a fuzz target without libFuzzer, for ctest.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for the IMAP front-end's command-line handling
  * (protocols/imap/imap.c): a real connection on a socketpair, driven by

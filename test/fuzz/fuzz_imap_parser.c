@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for protocols/imap/imap_parser.c (and imap_arg.c's getters).
  *

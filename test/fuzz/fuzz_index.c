@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for storage/mindex.c's loader. The input is a merpati.index
  * image whose checksum is fixed up before loading, so that mutations reach

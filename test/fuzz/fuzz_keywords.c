@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for storage/maildir_keywords.c's parser of dovecot-keywords.
  * Properties: at most 26 names, each an IMAP atom found again by lookup at

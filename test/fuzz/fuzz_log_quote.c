@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for log_quote() (lib/log.h): the escaping that keeps every
  * outside value (user names, folder names, helper output) one log value.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for storage/mailbox_name: folder names and their Maildir++
  * directories.

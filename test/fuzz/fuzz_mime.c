@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for storage/mime and the IMAP writers: any bytes are a
  * message.

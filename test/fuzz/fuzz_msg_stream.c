@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for storage/msg_stream: the CRLF converter and its parts,
  * ranges and body line limits.

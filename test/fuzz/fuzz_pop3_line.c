@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for the POP3 front-end's command-line handling
  * (protocols/pop3/pop3.c): a real connection on a socketpair, driven by

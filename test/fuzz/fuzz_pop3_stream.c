@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for protocols/pop3/pop3_stream: dot-stuffing of a POP3
  * multi-line response.

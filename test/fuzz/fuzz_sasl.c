@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Fuzz target for auth/auth_sasl: the server side of PLAIN, LOGIN and
  * SCRAM-SHA-256 against arbitrary client messages.

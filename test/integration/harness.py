@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Integration-test harness: runs the real merpatid on free loopback ports.
 
     with Daemon() as d:                 # writes a config into a temp dir

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers shared by the test_imap_*.py files: a daemon with IMAP users,
 Maildir fixtures, and logged-in clients (imaplib and raw lines)."""
 

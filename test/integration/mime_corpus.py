@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A corpus of hand-shaped and generated messages for the MIME tests:
 well-formed mail and the broken mail servers meet (nested multiparts,
 message/rfc822 inside multiparts, digests, RFC 2231 parameters, encoded

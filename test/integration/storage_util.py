@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Helpers for the storage integration tests: a temporary mail root and
 config, running `merpati`, and reading a Maildir directly. Stdlib only."""
 import os

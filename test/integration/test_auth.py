@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Authentication against the running daemon: IMAP LOGIN / AUTHENTICATE
 (PLAIN with and without SASL-IR, LOGIN, SCRAM-SHA-256 with a stdlib
 client), POP3 USER/PASS and AUTH PLAIN, the plaintext policy

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """User enumeration: an unknown user must look like a known one with a
 wrong password. LOGIN spends the time of a default-scheme (yescrypt) check
 on unknown users; SCRAM-SHA-256 answers them with a server-first message

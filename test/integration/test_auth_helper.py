@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The auth helper process: privilege separation (the serving worker cannot
 read the passwd-file, logins still work), SIGKILL of the helper mid-login
 (a temporary failure for that client, the next login succeeds), and a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """An auth helper that dies right after it starts is started again from a
 timer, with a growing delay (1, 2, 4, 8, 16 s here), and the daemon keeps serving
 meanwhile; once a helper stays up, logins work again (issue 8, item 2:

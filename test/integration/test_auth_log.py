@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Log lines stay one event of key=value pairs whatever a client or a
 helper program sends: user names with spaces and '=' are quoted (no forged
 ip= field for fail2ban), control and non-UTF-8 bytes are escaped as \\xNN,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The per-address failure penalty, as doc/auth.md promises it: parallel
 connections from one address (through two workers) get no more password
 checks than auth_penalty_bound() allows, counted by a checkpassword

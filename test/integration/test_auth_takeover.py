@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The channel between the workers and the auth helper cannot be taken over
 by another local user (issue 8, item 2).
 

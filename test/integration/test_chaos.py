@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Chaos (issue 8, Tests): for MERPATI_CHAOS_SECS seconds (120 by default)
 deliveries, POP3 sessions and IMAP sessions run at once against a daemon
 with two workers, while a killer thread kills workers (SIGKILL), kills the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """merpatid -t, merpati check and merpatid's start run the same checks: a
 configuration the daemon cannot run with is an error there, reported as
 FILE:LINE: reason with exit status 1, not "valid". Each case starts from the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The harness itself: test ports come from below the kernel's ephemeral
 range (where any client socket may take one), and a daemon that loses a
 port to another process between the pick and its bind is started again on

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """APPEND (RFC 3501 6.3.11) streamed to tmp/, MULTIAPPEND (RFC 3502,
 all-or-nothing), APPENDUID (RFC 4315), APPENDLIMIT (RFC 7889: refused
 before a byte is stored), TRYCREATE, flags and internal dates; a refused

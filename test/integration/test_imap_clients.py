@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Real IMAP clients from Debian's packages against merpatid over implicit
 TLS: curl's imaps:// (LIST, UID fetch byte-exact, SEARCH, EXAMINE) and
 mbsync (two-way sync of several folders with flags: server-side delivery,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """COMPRESS=DEFLATE (RFC 4978) with Python's zlib as the client (raw
 deflate, wbits -15): advertised after login only, the tagged OK sent
 uncompressed, everything after it compressed both ways, also on top of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """FETCH and UID FETCH (RFC 3501 6.4.5, 6.4.8) against the real daemon:
 every item and macro, every section form with partials, \\Seen set by
 BODY[] and reported (not with PEEK, not in EXAMINE), bad syntax, an

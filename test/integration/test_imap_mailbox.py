@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """IMAP mailbox commands against imaplib and raw transcripts (RFC 3501
 6.2.3 LOGIN with literals, 6.3 SELECT EXAMINE CREATE DELETE RENAME
 SUBSCRIBE UNSUBSCRIBE LIST LSUB STATUS, 6.4 CHECK CLOSE EXPUNGE, RFC 3691

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """SEARCH and UID SEARCH (RFC 3501 6.4.4): every key, OR/NOT/nesting,
 dates around midnight and in other zones, CHARSET, bad syntax, decoding
 of bodies (base64, quoted-printable, charsets) and headers (RFC 2047),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Session commands: ID (RFC 2971) before and after login, with the
 client's fields logged escaped; ENABLE (RFC 5161: authenticated state
 only, unknown names ignored); NAMESPACE (RFC 2342); the CAPABILITY lists

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """IMAP commands that change messages: STORE (RFC 3501 6.4.6) with every
 form and keywords, COPY (6.4.7) with TRYCREATE, MOVE (RFC 6851), UIDPLUS
 (RFC 4315: COPYUID, UID EXPUNGE), and IDLE (RFC 2177) pushing other

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The worker reads the local time zone before it enters the sandbox:
 INTERNALDATE is written in the server's zone (RFC 3501 2.3.3), also with
 Landlock on, where /etc/localtime and zoneinfo are out of reach."""

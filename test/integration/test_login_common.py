@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The login module both front-ends share (protocols/login/login.h):
 auth.max_failures means the same in IMAP and POP3 (0: never hang up, N:
 hang up at the Nth failure), and reply codes come from the auth client's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """server.login_timeout is an absolute deadline from accept, not an idle
 timer: a client that never logs in but sends NOOP (IMAP) or CAPA (POP3)
 every half second is still ended at login_timeout with the protocol's

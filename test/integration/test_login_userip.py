@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """auth.max_connections_per_user_ip (default 10, like Dovecot's
 mail_max_userip_connections): logged-in connections of one user from one
 address, IMAP and POP3 together, counted across every worker and reload

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """A master killed with SIGKILL takes its children with it.
 
 Nothing can catch SIGKILL, so the master cannot stop its workers and its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Ctrl-C in the terminal of a foreground merpatid (issue 8, item 16).
 
 The terminal sends SIGINT to every process of the foreground group at once:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """BODYSTRUCTURE, ENVELOPE and RFC822.SIZE against Dovecot, the reference.
 
 A corpus of several hundred messages (mime_corpus.py: well-formed and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """POP3 front-end against Python's poplib and raw transcripts: every command,
 every response code, dot-stuffing, TOP, invalid numbers, wrong states,
 pipelining and backpressure, the maildrop lock, after_download in all three

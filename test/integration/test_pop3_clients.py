@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Real POP3 clients from Debian's packages against merpatid: fetchmail over
 STLS and over implicit TLS (downloads every message byte-for-byte, the
 maildrop is empty afterwards under after_download = delete), getmail6 with

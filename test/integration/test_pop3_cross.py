@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Cross-protocol: a session that has the folder open (as an IMAP session
 will) is told through the storage layer's change events when POP3 removes
 or flags messages, and its next sync reports exactly those UIDs."""

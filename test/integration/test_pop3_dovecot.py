@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Merpati's POP3 against Dovecot's (Debian's dovecot-pop3d) on copies of the
 same Maildir: STAT, LIST, UIDL (Dovecot's default pop3_uidl_format), RETR and
 TOP bytes are identical, whichever server assigned the UIDs first.

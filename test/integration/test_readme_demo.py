@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The README's first command on a machine that has only the build packages.
 
 `scripts/deps.sh build && cmake -S . -B build && cmake --build build && \

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Landlock sandbox of the worker and the auth helper (server.sandbox,
 doc/security.md), seen from inside the running processes through
 MERPATI_SANDBOX_PROBE: a worker can open nothing outside the mail root's

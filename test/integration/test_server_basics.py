@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The daemon's foundation: greetings, CAPABILITY/CAPA, STARTTLS/STLS, implicit
 TLS, line handling, and the STARTTLS command-injection guard."""
 

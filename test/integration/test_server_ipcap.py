@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """auth.max_connections_per_ip is a cap per address across every worker
 process and every reload generation (issue 8, item 11): with workers = 4
 and a cap of 5, one address holds 5 connections, not 5 per worker, and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Connection limits and idle timers (server.login_timeout, imap.timeout,
 pop3.timeout, auth.max_connections_per_ip). The per-IP connection cap refuses
 the connection over the limit with the protocol's own error line and counts

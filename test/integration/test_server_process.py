@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The daemon as a process: configuration errors, -t/-n, SIGHUP reload of
 config and certificate without dropping sessions, SIGTERM, privilege drop,
 worker restart."""

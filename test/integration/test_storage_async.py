@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Nothing slow on the loop (issue 9 item 4): while one session opens a
 cold 100,000-message folder on a storage thread, a NOOP on another
 connection of the same worker (server.workers = 1) is answered in under

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Concurrency: 4 processes each deliver 500 messages with `merpati
 deliver` into one folder while another process changes flags and
 expunges through the storage API. Afterwards every delivered message that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Crash safety: 200 rounds of kill -9 at a random moment during a
 delivery, an append, a flag change, an expunge or an index rebuild. After
 each: the next delivery succeeds (a stale lock is recovered), no message

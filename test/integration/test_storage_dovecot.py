@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Compatibility with Dovecot (doveadm, no daemon needed):
 A. a Maildir Dovecot filled (deliveries, flags, keywords, folders,
    expunges) opens in Merpati with the same UIDVALIDITY, UID <-> message

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Hostile Maildir contents (the hardening issue's storage items): a FIFO,
 symlinks, unreadable files and directories named like messages, control
 characters in file names, an exhausted UID space, a wrapped UIDVALIDITY

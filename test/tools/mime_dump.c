@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * mime_dump: prints what FETCH (BODYSTRUCTURE ENVELOPE RFC822.SIZE) will
  * answer for message files, with the same parser and writers, so that the

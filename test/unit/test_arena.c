@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_lib
 /* Unit tests for lib/arena: alignment, blocks, large allocations, reset. */
 #include "lib/arena.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_auth mp_lib
 /*
  * The channel between the workers and the auth helper (auth_server.h):

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_auth mp_lib
 /* Password schemes: known hashes verify, wrong passwords do not, and
    `auth_hash_make` output verifies. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_auth mp_lib
 /* passwd-file parsing: good files, damaged files, reloads. */
 #include "auth/auth_passwd_file.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_auth mp_lib
 /* User-name validation, the plaintext policy, mail root templates, and
    the per-IP penalty schedule. */

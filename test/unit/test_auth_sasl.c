@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_auth mp_lib
 /* SASL mechanisms against RFC 4616 / RFC 5802 / RFC 7677 exchanges. */
 #include "auth/auth_sasl.h"

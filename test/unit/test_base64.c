@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_lib
 /* Unit tests for lib/base64: RFC 4648 vectors and strict decoding. */
 #include "lib/base64.h"

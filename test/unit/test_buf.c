@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_lib
 /* Unit tests for lib/buf: bounded growth, printf, reserve/commit, consume. */
 #include "lib/buf.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server
 /* config: defaults, parsing, every error path with its line number. */
 #include <setjmp.h>

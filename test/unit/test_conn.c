@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server
 /* conn: line framing split at every offset, raw bytes (literals) beside
    it, overlong lines, backpressure, flush on close, pipelined input before

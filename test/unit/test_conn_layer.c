@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server
 /* conn_layer: the transport layers on one end of a socketpair, the test
    playing the peer (with zlib for the deflate layer: raw, windowBits -15,

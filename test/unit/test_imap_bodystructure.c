@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server mp_storage mp_lib
 /*
  * protocols/imap/imap_bodystructure and imap_envelope: BODY,

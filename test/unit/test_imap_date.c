@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server
 /* Unit tests for protocols/imap/imap_date: date, date-time and the
    INTERNALDATE form, with zones and calendar edges. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* imap_search_text: case folding, transfer decoders, charset conversion
    and the streaming matcher, each fed whole and split at every offset. */
 #include "protocols/imap/imap_search_text.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server
 /* Unit tests for protocols/imap/imap_seqset: parse, "*", "$", both range
    orders, normal form, membership, iteration, writing. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server
 /*
  * ipcount: the per-address cap is exact within a process and across forked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server
 /* listener: address parsing, and binding/keeping sockets across updates. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_lib
 /* log_quote(): every outside value stays one key=value value. */
 #include "lib/log.h"

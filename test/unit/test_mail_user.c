@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /* Unit tests: mail_user_open(), the one entry point from an auth reply to
  * a user's store. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server mp_storage mp_auth mp_lib
 /* Unit tests for protocols/pop3/pop3_lock: exclusive between two sessions
    of one process, released on release, login time round trip. */

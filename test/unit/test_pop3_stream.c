@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server mp_storage mp_auth mp_lib
 /* The POP3 message pipeline: storage/msg_stream (CRLF conversion, TOP line
    limits) then protocols/pop3/pop3_stream (dot-stuffing, termination).

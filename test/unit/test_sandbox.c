@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server mp_storage mp_auth mp_lib
 /* Unit tests for server/sandbox: the mail-root prefix of a template, and
    what a process can still do once it entered a sandbox (each case in a

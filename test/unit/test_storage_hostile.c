@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /* Unit tests: hostile Maildir contents. Temporary files are created
  * exclusively and never through a link planted at a predictable name;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /* Unit tests: the folder index file merpati.index and the MODSEQ ceiling. */
 #include "storage/mindex.h"

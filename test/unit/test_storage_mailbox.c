@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /* Unit tests: folders, the mailbox snapshot and sync, flags, expunge,
  * append, copy/move, the message stream, the cache and change watching,

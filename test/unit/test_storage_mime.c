@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /*
  * storage/mime and storage/rfc822: the part tree of hand-written messages

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /* Unit tests: MODSEQs and the folder index behind a mailbox (arrival, own
  * and outside flag changes, expunges, the expunge log, rebuilds that never

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /* Unit tests: mailbox names (validation, modified UTF-7, Maildir++ dirs)
  * and Maildir file-name flags. */

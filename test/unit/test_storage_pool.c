@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /* Unit tests: the storage thread pool and the lock that never sleeps on a
    loop thread. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /*
  * A storage driver for the integration tests (test_storage_*.py), and as a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /* Unit tests: the dovecot-uidlist parser, writer and dot-lock. */
 #include "storage/uidlist.h"

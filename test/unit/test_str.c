@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_lib
 /* Unit tests for lib/str: slices, tokenizing, numbers, compares, trim. */
 #include "lib/str.h"

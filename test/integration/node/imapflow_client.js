@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Driven by test_imap_clients.py: argv = port, CA file. Prints one JSON
 // object per step on stdout; exits non-zero on the first failure.
 'use strict';
