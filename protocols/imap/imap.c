@@ -7,6 +7,8 @@
 #include "protocols/imap/imap_compress.h"
 #include "protocols/imap/imap_parser.h"
 #include "protocols/imap/imap_private.h"
+#include "protocols/imap/imap_search.h"
+#include "protocols/imap/imap_searchres.h"
 #include "protocols/imap/imap_session_cmds.h"
 #include "protocols/imap/imap_sync.h"
 #include "storage/mail_user.h"
@@ -67,6 +69,7 @@ void imap_capabilities(struct imap_session *s, struct buf *out)
 						? s->ctx->set.append_max
 						: IMAP_PARSER_LITERAL_MAX));
 	imap_compress_capabilities(s, out); /* imap_compress.c */
+	imap_search_capabilities(s, out);   /* imap_search.c */
 }
 
 size_t imap_cmd_argc(const struct imap_cmd *cmd)
@@ -184,6 +187,7 @@ void imap_session_unselect(struct imap_session *s)
 	mailbox_cache_save(s->sel->box);
 	mailbox_free(&s->sel->box);
 	free(s->sel->name);
+	imap_searchres_free(s->sel);
 	free(s->sel);
 	s->sel = NULL;
 	if (s->state == IMAP_STATE_SELECTED)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "protocols/imap/imap_msgset.h"
 
+#include "protocols/imap/imap_searchres.h"
 #include "protocols/imap/imap_seqset.h"
 #include "storage/mailbox.h"
 
@@ -49,10 +50,17 @@ int imap_msgset_arg(struct imap_cmd *cmd, size_t argi, bool as_uids,
 	uint32_t n = 0;
 	int ret = 0;
 
-	if (imap_arg_get_seqset(imap_cmd_arg(cmd, argi), false, &set, &error) <
+	if (imap_arg_get_seqset(imap_cmd_arg(cmd, argi), true, &set, &error) <
 	    0) {
 		imap_reply(cmd, "BAD", "Invalid sequence set: %s", error);
 		return -1;
+	}
+	if (imap_seqset_is_searchres(set)) {
+		/* RFC 5182 2.1: "$" is the saved result, kept as UIDs:
+		   messages expunged since are simply not there */
+		imap_seqset_free(&set);
+		set = imap_searchres_copy(cmd->s->sel);
+		as_uids = true;
 	}
 	if (as_uids || cmd->uid) {
 		ret = msgset_from_uids(cmd, set, set_r);

@@ -33,6 +33,7 @@ struct maildir;
 struct mail_user;
 struct mailbox;
 struct mailbox_changes;
+struct imap_seqset;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTHENTICATED,
@@ -84,6 +85,8 @@ struct imap_selected {
 	   imap_sync() reports these changes instead of syncing again */
 	bool presynced;
 	const struct mailbox_changes *presync_changes;
+	/* SEARCHRES (imap_searchres.h): the saved UIDs, NULL = empty */
+	struct imap_seqset *searchres;
 };
 
 struct imap_context {

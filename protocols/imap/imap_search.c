@@ -3,7 +3,9 @@
 #include "protocols/imap/imap_search.h"
 
 #include "protocols/imap/imap_search_private.h"
+#include "protocols/imap/imap_searchres.h"
 #include "protocols/imap/imap_seqset.h"
+#include "protocols/imap/imap_write.h"
 #include "storage/mailbox.h"
 
 #include <stdlib.h>
@@ -177,13 +179,22 @@ static struct imap_search_node *set_key(struct parse *p,
 		node_new(p, uid ? IMAP_SK_UIDSET : IMAP_SK_SEQSET);
 	const char *error = NULL;
 
-	if (imap_arg_get_seqset(a, false, &n->u.set, &error) < 0) {
+	if (imap_arg_get_seqset(a, true, &n->u.set, &error) < 0) {
 		p->error = uid ? "Invalid UID set" : "Invalid sequence set";
 		return NULL;
 	}
 	/* heap memory: listed for imap_search_free() */
 	n->list_next = p->search->sets;
 	p->search->sets = n;
+	if (imap_seqset_is_searchres(n->u.set)) {
+		/* RFC 5182 2.1: "$" is the saved result (UIDs), with or
+		   without the UID key; copied now, so a SAVE by this very
+		   search does not change what it searches */
+		imap_seqset_free(&n->u.set);
+		n->u.set = imap_searchres_copy(p->cmd->s->sel);
+		n->kind = IMAP_SK_UIDSET;
+		return n;
+	}
 	/* a number past the end names no message (no BAD, as Dovecot) */
 	imap_seqset_resolve(n->u.set,
 			    uid ? p->search->star_uid : p->search->star_seq);
@@ -226,6 +237,27 @@ static struct imap_search_node *keyword_key(struct parse *p, struct cursor *c,
 		p->search->box, arena_strndup(p->cmd->arena, kw.p, kw.len),
 		false, &error);
 	return negate ? wrap_not(p, n) : n;
+}
+
+/* RFC 5032: OLDER / YOUNGER interval (seconds, nz-number) against
+   INTERNALDATE as of now: OLDER n is INTERNALDATE <= now - n, YOUNGER n
+   is INTERNALDATE >= now - n (both match a message exactly n seconds
+   old, as Dovecot). */
+static struct imap_search_node *within_key(struct parse *p, struct cursor *c,
+					   struct strv k)
+{
+	struct imap_search_node *n;
+	uint32_t secs;
+
+	if (!imap_arg_get_number(next_arg(c), &secs) || secs == 0) {
+		p->error = "Invalid interval";
+		return NULL;
+	}
+	n = node_new(p, k.len == strlen("OLDER") ? IMAP_SK_OLDER
+						 : IMAP_SK_YOUNGER);
+	n->u.time = time(NULL) - (time_t)secs;
+	raise_cost(p, IMAP_SEARCH_COST_META);
+	return n;
 }
 
 static struct imap_search_node *param_key(struct parse *p, struct cursor *c,
@@ -279,6 +311,8 @@ static struct imap_search_node *param_key(struct parse *p, struct cursor *c,
 	}
 	if (strv_eq_cstr_ci(k, "UID"))
 		return set_key(p, next_arg(c), true);
+	if (strv_eq_cstr_ci(k, "OLDER") || strv_eq_cstr_ci(k, "YOUNGER"))
+		return within_key(p, c, k);
 	p->error = "Unknown search key";
 	return NULL;
 }
@@ -407,6 +441,18 @@ void imap_search_free(struct imap_search **search)
 	*search = NULL;
 }
 
+/* The number a reply gives for view index idx: sequence number or UID. */
+static uint32_t result_id(const struct imap_cmd *cmd,
+			  const struct imap_search *search, unsigned idx)
+{
+	struct mailbox_msg msg;
+
+	if (!cmd->uid)
+		return idx + 1;
+	mailbox_get(search->box, idx, &msg);
+	return msg.uid;
+}
+
 /* "* SEARCH 2 5 7": view indices as sequence numbers, or UIDs */
 static void write_result(struct imap_cmd *cmd, struct imap_search *search)
 {
@@ -417,20 +463,162 @@ static void write_result(struct imap_cmd *cmd, struct imap_search *search)
 	buf_init(&b, 65536);
 	buf_append_str(&b, "* SEARCH");
 	for (size_t i = 0; i < n; i++) {
-		uint32_t v = idx[i] + 1;
-
-		if (cmd->uid) {
-			struct mailbox_msg msg;
-
-			mailbox_get(search->box, idx[i], &msg);
-			v = msg.uid;
-		}
 		if (buf_room(&b) < 16) {
 			conn_write(cmd->s->conn, b.data, b.len);
 			buf_reset(&b);
 		}
-		buf_printf(&b, " %u", v);
+		buf_printf(&b, " %u", result_id(cmd, search, idx[i]));
 	}
+	buf_append_str(&b, "\r\n");
+	conn_write(cmd->s->conn, b.data, b.len);
+	buf_free(&b);
+}
+
+/* RFC 4731 3.1 search-return-opt, and RFC 5182's SAVE */
+enum search_return {
+	SEARCH_RETURN_MIN = 1u << 0,
+	SEARCH_RETURN_MAX = 1u << 1,
+	SEARCH_RETURN_ALL = 1u << 2,
+	SEARCH_RETURN_COUNT = 1u << 3,
+	SEARCH_RETURN_SAVE = 1u << 4,
+};
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} return_opts[] = {
+	{"MIN", SEARCH_RETURN_MIN},   {"MAX", SEARCH_RETURN_MAX},
+	{"ALL", SEARCH_RETURN_ALL},   {"COUNT", SEARCH_RETURN_COUNT},
+	{"SAVE", SEARCH_RETURN_SAVE},
+};
+
+/* What SEARCH was asked to return: its RETURN options and where the
+   search keys begin. */
+struct search_ctx {
+	struct imap_search *search;
+	unsigned opts;
+	bool esearch; /* RETURN was given: the result is an ESEARCH */
+};
+
+/*
+ * Reads "RETURN (opt ...)" at argument 0 when present: *argi_r is where
+ * the keys start. Returns 0, or -1 with a BAD reason in *error_r
+ * (ctx->opts has what was read before the error, so a failed SAVE can be
+ * seen).
+ */
+static int parse_return(struct imap_cmd *cmd, struct search_ctx *ctx,
+			size_t *argi_r, const char **error_r)
+{
+	const struct imap_arg *list;
+	struct strv w;
+
+	*argi_r = 0;
+	if (!imap_arg_get_atom(imap_cmd_arg(cmd, 0), &w) ||
+	    !strv_eq_cstr_ci(w, "RETURN"))
+		return 0;
+	*argi_r = 2;
+	ctx->esearch = true;
+	list = imap_cmd_arg(cmd, 1);
+	if (imap_arg_type(list) != IMAP_ARG_LIST) {
+		*error_r = "RETURN needs a list of options";
+		return -1;
+	}
+	for (size_t i = 0; i < imap_arg_count(list); i++) {
+		unsigned bit = 0;
+
+		if (imap_arg_get_atom(imap_arg_at(list, i), &w))
+			for (size_t j = 0;
+			     j < sizeof(return_opts) / sizeof(return_opts[0]);
+			     j++)
+				if (strv_eq_cstr_ci(w, return_opts[j].name))
+					bit = return_opts[j].bit;
+		if (bit == 0) {
+			*error_r = "Unknown RETURN option";
+			return -1;
+		}
+		ctx->opts |= bit;
+	}
+	/* RFC 4731 3.1: RETURN () is RETURN (ALL) */
+	if (ctx->opts == 0)
+		ctx->opts = SEARCH_RETURN_ALL;
+	return 0;
+}
+
+/* RFC 5182 2.4: SAVE with MIN and/or MAX keeps only those. */
+static void save_result(struct imap_cmd *cmd, struct search_ctx *ctx)
+{
+	size_t n, k = 0;
+	const unsigned *idx = imap_search_result(ctx->search, &n);
+	uint32_t *uids = arena_alloc(cmd->arena, (n + 1) * sizeof(*uids));
+	unsigned minmax = ctx->opts & (SEARCH_RETURN_MIN | SEARCH_RETURN_MAX);
+	struct mailbox_msg msg;
+
+	for (size_t i = 0; i < n; i++) {
+		if (minmax != 0 &&
+		    !((i == 0 && (minmax & SEARCH_RETURN_MIN) != 0) ||
+		      (i == n - 1 && (minmax & SEARCH_RETURN_MAX) != 0)))
+			continue;
+		mailbox_get(ctx->search->box, idx[i], &msg);
+		uids[k++] = msg.uid;
+	}
+	imap_searchres_save(cmd->s->sel, uids, k);
+}
+
+/* " ALL 2,10:11": ranges of ascending numbers, written as they come */
+static void write_all(struct imap_cmd *cmd, const struct imap_search *search,
+		      struct buf *b)
+{
+	size_t n;
+	const unsigned *idx = imap_search_result(search, &n);
+	const char *sep = " ALL ";
+
+	for (size_t i = 0; i < n;) {
+		uint32_t lo = result_id(cmd, search, idx[i]), hi = lo;
+
+		/* UIDs of consecutive indices may still be consecutive */
+		for (i++; i < n; i++) {
+			uint32_t next = result_id(cmd, search, idx[i]);
+
+			if (next != hi + 1)
+				break;
+			hi = next;
+		}
+		if (buf_room(b) < 32) {
+			conn_write(cmd->s->conn, b->data, b->len);
+			buf_reset(b);
+		}
+		buf_append_str(b, sep);
+		sep = ",";
+		if (lo == hi)
+			buf_printf(b, "%u", lo);
+		else
+			buf_printf(b, "%u:%u", lo, hi);
+	}
+}
+
+/* RFC 4731 3.1: "* ESEARCH (TAG "x") [UID] MIN n MAX n ALL set COUNT n";
+   MIN, MAX and ALL are left out when nothing matched. */
+static void write_esearch(struct imap_cmd *cmd, struct search_ctx *ctx)
+{
+	size_t n;
+	const unsigned *idx = imap_search_result(ctx->search, &n);
+	struct buf b;
+
+	buf_init(&b, 65536);
+	buf_append_str(&b, "* ESEARCH (TAG ");
+	imap_write_string(&b, cmd->tag.p, cmd->tag.len, false);
+	buf_append_str(&b, ")");
+	if (cmd->uid)
+		buf_append_str(&b, " UID");
+	if (n > 0 && (ctx->opts & SEARCH_RETURN_MIN) != 0)
+		buf_printf(&b, " MIN %u", result_id(cmd, ctx->search, idx[0]));
+	if (n > 0 && (ctx->opts & SEARCH_RETURN_MAX) != 0)
+		buf_printf(&b, " MAX %u",
+			   result_id(cmd, ctx->search, idx[n - 1]));
+	if ((ctx->opts & SEARCH_RETURN_ALL) != 0)
+		write_all(cmd, ctx->search, &b);
+	if ((ctx->opts & SEARCH_RETURN_COUNT) != 0)
+		buf_printf(&b, " COUNT %zu", n);
 	buf_append_str(&b, "\r\n");
 	conn_write(cmd->s->conn, b.data, b.len);
 	buf_free(&b);
@@ -438,37 +626,63 @@ static void write_result(struct imap_cmd *cmd, struct imap_search *search)
 
 static enum imap_cmd_result search_resume(struct imap_cmd *cmd)
 {
-	struct imap_search *search = cmd->state;
+	struct search_ctx *ctx = cmd->state;
 
-	if (imap_search_step(search) == IMAP_SEARCH_MORE) {
+	if (imap_search_step(ctx->search) == IMAP_SEARCH_MORE) {
 		/* let the loop serve other sessions, then go on */
 		conn_kick(cmd->s->conn);
 		return IMAP_CMD_PENDING;
 	}
-	write_result(cmd, search);
+	if ((ctx->opts & SEARCH_RETURN_SAVE) != 0)
+		save_result(cmd, ctx);
+	if (!ctx->esearch)
+		write_result(cmd, ctx->search);
+	/* RFC 5182 2.4: RETURN (SAVE) alone gives no ESEARCH */
+	else if (ctx->opts != SEARCH_RETURN_SAVE)
+		write_esearch(cmd, ctx);
 	return imap_cmd_ok(cmd, "SEARCH completed");
 }
 
 static void search_cleanup(struct imap_cmd *cmd)
 {
-	struct imap_search *search = cmd->state;
+	struct search_ctx *ctx = cmd->state;
 
-	imap_search_free(&search);
+	imap_search_free(&ctx->search);
 	cmd->state = NULL;
 }
 
 enum imap_cmd_result imap_cmd_search(struct imap_cmd *cmd)
 {
-	struct imap_search *search = NULL;
+	struct search_ctx *ctx = arena_zalloc(cmd->arena, sizeof(*ctx));
+	const char *error = NULL;
+	size_t argi = 0;
 
-	if (imap_cmd_argc(cmd) == 0) {
+	if (parse_return(cmd, ctx, &argi, &error) < 0) {
+		if ((ctx->opts & SEARCH_RETURN_SAVE) != 0)
+			imap_searchres_clear(cmd->s->sel);
+		imap_reply(cmd, "BAD", "%s", error);
+		return IMAP_CMD_DONE;
+	}
+	if (imap_cmd_argc(cmd) <= argi) {
+		if ((ctx->opts & SEARCH_RETURN_SAVE) != 0)
+			imap_searchres_clear(cmd->s->sel);
 		imap_reply(cmd, "BAD", "SEARCH needs search keys");
 		return IMAP_CMD_DONE;
 	}
-	if (imap_search_parse(cmd, 0, &search) < 0)
+	if (imap_search_parse(cmd, argi, &ctx->search) < 0) {
+		/* RFC 5182 2.1: a failed SEARCH with SAVE empties "$" */
+		if ((ctx->opts & SEARCH_RETURN_SAVE) != 0)
+			imap_searchres_clear(cmd->s->sel);
 		return IMAP_CMD_DONE;
-	cmd->state = search;
+	}
+	cmd->state = ctx;
 	cmd->cleanup = search_cleanup;
 	cmd->resume = search_resume;
 	return search_resume(cmd);
+}
+
+void imap_search_capabilities(struct imap_session *s, struct buf *out)
+{
+	(void)s;
+	buf_append_str(out, " ESEARCH SEARCHRES WITHIN");
 }

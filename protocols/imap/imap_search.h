@@ -56,7 +56,14 @@ const unsigned *imap_search_result(const struct imap_search *search,
    takes NULL, leaves NULL. */
 void imap_search_free(struct imap_search **search);
 
-/* SEARCH / UID SEARCH (IMAP_CMDF_SEQ | IMAP_CMDF_UID). */
+/*
+ * SEARCH / UID SEARCH (IMAP_CMDF_SEQ | IMAP_CMDF_UID), with ESEARCH's
+ * RETURN (MIN MAX ALL COUNT) (RFC 4731) and SEARCHRES's SAVE (RFC 5182,
+ * imap_searchres.h).
+ */
 enum imap_cmd_result imap_cmd_search(struct imap_cmd *cmd);
+
+/* Appends " ESEARCH SEARCHRES WITHIN ..." (what this module serves). */
+void imap_search_capabilities(struct imap_session *s, struct buf *out);
 
 #endif

@@ -131,6 +131,12 @@ static int eval(struct imap_search *s, const struct imap_search_node *n,
 		if (!s->msg.meta)
 			return -1;
 		return day_cmp(n->kind, s->msg.internal_day, n->u.day);
+	case IMAP_SK_OLDER:
+	case IMAP_SK_YOUNGER:
+		if (!s->msg.meta)
+			return -1;
+		return n->kind == IMAP_SK_OLDER ? s->msg.internal <= n->u.time
+						: s->msg.internal >= n->u.time;
 	case IMAP_SK_BODY:
 	case IMAP_SK_TEXT:
 		if (n->match.found)
@@ -552,6 +558,7 @@ static int load_meta(struct imap_search *s)
 	/* RFC 3501 6.4.4: the day of INTERNALDATE "disregarding time and
 	   timezone", as INTERNALDATE is shown: in the server's zone */
 	localtime_r(&t, &tm);
+	s->msg.internal = t;
 	s->msg.internal_day = t + tm.tm_gmtoff;
 	s->msg.meta = true;
 	return 0;

@@ -32,7 +32,9 @@ enum imap_search_kind {
 	IMAP_SK_SENTBEFORE, /* Date: header's day vs u.day */
 	IMAP_SK_SENTON,
 	IMAP_SK_SENTSINCE,
-	IMAP_SK_HEADER, /* field hdr_name contains the key */
+	IMAP_SK_OLDER,	 /* INTERNALDATE <= u.time (RFC 5032) */
+	IMAP_SK_YOUNGER, /* INTERNALDATE >= u.time */
+	IMAP_SK_HEADER,	 /* field hdr_name contains the key */
 	IMAP_SK_BODY,
 	IMAP_SK_TEXT,
 };
@@ -62,7 +64,8 @@ struct imap_search_node {
 		unsigned flag;		 /* enum maildir_flag bit */
 		int keyword;
 		uint64_t size;
-		time_t day; /* 00:00 UTC of the date */
+		time_t day;  /* 00:00 UTC of the date */
+		time_t time; /* OLDER, YOUNGER: now - interval */
 	} u;
 
 	const char *hdr_name; /* HEADER: field name, NUL-terminated */
@@ -110,6 +113,7 @@ struct imap_search {
 	struct imap_search_msg_state {
 		uint64_t vsize;
 		time_t internal_day; /* INTERNALDATE in local time, as UTC */
+		time_t internal;     /* INTERNALDATE itself */
 		bool meta;
 		bool text_done; /* BODY/TEXT keys not found did not match */
 	} msg;

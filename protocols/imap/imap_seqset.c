@@ -197,6 +197,20 @@ void imap_seqset_resolve(struct imap_seqset *set, uint32_t star)
 void imap_seqset_add_range(struct imap_seqset *set, uint32_t lo, uint32_t hi)
 {
 	assert(lo != 0 && hi != 0);
+	if (lo > hi) {
+		uint32_t t = lo;
+
+		lo = hi;
+		hi = t;
+	}
+	/* ascending additions (a search result) cost O(1) each */
+	if (set->normal && set->count > 0 && lo > set->r[set->count - 1].hi) {
+		if (lo - 1 == set->r[set->count - 1].hi)
+			set->r[set->count - 1].hi = hi;
+		else
+			seqset_push(set, lo, hi);
+		return;
+	}
 	seqset_push(set, lo, hi);
 	imap_seqset_normalise(set);
 }
