@@ -11,6 +11,7 @@
 #include "protocols/imap/imap_search.h"	      /* SEARCH */
 #include "protocols/imap/imap_select.h"	      /* SELECT ... EXPUNGE */
 #include "protocols/imap/imap_session_cmds.h" /* ENABLE NAMESPACE ID */
+#include "protocols/imap/imap_sort.h"	      /* SORT */
 #include "protocols/imap/imap_store.h"	      /* STORE COPY MOVE */
 
 static bool no_args(struct imap_cmd *cmd)
@@ -120,5 +121,7 @@ const struct imap_command imap_commands[] = {
 	{"IDLE", IMAP_IN_LOGGED_IN, 0, imap_cmd_idle},
 	{"SEARCH", IMAP_IN_SELECTED, IMAP_CMDF_SEQ | IMAP_CMDF_UID,
 	 imap_cmd_search},
+	{"SORT", IMAP_IN_SELECTED, IMAP_CMDF_SEQ | IMAP_CMDF_UID,
+	 imap_cmd_sort},
 	{NULL, 0, 0, NULL},
 };
