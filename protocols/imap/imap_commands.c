@@ -13,6 +13,7 @@
 #include "protocols/imap/imap_session_cmds.h" /* ENABLE NAMESPACE ID */
 #include "protocols/imap/imap_sort.h"	      /* SORT */
 #include "protocols/imap/imap_store.h"	      /* STORE COPY MOVE */
+#include "protocols/imap/imap_thread.h"	      /* THREAD */
 
 static bool no_args(struct imap_cmd *cmd)
 {
@@ -123,5 +124,7 @@ const struct imap_command imap_commands[] = {
 	 imap_cmd_search},
 	{"SORT", IMAP_IN_SELECTED, IMAP_CMDF_SEQ | IMAP_CMDF_UID,
 	 imap_cmd_sort},
+	{"THREAD", IMAP_IN_SELECTED, IMAP_CMDF_SEQ | IMAP_CMDF_UID,
+	 imap_cmd_thread},
 	{NULL, 0, 0, NULL},
 };

@@ -684,5 +684,6 @@ enum imap_cmd_result imap_cmd_search(struct imap_cmd *cmd)
 void imap_search_capabilities(struct imap_session *s, struct buf *out)
 {
 	(void)s;
-	buf_append_str(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY");
+	buf_append_str(out, " ESEARCH SEARCHRES WITHIN SORT SORT=DISPLAY "
+			    "THREAD=ORDEREDSUBJECT THREAD=REFERENCES");
 }

@@ -142,6 +142,31 @@ class SortAgainstDovecot(unittest.TestCase):
         lines += ["SORT (%s) UTF-8 ALL" % k for k in KEYS]
         self.compare(lines)
 
+    def test_thread(self):
+        lines = []
+        for alg in ("REFERENCES", "ORDEREDSUBJECT"):
+            for srch in SEARCHES:
+                lines.append("UID THREAD %s UTF-8 %s" % (alg, srch))
+            lines.append("THREAD %s US-ASCII ALL" % alg)
+        bad = []
+        for line in lines:
+            want = command(self.dovecot, line)
+            mine = command(self.m, line)
+            self.assertTrue(want.startswith("(") or "ALL" not in line, want)
+            if "ALL" in line:
+                # threads with children, and dummies at the top
+                self.assertGreater(want.count(" ("), 10, want)
+                if "REFERENCES" in line:
+                    self.assertIn("((", want)
+            if mine != want:
+                i = next((i for i, (a, b) in enumerate(zip(want, mine))
+                          if a != b), min(len(want), len(mine)))
+                bad.append("%s: at %d dovecot %r merpati %r" % (
+                    line, i, want[max(0, i - 40):i + 40],
+                    mine[max(0, i - 40):i + 40]))
+        self.assertEqual(bad, [], "%d differ:\n%s" % (len(bad),
+                                                      "\n".join(bad)))
+
 
 if __name__ == "__main__":
     main()
