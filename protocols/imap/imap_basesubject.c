@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* RFC 5256 2.1 base subject extraction; see imap_basesubject.h. */
 #include "protocols/imap/imap_basesubject.h"
 

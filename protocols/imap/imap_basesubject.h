@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_basesubject: the "base subject" of RFC 5256 2.1, which SORT
  * SUBJECT orders by and THREAD groups by.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SORT/THREAD header keys, cached per message; see imap_msgkeys.h. */
 #include "protocols/imap/imap_msgkeys.h"
 

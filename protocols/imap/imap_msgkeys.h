@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_msgkeys: what SORT and THREAD need of a message's header (RFC 5256,
  * RFC 5957), read once and kept in the folder cache.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SEARCHRES: the saved result (RFC 5182); see imap_searchres.h. */
 #include "protocols/imap/imap_searchres.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_searchres: the saved search result of SEARCHRES (RFC 5182).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SORT (RFC 5256 3, RFC 5957); see imap_sort.h. */
 #include "protocols/imap/imap_sort.h"
 

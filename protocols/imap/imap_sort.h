@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_sort: SORT and UID SORT (RFC 5256 3), with DISPLAYFROM and
  * DISPLAYTO (RFC 5957).

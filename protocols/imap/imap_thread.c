@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* THREAD (RFC 5256 4); see imap_thread.h. */
 #include "protocols/imap/imap_thread.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_thread: THREAD and UID THREAD (RFC 5256 4), algorithms
  * ORDEREDSUBJECT and REFERENCES.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """ESEARCH (RFC 4731), SEARCHRES (RFC 5182) and WITHIN (RFC 5032):
 the RFCs' own examples on a folder built to give their answers, the
 RETURN options alone and together, UID forms, "$" in every command that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """SORT and UID SORT (RFC 5256 3, RFC 5957 DISPLAYFROM/DISPLAYTO): the
 RFC's examples, every key with its tie rules (mailbox order, which
 REVERSE does not reverse), sent dates in other zones and the

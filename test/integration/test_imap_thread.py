@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """THREAD and UID THREAD (RFC 5256 4): REFERENCES (links from
 References and In-Reply-To, dummies for missing parents, their pruning,
 loops, duplicate IDs, merging by base subject) and ORDEREDSUBJECT, with

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """SORT and THREAD against Dovecot, the reference, on the same Maildir.
 
 The MIME corpus (mime_corpus.py) and the threading corpus

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Messages for SORT and THREAD tests: conversations linked by
 Message-ID, References and In-Reply-To (with gaps, duplicates, loops and
 broken IDs), subjects with every RFC 5256 base-subject form (Re:, Fwd:,

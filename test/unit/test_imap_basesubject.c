@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_server
 /* Unit tests for protocols/imap/imap_basesubject: RFC 5256 2.1 step by
    step, the reply/forward flag, encoded words, and the comparator. */
