@@ -42,14 +42,16 @@ Each server keeps its defaults except: Merpati `workers` = CPUs (Dovecot
 runs a process per session), both accept {PLAIN} passwords over plaintext
 from loopback, Merpati's login penalty is off. fsync: Merpati `mail.fsync
 = yes` (default: file and directory), Dovecot `mail_fsync = optimized`
-(default). Dovecot's login service is in its default high-security mode
+(default); --fsync no turns both off. Dovecot's login service runs in
+performance mode (service_count = 0, process_min_avail = CPUs), the
+stronger configuration; --dovecot-login high-security gives its default
 (a login process per connection).
 
 Usage (as root: the servers drop to the harness's mail user):
     MERPATID=build/merpatid test/bench/imap_bench.py [--quick] [-n N]
 --quick: 10,000 messages, Tls folder 2,000, mixed 10 s on 500-message
 folders. The full run (100,000; Tls 10,000; mixed 30 s on 2,000) needs
-about 3 GB of disk under $TMPDIR and takes about 15 minutes.
+about 2 GB of disk under $TMPDIR and takes about 15 minutes.
 """
 
 import argparse
