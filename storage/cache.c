@@ -59,8 +59,15 @@ static size_t slot_of(const struct mail_cache *cache, uint32_t uid,
 {
 	uint64_t key = ((uint64_t)uid << 32) | field;
 
-	key *= 0x9e3779b97f4a7c15ULL;
-	return (size_t)(key >> 20) & (cache->size - 1);
+	/* splitmix64's finalizer: every bit of the key reaches the low bits
+	   the mask keeps (a bare multiply leaves them to the field alone, and
+	   a big folder's keys then start from a few hundred slots) */
+	key ^= key >> 30;
+	key *= 0xbf58476d1ce4e5b9ULL;
+	key ^= key >> 27;
+	key *= 0x94d049bb133111ebULL;
+	key ^= key >> 31;
+	return (size_t)key & (cache->size - 1);
 }
 
 static struct cache_entry *find_slot(struct mail_cache *cache, uint32_t uid,
@@ -285,6 +292,20 @@ void mail_cache_retain(struct mail_cache *cache, const uint32_t *uids, size_t n)
 		cache->count--;
 		cache->tombs++;
 		cache->dirty = true;
+	}
+}
+
+size_t mail_cache_probes(struct mail_cache *cache, uint32_t uid, unsigned field)
+{
+	size_t pos = slot_of(cache, uid, field), n = 1;
+
+	for (;; n++) {
+		const struct cache_entry *e = &cache->entries[pos];
+
+		if ((e->data == NULL && !e->used) ||
+		    (e->used && e->uid == uid && e->field == field))
+			return n;
+		pos = (pos + 1) & (cache->size - 1);
 	}
 }
 

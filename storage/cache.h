@@ -56,6 +56,11 @@ void mail_cache_retain(struct mail_cache *cache, const uint32_t *uids,
 /* Forgets everything (e.g. `merpati index`). */
 void mail_cache_clear(struct mail_cache *cache);
 
+/* Slots a lookup of (uid, field) visits, found or not (for tests: keys
+   must spread over the table). */
+size_t mail_cache_probes(struct mail_cache *cache, uint32_t uid,
+			 unsigned field);
+
 /* Entries held (for tests and `merpati index`). */
 size_t mail_cache_count(const struct mail_cache *cache);
 
