@@ -75,6 +75,18 @@ int buf_append_str(struct buf *buf, const char *s)
 	return buf_append(buf, s, strlen(s));
 }
 
+int buf_append_u64(struct buf *buf, uint64_t v)
+{
+	char digits[20];
+	size_t n = sizeof(digits);
+
+	do {
+		digits[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	return buf_append(buf, digits + n, sizeof(digits) - n);
+}
+
 int buf_vprintf(struct buf *buf, const char *fmt, va_list ap)
 {
 	va_list ap2;

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
 	char *data; /* NULL until the first append */
@@ -44,6 +45,10 @@ int buf_append(struct buf *buf, const void *data, size_t len);
 
 /* Appends a C string. Returns 0 or -1 as buf_append(). */
 int buf_append_str(struct buf *buf, const char *s);
+
+/* Appends v in decimal (the hot path of big responses: no printf).
+   Returns 0 or -1 as buf_append(). */
+int buf_append_u64(struct buf *buf, uint64_t v);
 
 /* Appends formatted text. Returns 0 or -1 as buf_append(). */
 int buf_printf(struct buf *buf, const char *fmt, ...)

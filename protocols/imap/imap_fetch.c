@@ -321,14 +321,15 @@ static int write_simple(struct imap_cmd *cmd, struct fetch_state *st,
 		break;
 	case IMAP_FETCH_UID:
 		mailbox_get(cmd->s->sel->box, idx, &msg);
-		buf_printf(b, "UID %u", msg.uid);
+		buf_append_str(b, "UID ");
+		buf_append_u64(b, msg.uid);
 		break;
 	case IMAP_FETCH_INTERNALDATE:
 		write_date(b, st->date);
 		break;
 	case IMAP_FETCH_RFC822_SIZE:
-		buf_printf(b, "RFC822.SIZE %llu",
-			   (unsigned long long)st->vsize);
+		buf_append_str(b, "RFC822.SIZE ");
+		buf_append_u64(b, st->vsize);
 		break;
 	case IMAP_FETCH_ENVELOPE:
 		buf_append_str(b, "ENVELOPE (");
@@ -411,11 +412,15 @@ static void message_begin(struct imap_cmd *cmd, struct fetch_state *st,
 	struct mailbox_msg msg;
 	const char *sep = "";
 
-	buf_printf(&st->line, "* %u FETCH (", idx + 1);
+	/* no printf here: FETCH 1:* of a big folder writes this per message */
+	buf_append_str(&st->line, "* ");
+	buf_append_u64(&st->line, idx + 1);
+	buf_append_str(&st->line, " FETCH (");
 	st->need_sep = false;
 	if (cmd->uid && !st->plan.has_uid) {
 		mailbox_get(cmd->s->sel->box, idx, &msg);
-		buf_printf(&st->line, "UID %u", msg.uid);
+		buf_append_str(&st->line, "UID ");
+		buf_append_u64(&st->line, msg.uid);
 		sep = " ";
 		st->need_sep = true;
 	}

@@ -99,6 +99,17 @@ int imap_write_mailbox(struct buf *out, const char *name, bool utf8)
 	return ret;
 }
 
+/* sep then word, all or nothing */
+static int append_word(struct buf *out, const char *sep, const char *word)
+{
+	size_t len = strlen(sep), wlen = strlen(word);
+
+	if (buf_room(out) < len + wlen)
+		return -1;
+	buf_append(out, sep, len);
+	return buf_append(out, word, wlen);
+}
+
 int imap_write_flags(struct buf *out, unsigned flags, uint32_t keywords,
 		     const char *const *names, bool recent)
 {
@@ -115,24 +126,25 @@ int imap_write_flags(struct buf *out, unsigned flags, uint32_t keywords,
 
 	const char *sep = "";
 
+	/* appends, no printf: FETCH 1:* FLAGS writes this per message */
 	if (buf_append(out, "(", 1) < 0)
 		return -1;
 	for (size_t i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
 		if ((flags & sys[i].bit) == 0)
 			continue;
-		if (buf_printf(out, "%s%s", sep, sys[i].name) < 0)
+		if (append_word(out, sep, sys[i].name) < 0)
 			return -1;
 		sep = " ";
 	}
 	if (recent) {
-		if (buf_printf(out, "%s\\Recent", sep) < 0)
+		if (append_word(out, sep, "\\Recent") < 0)
 			return -1;
 		sep = " ";
 	}
 	for (unsigned i = 0; i < 26 && names != NULL; i++) {
 		if ((keywords & (1u << i)) == 0 || names[i] == NULL)
 			continue;
-		if (buf_printf(out, "%s%s", sep, names[i]) < 0)
+		if (append_word(out, sep, names[i]) < 0)
 			return -1;
 		sep = " ";
 	}

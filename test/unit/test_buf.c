@@ -220,6 +220,30 @@ static void test_printf(void **state)
 	buf_free(&b);
 }
 
+/* buf_append_u64: decimal digits, no sign or padding, refused whole at max */
+static void test_append_u64(void **state)
+{
+	(void)state;
+	struct buf b;
+
+	buf_init(&b, BUF_UNLIMITED);
+	assert_int_equal(buf_append_u64(&b, 0), 0);
+	assert_content(&b, "0");
+	assert_int_equal(buf_append_str(&b, " "), 0);
+	assert_int_equal(buf_append_u64(&b, 4294967295u), 0);
+	assert_content(&b, "0 4294967295");
+	assert_int_equal(buf_append_u64(&b, 18446744073709551615ull), 0);
+	assert_content(&b, "0 429496729518446744073709551615");
+	buf_free(&b);
+	buf_init(&b, 4);
+	assert_int_equal(buf_append_u64(&b, 123), 0);
+	assert_int_equal(buf_append_u64(&b, 45), -1);
+	assert_content(&b, "123");
+	assert_int_equal(buf_append_u64(&b, 6), 0);
+	assert_content(&b, "1236");
+	buf_free(&b);
+}
+
 static void test_printf_growth(void **state)
 {
 	(void)state;
@@ -549,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_max_zero),
 		cmocka_unit_test(test_small_max_caps_allocation),
 		cmocka_unit_test(test_printf),
+		cmocka_unit_test(test_append_u64),
 		cmocka_unit_test(test_printf_growth),
 		cmocka_unit_test(test_printf_exact_max),
 		cmocka_unit_test(test_vprintf),
