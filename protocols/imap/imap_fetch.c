@@ -9,6 +9,7 @@
 #include "protocols/imap/imap_fetch_private.h"
 #include "protocols/imap/imap_msgset.h"
 #include "protocols/imap/imap_sync.h"
+#include "storage/cache.h"
 #include "storage/mailbox.h"
 #include "storage/mime.h"
 
@@ -17,6 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* The folder cache keeps each message's ENVELOPE as written (as Dovecot
+   keeps imap.envelope), so a warm FETCH ENVELOPE neither rebuilds the
+   MIME tree nor parses an address. Take a new id when imap_envelope.c
+   writes differently: the old entries are then never read. */
+#define FETCH_CACHE_ENVELOPE (MAIL_CACHE_FIELD_FIRST_USER + 1)
 /* Bytes of a literal read from the file per slice. */
 #define FETCH_SLICE (64 * 1024)
 /* Largest non-literal part of one response (a BODYSTRUCTURE of a message
@@ -66,6 +72,8 @@ static void plan_add(struct imap_fetch_plan *plan, enum imap_fetch_item_kind k,
 		plan->has_uid = true;
 		break;
 	case IMAP_FETCH_ENVELOPE:
+		plan->has_envelope = true;
+		break;
 	case IMAP_FETCH_BODY:
 	case IMAP_FETCH_BODYSTRUCTURE:
 		plan->need_mime = true;
@@ -187,6 +195,8 @@ struct fetch_state {
 	struct mime_message *mime;
 	uint64_t vsize;
 	time_t date;
+	struct buf envelope; /* the cached ENVELOPE, when there */
+	bool envelope_cached;
 	struct imap_fetch_body *body; /* literal being sent */
 	struct buf line;	      /* response bytes before a literal */
 	char *slice;		      /* FETCH_SLICE bytes */
@@ -218,6 +228,7 @@ static void fetch_cleanup(struct imap_cmd *cmd)
 		close(st->fd);
 	st->fd = -1;
 	buf_free(&st->line);
+	buf_free(&st->envelope);
 	free(st->slice);
 	st->slice = NULL;
 	cmd->state = NULL;
@@ -254,6 +265,48 @@ static void set_seen(struct imap_cmd *cmd, struct fetch_state *st)
 	}
 }
 
+/* Copies the message's cached ENVELOPE to st->envelope, when there. */
+static void envelope_lookup(struct mailbox *box, unsigned idx,
+			    struct fetch_state *st)
+{
+	struct mailbox_msg msg;
+	const void *data;
+	size_t len;
+
+	mailbox_get(box, idx, &msg);
+	buf_reset(&st->envelope);
+	st->envelope_cached =
+		mail_cache_get(mailbox_cache(box), msg.uid,
+			       FETCH_CACHE_ENVELOPE, &data, &len) &&
+		buf_append(&st->envelope, data, len) == 0;
+}
+
+/* ENVELOPE from the cache, else written from the MIME tree and cached. */
+static int write_envelope(struct imap_cmd *cmd, struct fetch_state *st,
+			  unsigned idx, struct buf *b)
+{
+	struct mailbox *box = cmd->s->sel->box;
+	struct mailbox_msg msg;
+	size_t start;
+	int ret;
+
+	buf_append_str(b, "ENVELOPE (");
+	if (st->envelope_cached) {
+		ret = buf_append(b, st->envelope.data, st->envelope.len);
+	} else {
+		start = b->len;
+		ret = imap_envelope_write(
+			b, mime_message_root(st->mime)->envelope);
+		mailbox_get(box, idx, &msg);
+		if (ret == 0)
+			mail_cache_put(mailbox_cache(box), msg.uid,
+				       FETCH_CACHE_ENVELOPE, b->data + start,
+				       b->len - start);
+	}
+	buf_append_str(b, ")");
+	return ret;
+}
+
 /* Reads what the message's response needs before it starts. Returns 0,
    or -1 when the message must be left out. */
 static int message_load(struct imap_cmd *cmd, struct fetch_state *st,
@@ -267,7 +320,10 @@ static int message_load(struct imap_cmd *cmd, struct fetch_state *st,
 
 	if (plan->need_file)
 		ret = mailbox_msg_open(box, idx, &st->fd, &error);
-	if (ret == 0 && plan->need_mime)
+	if (plan->has_envelope)
+		envelope_lookup(box, idx, st);
+	if (ret == 0 &&
+	    (plan->need_mime || (plan->has_envelope && !st->envelope_cached)))
 		ret = mailbox_mime_get(box, idx, &st->mime, &error);
 	for (size_t i = 0; ret == 0 && i < plan->count; i++) {
 		enum imap_fetch_item_kind k = plan->items[i].kind;
@@ -332,9 +388,7 @@ static int write_simple(struct imap_cmd *cmd, struct fetch_state *st,
 		buf_append_u64(b, st->vsize);
 		break;
 	case IMAP_FETCH_ENVELOPE:
-		buf_append_str(b, "ENVELOPE (");
-		ret = imap_envelope_write(b, root->envelope);
-		buf_append_str(b, ")");
+		ret = write_envelope(cmd, st, idx, b);
 		break;
 	case IMAP_FETCH_BODY:
 	case IMAP_FETCH_BODYSTRUCTURE:
@@ -544,6 +598,7 @@ enum imap_cmd_result imap_cmd_fetch(struct imap_cmd *cmd)
 	}
 	st = arena_zalloc(cmd->arena, sizeof(*st));
 	st->fd = -1;
+	buf_init(&st->envelope, MAIL_CACHE_BLOB_MAX);
 	if (parse_plan(cmd, imap_cmd_arg(cmd, 1), &st->plan) < 0 ||
 	    imap_msgset_arg(cmd, 0, false, &st->set) < 0)
 		return IMAP_CMD_DONE;

@@ -74,8 +74,9 @@ struct imap_fetch_plan {
 	bool sets_seen; /* a BODY[...] (not PEEK), RFC822 or RFC822.TEXT */
 	bool has_flags; /* FLAGS was asked for */
 	bool has_uid;
-	bool need_mime; /* the part tree: ENVELOPE, BODY*, sections */
-	bool need_file; /* a section: the message file */
+	bool has_envelope; /* ENVELOPE: from the cache, else the part tree */
+	bool need_mime;	   /* the part tree: BODY*, sections */
+	bool need_file;	   /* a section: the message file */
 };
 
 /*

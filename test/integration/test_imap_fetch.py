@@ -475,6 +475,32 @@ class ImapFetchBig(unittest.TestCase):
         self.assertEqual(out, [])
         self.assertRegex(tagged, r"^c5 NO \[SERVERBUG\] ")
 
+    def test_envelope_cached_as_written(self):
+        """The folder cache keeps each ENVELOPE as written (as Dovecot keeps
+        imap.envelope): a warm FETCH ENVELOPE copies it instead of
+        rebuilding it from the MIME tree and parsing the addresses."""
+        path = make_folder(self.d, "EnvCache", [(SIMPLE, ""), (MULTI, "")])
+        c = raw_login(self.d)
+        c.cmd("e0 EXAMINE EnvCache")
+        c.read_until_tagged("e0")
+        first, tagged = fetch(c, "e1", "FETCH 1:* ENVELOPE")
+        self.assertEqual(tagged, "e1 OK FETCH completed")
+        c.cmd("e2 CLOSE")  # saves the folder cache
+        c.read_until_tagged("e2")
+        with open(os.path.join(path, "merpati.cache"), "rb") as f:
+            cache = f.read()
+        for i, resp in enumerate(first):
+            prefix = b"* %d FETCH (ENVELOPE (" % (i + 1)
+            self.assertTrue(resp.startswith(prefix) and resp.endswith(b"))"), resp)
+            self.assertIn(resp[len(prefix):-2], cache)
+        self.assertIn(b'"hello" (("Alice" NIL "alice" "example.org"))', cache)
+        c.cmd("e3 EXAMINE EnvCache")
+        c.read_until_tagged("e3")
+        again, tagged = fetch(c, "e4", "FETCH 1:* (UID ENVELOPE)")
+        self.assertEqual(tagged, "e4 OK FETCH completed")
+        self.assertEqual(again, [r.replace(b"FETCH (", b"FETCH (UID %d " % (i + 1), 1)
+                                 for i, r in enumerate(first)])
+
 
 if __name__ == "__main__":
     main()
