@@ -348,6 +348,41 @@ def cpu_tree(root):
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def tree_pids(root):
+    procs = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as f:
+                    procs[int(entry)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                pass
+    kids = {}
+    for pid, ppid in procs.items():
+        kids.setdefault(ppid, []).append(pid)
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo.extend(kids.get(pid, []))
+    return out
+
+
+def largest_rss(root):
+    """VmRSS in MiB of the largest process of a tree (the one serving the
+    session: Merpati's worker, Dovecot's imap process)."""
+    best = 0
+    for pid in tree_pids(root):
+        try:
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        best = max(best, int(line.split()[1]))
+        except OSError:
+            pass
+    return best / 1024
+
+
 def cpu_tree_live(root):
     """On-CPU seconds (nanosecond schedstat) of the live processes and
     threads of a tree: precise for a step whose processes outlive it."""
@@ -1060,6 +1095,7 @@ def main():
                                                (s.cpu() - cpu0) / 21)
                 res[s.name]["env_warm"] = median_runs(
                     s, lambda: count_fetch(c, "FETCH 1:* ENVELOPE"), 3)
+                res[s.name]["rss"] = (largest_rss(s.root_pid), 0)
                 c.close()
             rows.insert(1, ("SELECT, next session (2.5 s later)",
                             res["merpati"]["select_settle"], res["dovecot"]["select_settle"],
@@ -1070,6 +1106,8 @@ def main():
                             res["dovecot"]["select_again"], "ms", "time", "1ms"))
             rows.append(("FETCH 1:* ENVELOPE warm", res["merpati"]["env_warm"],
                          res["dovecot"]["env_warm"], "s", "time", 0.5))
+            rows.append(("RSS of the serving process (after ENVELOPE warm)",
+                         res["merpati"]["rss"], res["dovecot"]["rss"], "MiB", "size", None))
             if res["merpati"]["env_warm"][2] != res["dovecot"]["env_warm"][2]:
                 print("# note: ENVELOPE response bytes differ: merpati %d, dovecot %d" % (
                     res["merpati"]["env_warm"][2], res["dovecot"]["env_warm"][2]))
@@ -1144,7 +1182,7 @@ def main():
             scale = 1000 if unit == "ms" else 1
             a, b = mv[0] * scale, dv[0] * scale
             ratio = a / b if b else float("inf")
-            if kind == "rate":
+            if kind in ("rate", "size"):
                 fmt = "%.1f %s"
             else:
                 fmt = "%.3f %s" if a < 10 else "%.2f %s"
@@ -1157,9 +1195,10 @@ def main():
                 verdict = ">= %.1fx: %s" % (target, "met" if ratio >= target else "MISSED")
             cpu_unit = "ms/session" if unit == "/s" else "s"
             cscale = 1000 if unit == "/s" else 1
-            print("| %s | %s | %s | %.2f | %.3f %s | %.3f %s | %s |" % (
-                label, fmt % (a, unit), fmt % (b, unit), ratio, mv[1] * cscale, cpu_unit,
-                dv[1] * cscale, cpu_unit, verdict))
+            mc = "%.3f %s" % (mv[1] * cscale, cpu_unit) if kind != "size" else ""
+            dc = "%.3f %s" % (dv[1] * cscale, cpu_unit) if kind != "size" else ""
+            print("| %s | %s | %s | %.2f | %s | %s | %s |" % (
+                label, fmt % (a, unit), fmt % (b, unit), ratio, mc, dc, verdict))
         if mixed:
             print()
             for name in ("merpati", "dovecot"):
