@@ -443,6 +443,20 @@ class Client:
             raise EOFError("server closed the connection")
         self.buf += chunk
 
+    def _literal(self, pos):
+        """The next literal header at or after pos (bytes.find, not a regex
+        scan: a response can be hundreds of MB), or None."""
+        while True:
+            end = self.buf.find(b"}\r\n", pos)
+            if end < 0:
+                return None
+            start = self.buf.rfind(b"{", max(pos, end - 24), end)
+            if start >= 0:
+                m = LITERAL.match(self.buf, start)
+                if m is not None:
+                    return m
+            pos = end + 3
+
     def read_tagged(self, tag):
         """Reads up to the end of the line starting with `tag `; returns
         (bytes of the response before that line, the tagged line)."""
@@ -454,9 +468,11 @@ class Client:
             if at_start and self.buf.startswith(mark, pos):
                 p = pos
             else:
-                t = self.buf.find(b"\r\n" + mark, pos)
-                m = LITERAL.search(self.buf, pos)
-                if t >= 0 and (m is None or t < m.start()):
+                # the tagged line can only come before the next literal
+                m = self._literal(pos)
+                t = self.buf.find(b"\r\n" + mark, pos,
+                                  len(self.buf) if m is None else m.start())
+                if t >= 0:
                     p = t + 2
                 elif m is not None:
                     end = m.end() + int(m.group(1))
