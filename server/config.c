@@ -3,12 +3,14 @@
 
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "storage/mailbox_name.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,6 +94,11 @@ static const struct config_key config_keys[] = {
 	KEY_BOOL("mail", "fsync", mail_fsync),
 	KEY_UINT("imap", "timeout", imap_timeout, 1800, 86400),
 	KEY_BOOL("imap", "compress", imap_compress),
+	KEY_STR("imap", "folder_sent", imap_folder[0]),
+	KEY_STR("imap", "folder_drafts", imap_folder[1]),
+	KEY_STR("imap", "folder_trash", imap_folder[2]),
+	KEY_STR("imap", "folder_junk", imap_folder[3]),
+	KEY_STR("imap", "folder_archive", imap_folder[4]),
 	KEY_ENUM("pop3", "after_download", pop3_after_download,
 		 after_download_names),
 	KEY_UINT("pop3", "timeout", pop3_timeout, 600, 86400),
@@ -140,6 +147,11 @@ struct config *config_new_defaults(void)
 	c->mail_fsync = true;
 	c->imap_timeout = 1800;
 	c->imap_compress = true;
+	c->imap_folder[0] = xstrdup("Sent");
+	c->imap_folder[1] = xstrdup("Drafts");
+	c->imap_folder[2] = xstrdup("Trash");
+	c->imap_folder[3] = xstrdup("Junk");
+	c->imap_folder[4] = xstrdup("Archive");
 	c->pop3_after_download = CONFIG_AFTER_DOWNLOAD_DELETE;
 	c->pop3_timeout = 600;
 	c->pop3_login_delay = 0;
@@ -368,6 +380,21 @@ static int config_validate(const struct config *c, char **error_r)
 	    strstr(c->mail_root, "~") == NULL) {
 		*error_r = xstrdup(
 			"mail.root must contain %u, %n or %d (every user would share one mail root)");
+		return -1;
+	}
+	for (size_t i = 0; i < 5; i++) {
+		const char *name = c->imap_folder[i], *why = NULL;
+		char msg[512];
+
+		if (name[0] == '\0')
+			continue;
+		if (mailbox_name_is_inbox(name))
+			why = "INBOX has no special use";
+		else if (mailbox_name_validate(name, '/', &why) == 0)
+			continue;
+		snprintf(msg, sizeof(msg), "imap: invalid folder name '%s': %s",
+			 name, why);
+		*error_r = xstrdup(msg);
 		return -1;
 	}
 	return 0;

@@ -80,6 +80,8 @@ struct config {
 	/* [imap] */
 	unsigned imap_timeout; /* seconds idle after login, >= 1800 */
 	bool imap_compress;    /* offer COMPRESS=DEFLATE (RFC 4978) */
+	/* special-use folder names: sent drafts trash junk archive */
+	char *imap_folder[5];
 
 	/* [pop3] */
 	enum config_after_download pop3_after_download;

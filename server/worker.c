@@ -238,6 +238,9 @@ static void worker_setup_protocols(const struct worker_params *p)
 		.max_failures = c->auth_max_failures,
 		.fsync = c->mail_fsync,
 		.compress = c->imap_compress,
+		.special_folders = {c->imap_folder[0], c->imap_folder[1],
+				    c->imap_folder[2], c->imap_folder[3],
+				    c->imap_folder[4]},
 	};
 	struct pop3_settings pset = {
 		.timeout = c->pop3_timeout,

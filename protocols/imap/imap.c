@@ -10,6 +10,7 @@
 #include "protocols/imap/imap_search.h"
 #include "protocols/imap/imap_searchres.h"
 #include "protocols/imap/imap_session_cmds.h"
+#include "protocols/imap/imap_special_use.h"
 #include "protocols/imap/imap_sync.h"
 #include "storage/mail_user.h"
 #include "storage/mailbox.h"
@@ -29,11 +30,20 @@ struct imap_context *imap_context_new(const struct imap_settings *set)
 	struct imap_context *ctx = xcalloc(1, sizeof(*ctx));
 
 	ctx->set = *set;
+	for (size_t i = 0; i < IMAP_SPECIAL_FOLDERS; i++) {
+		if (set->special_folders[i] != NULL)
+			ctx->set.special_folders[i] =
+				xstrdup(set->special_folders[i]);
+	}
 	return ctx;
 }
 
 void imap_context_free(struct imap_context **ctx)
 {
+	if (*ctx == NULL)
+		return;
+	for (size_t i = 0; i < IMAP_SPECIAL_FOLDERS; i++)
+		free((char *)(*ctx)->set.special_folders[i]);
 	free(*ctx);
 	*ctx = NULL;
 }
@@ -62,6 +72,7 @@ void imap_capabilities(struct imap_session *s, struct buf *out)
 	}
 	buf_append_str(out, " LITERAL+ IDLE UIDPLUS MOVE UNSELECT CHILDREN "
 			    "MULTIAPPEND ID ENABLE NAMESPACE");
+	buf_append_str(out, " SPECIAL-USE CREATE-SPECIAL-USE"); /* RFC 6154 */
 	imap_enable_capabilities(s, out);
 	/* RFC 7889: the largest message APPEND takes */
 	buf_printf(out, " APPENDLIMIT=%llu",
@@ -177,6 +188,7 @@ int imap_session_login(struct imap_session *s, const struct mail_user *user,
 	conn_set_user(s->conn, s->user);
 	/* RFC 3501 5.4: the autologout timer is at least 30 minutes */
 	conn_set_timeout(s->conn, s->ctx->set.timeout);
+	imap_special_use_setup(s); /* imap_special_use.c */
 	return 0;
 }
 

@@ -20,6 +20,10 @@
 
 struct auth_client;
 
+/* Special-use folders made at first login (RFC 6154), in this order:
+   \Sent \Drafts \Trash \Junk \Archive. */
+#define IMAP_SPECIAL_FOLDERS 5
+
 struct imap_settings {
 	/* seconds idle after login (>= 30 min, RFC 3501 5.4) */
 	unsigned timeout;
@@ -30,6 +34,9 @@ struct imap_settings {
 	/* largest APPEND literal (APPENDLIMIT); 0: the parser's default */
 	uint64_t append_max;
 	bool compress; /* offer COMPRESS=DEFLATE after login */
+	/* folder names (UTF-8, '/') per IMAP_SPECIAL_FOLDERS; NULL or "":
+	   none. Copied by imap_context_new(). */
+	const char *special_folders[IMAP_SPECIAL_FOLDERS];
 };
 
 struct imap_context;

@@ -7,6 +7,7 @@
 #include "protocols/imap/imap_fetch.h"
 #include "protocols/imap/imap_folder.h" /* LIST ... STATUS */
 #include "protocols/imap/imap_idle.h"
+#include "protocols/imap/imap_list.h" /* LIST LSUB */
 #include "protocols/imap/imap_private.h"
 #include "protocols/imap/imap_search.h"	      /* SEARCH */
 #include "protocols/imap/imap_select.h"	      /* SELECT ... EXPUNGE */

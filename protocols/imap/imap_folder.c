@@ -3,24 +3,24 @@
 
 #include "lib/xalloc.h"
 #include "protocols/imap/imap_job.h"
+#include "protocols/imap/imap_special_use.h"
 #include "protocols/imap/imap_write.h"
 #include "storage/mailbox.h"
 #include "storage/mailbox_name.h"
 #include "storage/maildir.h"
+#include "storage/maildir_attr.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
-static bool utf8_names(const struct imap_session *s)
+bool imap_folder_utf8(const struct imap_session *s)
 {
 	return (s->enabled & (IMAP_ENABLED_UTF8 | IMAP_ENABLED_IMAP4REV2)) != 0;
 }
 
-/* Text of a name or pattern in UTF-8 (mUTF-7 decoded unless UTF-8 is
-   enabled). Returns a malloc'd string or NULL with *error_r. */
-static char *decode_name(struct imap_session *s, struct strv raw,
+char *imap_folder_decode(struct imap_session *s, struct strv raw,
 			 const char **error_r)
 {
 	struct buf b;
@@ -30,7 +30,7 @@ static char *decode_name(struct imap_session *s, struct strv raw,
 		*error_r = "Invalid mailbox name";
 		return NULL;
 	}
-	if (utf8_names(s))
+	if (imap_folder_utf8(s))
 		return xstrndup(raw.p, raw.len);
 	buf_init(&b, 8 * raw.len + 16);
 	if (mailbox_name_mutf7_to_utf8(raw.p, raw.len, &b, error_r) < 0) {
@@ -45,7 +45,7 @@ static char *decode_name(struct imap_session *s, struct strv raw,
 int imap_folder_name(struct imap_session *s, struct strv raw, char **name_r,
 		     const char **error_r)
 {
-	char *name = decode_name(s, raw, error_r);
+	char *name = imap_folder_decode(s, raw, error_r);
 
 	if (name == NULL)
 		return -1;
@@ -128,10 +128,15 @@ static enum imap_cmd_result folder_op(struct imap_cmd *cmd, enum folder_op op)
 {
 	struct imap_session *s = cmd->s;
 	const char *error = NULL;
+	unsigned uses = 0;
 	char *name;
 	int ret;
 
-	if (imap_cmd_argc(cmd) != 1) {
+	if (op == FOLDER_CREATE && imap_cmd_argc(cmd) == 2) {
+		/* RFC 6154 3: CREATE name (USE (\Drafts)) */
+		if (imap_special_use_create_arg(cmd, &uses) < 0)
+			return IMAP_CMD_DONE;
+	} else if (imap_cmd_argc(cmd) != 1) {
 		imap_reply(cmd, "BAD", "%s needs one mailbox name",
 			   cmd->def->name);
 		return IMAP_CMD_DONE;
@@ -155,6 +160,15 @@ static enum imap_cmd_result folder_op(struct imap_cmd *cmd, enum folder_op op)
 				cmd, "[ALREADYEXISTS] INBOX always exists");
 		}
 		ret = maildir_create(s->store, name, &error);
+		if (ret == 0 && uses != 0 &&
+		    maildir_attr_set_uses(s->store, name, uses, &error) < 0) {
+			/* no folder rather than one without its use */
+			const char *ignored;
+
+			(void)maildir_delete(s->store, name, &ignored);
+			free(name);
+			return imap_cmd_no(cmd, "[USEATTR] %s", error);
+		}
 		break;
 	case FOLDER_DELETE:
 		if (strcmp(name, "INBOX") == 0) {
@@ -241,192 +255,33 @@ enum imap_cmd_result imap_cmd_rename(struct imap_cmd *cmd)
 	return imap_cmd_ok(cmd, "RENAME completed");
 }
 
-/* "* LIST (attrs) "/" name\r\n" */
-static void write_list_line(struct imap_session *s, const char *what,
-			    const char *attrs, const char *name)
-{
-	struct buf b;
-
-	buf_init(&b, 65536);
-	buf_printf(&b, "* %s (%s) \"%c\" ", what, attrs, IMAP_SEPARATOR);
-	imap_write_mailbox(&b, name, utf8_names(s));
-	buf_append_str(&b, "\r\n");
-	conn_write(s->conn, b.data, b.len);
-	buf_free(&b);
-}
-
-/* reference and pattern as one UTF-8 pattern, or NULL after replying */
-static char *list_pattern(struct imap_cmd *cmd, bool *empty_r)
-{
-	struct strv ref, pat;
-	const char *error = NULL;
-	char *r, *p, *all;
-
-	if (imap_cmd_argc(cmd) != 2 ||
-	    !imap_arg_get_mailbox(imap_cmd_arg(cmd, 0), &ref) ||
-	    !imap_arg_get_list_mailbox(imap_cmd_arg(cmd, 1), &pat)) {
-		imap_reply(cmd, "BAD", "%s needs a reference and a pattern",
-			   cmd->def->name);
-		return NULL;
-	}
-	*empty_r = pat.len == 0;
-	r = decode_name(cmd->s, ref, &error);
-	p = r == NULL ? NULL : decode_name(cmd->s, pat, &error);
-	if (p == NULL) {
-		free(r);
-		imap_reply(cmd, "BAD", "Invalid mailbox name: %s", error);
-		return NULL;
-	}
-	/* RFC 3501 6.3.8: the pattern is interpreted below the reference */
-	all = xmalloc(strlen(r) + strlen(p) + 1);
-	strcpy(all, r);
-	strcat(all, p);
-	free(r);
-	free(p);
-	return all;
-}
-
-enum imap_cmd_result imap_cmd_list(struct imap_cmd *cmd)
-{
-	struct imap_session *s = cmd->s;
-	struct maildir_folder *folders = NULL;
-	size_t count = 0;
-	const char *error = NULL;
-	bool empty = false;
-	char *pattern = list_pattern(cmd, &empty);
-
-	if (pattern == NULL)
-		return IMAP_CMD_DONE;
-	if (empty) {
-		/* RFC 3501 6.3.8: the separator and the root */
-		free(pattern);
-		write_list_line(s, "LIST", "\\Noselect", "");
-		return imap_cmd_ok(cmd, "LIST completed");
-	}
-	if (maildir_list(s->store, &folders, &count, &error) < 0) {
-		free(pattern);
-		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
-	}
-	for (size_t i = 0; i < count; i++) {
-		const struct maildir_folder *f = &folders[i];
-		char attrs[64];
-
-		if (!imap_folder_match(pattern, f->name))
-			continue;
-		/* RFC 3348 CHILDREN */
-		snprintf(attrs, sizeof(attrs), "%s%s",
-			 f->noselect ? "\\Noselect " : "",
-			 f->has_children ? "\\HasChildren" : "\\HasNoChildren");
-		write_list_line(s, "LIST", attrs, f->name);
-	}
-	maildir_folders_free(&folders, count);
-	free(pattern);
-	return imap_cmd_ok(cmd, "LIST completed");
-}
-
-static bool name_in(char **names, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(names[i], name) == 0)
-			return true;
-	}
-	return false;
-}
-
-enum imap_cmd_result imap_cmd_lsub(struct imap_cmd *cmd)
-{
-	struct imap_session *s = cmd->s;
-	char **subs = NULL, **shown = NULL;
-	size_t count = 0, nshown = 0, levels = 0;
-	const char *error = NULL;
-	bool empty = false;
-	char *pattern = list_pattern(cmd, &empty);
-
-	if (pattern == NULL)
-		return IMAP_CMD_DONE;
-	if (empty) {
-		free(pattern);
-		write_list_line(s, "LSUB", "\\Noselect", "");
-		return imap_cmd_ok(cmd, "LSUB completed");
-	}
-	if (maildir_subscriptions(s->store, &subs, &count, &error) < 0) {
-		free(pattern);
-		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
-	}
-	/* every name shows at most itself and its parents */
-	for (size_t i = 0; i < count; i++) {
-		for (const char *c = subs[i]; *c != '\0'; c++)
-			levels += *c == IMAP_SEPARATOR;
-	}
-	shown = xcalloc(count + levels + 1, sizeof(*shown));
-	for (size_t i = 0; i < count; i++) {
-		char *name = subs[i];
-
-		if (imap_folder_match(pattern, name)) {
-			if (!name_in(shown, nshown, name)) {
-				write_list_line(s, "LSUB", "", name);
-				shown[nshown++] = name;
-			}
-			continue;
-		}
-		/* RFC 3501 6.3.9: with "%", a parent of a subscribed name
-		   that matches is shown \Noselect */
-		char *parent = xstrdup(name);
-
-		for (char *sep = strchr(parent, IMAP_SEPARATOR); sep != NULL;
-		     sep = strchr(sep + 1, IMAP_SEPARATOR)) {
-			*sep = '\0';
-			if (imap_folder_match(pattern, parent) &&
-			    !name_in(subs, count, parent) &&
-			    !name_in(shown, nshown, parent)) {
-				write_list_line(s, "LSUB", "\\Noselect",
-						parent);
-				shown[nshown++] = xstrdup(parent);
-			}
-			*sep = IMAP_SEPARATOR;
-		}
-		free(parent);
-	}
-	for (size_t i = 0; i < nshown; i++) {
-		if (!name_in(subs, count, shown[i]))
-			free(shown[i]);
-	}
-	free(shown);
-	maildir_names_free(subs, count);
-	free(pattern);
-	return imap_cmd_ok(cmd, "LSUB completed");
-}
-
-enum status_item {
-	STATUS_MESSAGES = 1u << 0,
-	STATUS_RECENT = 1u << 1,
-	STATUS_UIDNEXT = 1u << 2,
-	STATUS_UIDVALIDITY = 1u << 3,
-	STATUS_UNSEEN = 1u << 4,
-};
-
+/* The STATUS items: to add one, a value in enum imap_status_item
+   (imap_folder.h), a line here and its computation in status_compute(). */
 static const struct {
 	const char *name;
-	unsigned bit;
+	enum imap_status_item item;
+	bool per_message; /* needs a pass over the messages */
 } status_items[] = {
-	{"MESSAGES", STATUS_MESSAGES}, {"RECENT", STATUS_RECENT},
-	{"UIDNEXT", STATUS_UIDNEXT},   {"UIDVALIDITY", STATUS_UIDVALIDITY},
-	{"UNSEEN", STATUS_UNSEEN},
+	{"MESSAGES", IMAP_STATUS_MESSAGES, false},
+	{"RECENT", IMAP_STATUS_RECENT, false},
+	{"UIDNEXT", IMAP_STATUS_UIDNEXT, false},
+	{"UIDVALIDITY", IMAP_STATUS_UIDVALIDITY, false},
+	{"UNSEEN", IMAP_STATUS_UNSEEN, true},
+	{"DELETED", IMAP_STATUS_DELETED, true}, /* RFC 9051 6.3.11 */
+	{"SIZE", IMAP_STATUS_SIZE, true},	/* RFC 8438 */
 };
 
 #define N_STATUS_ITEMS (sizeof(status_items) / sizeof(status_items[0]))
 
-/* The requested items in the order asked, or -1 after replying BAD. */
-static int status_parse(struct imap_cmd *cmd, unsigned *order, size_t *n_r)
+int imap_status_parse(const struct imap_arg *list,
+		      struct imap_status_request *req, const char **error_r)
 {
-	const struct imap_arg *list = imap_cmd_arg(cmd, 1);
 	size_t n = imap_arg_count(list);
 
-	if (imap_cmd_argc(cmd) != 2 || imap_arg_type(list) != IMAP_ARG_LIST ||
-	    n == 0 || n > 16) {
-		imap_reply(cmd, "BAD",
-			   "STATUS needs a mailbox and a list of "
-			   "items");
+	memset(req, 0, sizeof(*req));
+	if (imap_arg_type(list) != IMAP_ARG_LIST || n == 0 ||
+	    n > IMAP_STATUS_MAX_ITEMS) {
+		*error_r = "STATUS needs a list of items";
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -441,13 +296,72 @@ static int status_parse(struct imap_cmd *cmd, unsigned *order, size_t *n_r)
 			k = N_STATUS_ITEMS;
 		}
 		if (k == N_STATUS_ITEMS) {
-			imap_reply(cmd, "BAD", "Unknown STATUS item");
+			*error_r = "Unknown STATUS item";
 			return -1;
 		}
-		order[i] = (unsigned)k;
+		req->order[i] = (unsigned)k;
+		if (status_items[k].per_message)
+			req->per_message = true;
+		if (status_items[k].item == IMAP_STATUS_SIZE)
+			req->sizes = true;
 	}
-	*n_r = n;
+	req->n = n;
 	return 0;
+}
+
+int imap_status_compute(struct maildir *store, const char *name,
+			const struct imap_status_request *req,
+			uint64_t values[IMAP_STATUS_COUNT],
+			const char **error_r)
+{
+	struct mailbox *box = NULL;
+	unsigned count;
+
+	memset(values, 0, IMAP_STATUS_COUNT * sizeof(*values));
+	if (mailbox_open(store, name, 0, &box, error_r) < 0)
+		return -1;
+	count = mailbox_count(box);
+	values[IMAP_STATUS_MESSAGES] = count;
+	/* Merpati keeps no \Recent (doc/imap.md): RECENT is 0 */
+	values[IMAP_STATUS_UIDNEXT] = mailbox_uidnext(box);
+	values[IMAP_STATUS_UIDVALIDITY] = mailbox_uidvalidity(box);
+	for (unsigned i = 0; req->per_message && i < count; i++) {
+		struct mailbox_msg msg;
+		uint64_t size, vsize;
+		const char *error;
+
+		mailbox_get(box, i, &msg);
+		if ((msg.flags & MAILDIR_FLAG_SEEN) == 0)
+			values[IMAP_STATUS_UNSEEN]++;
+		if ((msg.flags & MAILDIR_FLAG_DELETED) != 0)
+			values[IMAP_STATUS_DELETED]++;
+		/* RFC 8438: the sum of RFC822.SIZE; a message expunged
+		   meanwhile counts nothing */
+		if (req->sizes &&
+		    mailbox_msg_sizes(box, i, &size, &vsize, &error) == 0)
+			values[IMAP_STATUS_SIZE] += vsize;
+	}
+	if (req->sizes)
+		(void)mailbox_cache_save(box);
+	mailbox_free(&box);
+	return 0;
+}
+
+void imap_status_write(struct imap_session *s, struct buf *out,
+		       const char *name, const struct imap_status_request *req,
+		       const uint64_t values[IMAP_STATUS_COUNT])
+{
+	buf_append_str(out, "* STATUS ");
+	imap_write_mailbox(out, name, imap_folder_utf8(s));
+	buf_append_str(out, " (");
+	for (size_t i = 0; i < req->n; i++) {
+		unsigned k = req->order[i];
+
+		buf_printf(out, "%s%s %llu", i > 0 ? " " : "",
+			   status_items[k].name,
+			   (unsigned long long)values[status_items[k].item]);
+	}
+	buf_append_str(out, ")\r\n");
 }
 
 /* STATUS opens the folder on a storage thread (imap_job.h): a cold open
@@ -455,32 +369,18 @@ static int status_parse(struct imap_cmd *cmd, unsigned *order, size_t *n_r)
 struct status_job {
 	struct maildir *store;
 	char *name;
-	unsigned order[16];
-	size_t n;
+	struct imap_status_request req;
 	int ret;
 	const char *error;
-	uint32_t messages, unseen, uidnext, uidvalidity;
+	uint64_t values[IMAP_STATUS_COUNT];
 };
 
 static void status_work(void *ctx)
 {
 	struct status_job *j = ctx;
-	struct mailbox *box = NULL;
 
-	j->ret = mailbox_open(j->store, j->name, 0, &box, &j->error);
-	if (j->ret < 0)
-		return;
-	j->messages = mailbox_count(box);
-	for (unsigned i = 0; i < j->messages; i++) {
-		struct mailbox_msg msg;
-
-		mailbox_get(box, i, &msg);
-		if ((msg.flags & MAILDIR_FLAG_SEEN) == 0)
-			j->unseen++;
-	}
-	j->uidnext = mailbox_uidnext(box);
-	j->uidvalidity = mailbox_uidvalidity(box);
-	mailbox_free(&box);
+	j->ret = imap_status_compute(j->store, j->name, &j->req, j->values,
+				     &j->error);
 }
 
 static void status_free(void *ctx)
@@ -500,21 +400,7 @@ static enum imap_cmd_result status_done(struct imap_cmd *cmd, void *ctx)
 	if (j->ret < 0)
 		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), j->error);
 	buf_init(&b, 65536);
-	buf_append_str(&b, "* STATUS ");
-	imap_write_mailbox(&b, j->name, utf8_names(s));
-	buf_append_str(&b, " (");
-	for (size_t i = 0; i < j->n; i++) {
-		unsigned bit = status_items[j->order[i]].bit;
-		uint32_t v = bit == STATUS_MESSAGES	 ? j->messages
-			     : bit == STATUS_RECENT	 ? 0
-			     : bit == STATUS_UIDNEXT	 ? j->uidnext
-			     : bit == STATUS_UIDVALIDITY ? j->uidvalidity
-							 : j->unseen;
-
-		buf_printf(&b, "%s%s %u", i > 0 ? " " : "",
-			   status_items[j->order[i]].name, v);
-	}
-	buf_append_str(&b, ")\r\n");
+	imap_status_write(s, &b, j->name, &j->req, j->values);
 	conn_write(s->conn, b.data, b.len);
 	buf_free(&b);
 	return imap_cmd_ok(cmd, "STATUS completed");
@@ -523,19 +409,25 @@ static enum imap_cmd_result status_done(struct imap_cmd *cmd, void *ctx)
 enum imap_cmd_result imap_cmd_status(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
+	struct imap_status_request req;
+	const char *error = NULL;
 	struct status_job *j;
-	unsigned order[16];
-	size_t n;
 	char *name;
 
-	if (status_parse(cmd, order, &n) < 0 ||
-	    imap_folder_arg(cmd, 0, &name) < 0)
+	if (imap_cmd_argc(cmd) != 2 ||
+	    imap_status_parse(imap_cmd_arg(cmd, 1), &req, &error) < 0) {
+		imap_reply(cmd, "BAD", "%s",
+			   error != NULL ? error
+					 : "STATUS needs a mailbox and a list "
+					   "of items");
+		return IMAP_CMD_DONE;
+	}
+	if (imap_folder_arg(cmd, 0, &name) < 0)
 		return IMAP_CMD_DONE;
 	j = xcalloc(1, sizeof(*j));
 	j->store = s->store;
 	j->name = name;
-	memcpy(j->order, order, sizeof(order));
-	j->n = n;
+	j->req = req;
 	return imap_job_run(cmd, status_work, status_done, status_free, j,
 			    true);
 }

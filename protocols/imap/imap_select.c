@@ -6,6 +6,7 @@
 #include "protocols/imap/imap_job.h"
 #include "protocols/imap/imap_write.h"
 #include "storage/mailbox.h"
+#include "storage/maildir_attr.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -78,8 +79,13 @@ static void select_work(void *ctx)
 	struct select_job *j = ctx;
 
 	j->ret = mailbox_open(j->store, j->name, 0, &j->box, &j->error);
-	if (j->ret == 0)
+	if (j->ret == 0) {
 		j->unseen = first_unseen(j->box);
+		/* \Marked in LIST: mail arrived since this selection */
+		maildir_attr_note_select(j->store, j->name,
+					 mailbox_uidvalidity(j->box),
+					 mailbox_uidnext(j->box));
+	}
 }
 
 static void select_free(void *ctx)

@@ -50,10 +50,12 @@ class Curl(unittest.TestCase):
             m.logout()
             listing = self.curl(d, "").decode()
             lines = sorted(listing.splitlines())
-            self.assertEqual(len(lines), 3, listing)
+            # with the special-use folders made at first login
+            self.assertEqual(len(lines), 8, listing)
             names = sorted(re.match(r'^\* LIST \([^)]*\) (?:"."|NIL) "?([^"]*)"?$', ln).group(1)
                            for ln in lines)
-            self.assertEqual(names, ["INBOX", "Lists", "Work"], listing)
+            self.assertEqual(names, ["Archive", "Drafts", "INBOX", "Junk", "Lists",
+                                     "Sent", "Trash", "Work"], listing)
             # a message by UID, byte-exact (the files are CRLF already)
             self.assertEqual(self.curl(d, "INBOX;UID=1"), HELLO)
             self.assertEqual(self.curl(d, "INBOX;UID=2"), OTHER)
@@ -257,7 +259,8 @@ class ImapFlow(unittest.TestCase):
             self.assertEqual(rc, 0, (steps.get("error"), err[-3000:]))
             self.assertTrue({"IDLE", "UIDPLUS", "MOVE", "IMAP4rev1"} <=
                             set(steps["capabilities"]["caps"]), steps["capabilities"])
-            self.assertEqual(steps["list"]["names"], ["INBOX", "Work"])
+            self.assertEqual(steps["list"]["names"], ["Archive", "Drafts", "INBOX", "Junk",
+                                                      "Sent", "Trash", "Work"])
             self.assertEqual(steps["open"], {"step": "open", "exists": 2, "uidNext": 3,
                                              "readOnly": False})
             msgs = steps["fetch"]["msgs"]

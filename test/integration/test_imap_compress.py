@@ -157,7 +157,7 @@ class ImapCompress(unittest.TestCase):
         self.assertEqual(c.readline(), "n1 OK NOOP completed")
         c.cmd('l1 LIST "" "*"')
         lines = c.until_tagged("l1")
-        self.assertIn('* LIST (\\HasNoChildren) "/" INBOX', lines)
+        self.assertIn('* LIST (\\HasNoChildren \\Unmarked) "/" INBOX', lines)
         self.assertEqual(lines[-1], "l1 OK LIST completed")
         # a 5 MB message in one synchronizing literal, compressed
         folder = "Big%d" % tls
