@@ -73,6 +73,7 @@ void imap_capabilities(struct imap_session *s, struct buf *out)
 	buf_append_str(out, " LITERAL+ IDLE UIDPLUS MOVE UNSELECT CHILDREN "
 			    "MULTIAPPEND ID ENABLE NAMESPACE");
 	buf_append_str(out, " SPECIAL-USE CREATE-SPECIAL-USE"); /* RFC 6154 */
+	buf_append_str(out, " LIST-EXTENDED LIST-STATUS STATUS=SIZE");
 	imap_enable_capabilities(s, out);
 	/* RFC 7889: the largest message APPEND takes */
 	buf_printf(out, " APPENDLIMIT=%llu",

@@ -201,9 +201,10 @@ static bool list_meets(const struct list_job *j, const struct list_data *d,
 }
 
 /* RFC 5258 3.5 (RECURSIVEMATCH): some descendant of name meets the
-   selection options and is not listed itself (it matches no pattern). */
+   selection options (and, with unlisted, matches no pattern, so that it
+   is not listed itself). */
 static bool list_childinfo(const struct list_job *j, const struct list_data *d,
-			   const char *name)
+			   const char *name, bool unlisted)
 {
 	size_t len = strlen(name);
 	char **names = (j->sel & SEL_SUBSCRIBED) != 0 ? d->subs : NULL;
@@ -213,7 +214,19 @@ static bool list_childinfo(const struct list_job *j, const struct list_data *d,
 		const char *c = names != NULL ? names[i] : d->folders[i].name;
 
 		if (strncmp(c, name, len) == 0 && c[len] == '/' &&
-		    !matches_any(j, c) && list_meets(j, d, c))
+		    (!unlisted || !matches_any(j, c)) && list_meets(j, d, c))
+			return true;
+	}
+	return false;
+}
+
+static bool subs_have_children(const struct list_data *d, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < d->nsubs; i++) {
+		if (strncmp(d->subs[i], name, len) == 0 &&
+		    d->subs[i][len] == '/')
 			return true;
 	}
 	return false;
@@ -228,6 +241,10 @@ static void list_fill(struct list_job *j, const struct list_data *d,
 	e->exists = f != NULL && !f->noselect;
 	e->implied = f != NULL && f->noselect;
 	e->children = folder_has_children(d->folders, d->nfolders, e->name);
+	/* with the SUBSCRIBED selection a subscribed name below counts too,
+	   as in Dovecot (a subscribed name may have no folder) */
+	if (!e->children && (j->sel & SEL_SUBSCRIBED) != 0)
+		e->children = subs_have_children(d, e->name);
 	e->subscribed =
 		d->subs != NULL && in_sorted(d->subs, d->nsubs, e->name);
 	if (!e->exists)
@@ -263,8 +280,11 @@ static void list_work(void *ctx)
 		if (!matches_any(j, name))
 			continue;
 		meets = list_meets(j, &d, name);
+		/* a folder that meets the selection gets CHILDINFO for any
+		   such descendant; one that does not is listed only for a
+		   descendant that is not listed itself (as Dovecot) */
 		if ((j->sel & SEL_RECURSIVEMATCH) != 0)
-			childinfo = list_childinfo(j, &d, name);
+			childinfo = list_childinfo(j, &d, name, !meets);
 		if (!meets && !childinfo)
 			continue;
 		if (j->count == cap) {
