@@ -817,6 +817,13 @@ void conn_set_timeout(struct conn *c, unsigned seconds)
 	ev_timer_again(c->loop, &c->idle);
 }
 
+void conn_restart_login(struct conn *c)
+{
+	conn_set_timeout(c, c->limits.login_timeout);
+	ev_timer_set(&c->login, (double)c->limits.login_timeout, 0.);
+	ev_timer_start(c->loop, &c->login);
+}
+
 void conn_set_user(struct conn *c, const char *user)
 {
 	free(c->user);

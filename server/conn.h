@@ -199,6 +199,10 @@ uint64_t conn_id(const struct conn *conn);
    deadline (conn_limits.login_timeout from accept). */
 void conn_set_timeout(struct conn *conn, unsigned seconds);
 
+/* Back to before login (IMAP UNAUTHENTICATE): the idle timeout and a new
+   absolute login deadline, both conn_limits.login_timeout from now. */
+void conn_restart_login(struct conn *conn);
+
 /* Sets the user name shown in this connection's log lines. */
 void conn_set_user(struct conn *conn, const char *user);
 

@@ -74,6 +74,7 @@ void imap_capabilities(struct imap_session *s, struct buf *out)
 			    "MULTIAPPEND ID ENABLE NAMESPACE");
 	buf_append_str(out, " SPECIAL-USE CREATE-SPECIAL-USE"); /* RFC 6154 */
 	buf_append_str(out, " LIST-EXTENDED LIST-STATUS STATUS=SIZE");
+	buf_append_str(out, " UNAUTHENTICATE"); /* RFC 8437, imap_auth.c */
 	imap_enable_capabilities(s, out);
 	/* RFC 7889: the largest message APPEND takes */
 	buf_printf(out, " APPENDLIMIT=%llu",
@@ -191,6 +192,25 @@ int imap_session_login(struct imap_session *s, const struct mail_user *user,
 	conn_set_timeout(s->conn, s->ctx->set.timeout);
 	imap_special_use_setup(s); /* imap_special_use.c */
 	return 0;
+}
+
+void imap_session_unauthenticate(struct imap_session *s)
+{
+	struct imap_parser_settings pset;
+
+	imap_session_unselect(s);
+	maildir_free(&s->store);
+	free(s->user);
+	free(s->mail_root);
+	s->user = NULL;
+	s->mail_root = NULL;
+	s->enabled = 0;
+	s->state = IMAP_STATE_NOT_AUTHENTICATED;
+	imap_parser_settings_default(&pset, false);
+	imap_parser_set_settings(s->parser, &pset);
+	conn_unclaim_user(s->conn);
+	conn_set_user(s->conn, NULL);
+	conn_restart_login(s->conn);
 }
 
 void imap_session_unselect(struct imap_session *s)

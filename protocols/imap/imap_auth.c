@@ -296,3 +296,27 @@ enum imap_cmd_result imap_cmd_authenticate(struct imap_cmd *cmd)
 	wipe_arg(ira);
 	return IMAP_CMD_DONE;
 }
+
+/* UNAUTHENTICATE (RFC 8437). A worker serves every user of the mail tree
+   from one process and one sandbox (doc/security.md): nothing of the
+   user's stays behind once the session state is released, so the next
+   login on this connection is no different from one on a new
+   connection. The failure count of this connection is kept. */
+enum imap_cmd_result imap_cmd_unauthenticate(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->s;
+	struct buf caps;
+
+	if (imap_cmd_argc(cmd) != 0) {
+		imap_reply(cmd, "BAD", "Unexpected arguments");
+		return IMAP_CMD_DONE;
+	}
+	conn_log_info(s->conn, "event=unauthenticate");
+	imap_session_unauthenticate(s);
+	buf_init(&caps, 4096);
+	imap_capabilities(s, &caps);
+	imap_reply(cmd, "OK", "[CAPABILITY %s] UNAUTHENTICATE completed",
+		   caps.data);
+	buf_free(&caps);
+	return IMAP_CMD_DONE;
+}

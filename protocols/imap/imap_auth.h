@@ -18,6 +18,8 @@
 
 enum imap_cmd_result imap_cmd_login(struct imap_cmd *cmd);
 enum imap_cmd_result imap_cmd_authenticate(struct imap_cmd *cmd);
+/* RFC 8437: back to not authenticated (imap_session_unauthenticate()) */
+enum imap_cmd_result imap_cmd_unauthenticate(struct imap_cmd *cmd);
 
 /* " SASL-IR AUTH=..." or " LOGINDISABLED ..." before login, nothing after. */
 void imap_auth_capabilities(struct imap_session *s, struct buf *out);

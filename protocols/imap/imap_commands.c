@@ -96,6 +96,7 @@ const struct imap_command imap_commands[] = {
 	{"NAMESPACE", IMAP_IN_LOGGED_IN, 0, imap_cmd_namespace},
 	{"LOGIN", IMAP_IN_NOAUTH, 0, imap_cmd_login},
 	{"AUTHENTICATE", IMAP_IN_NOAUTH, 0, imap_cmd_authenticate},
+	{"UNAUTHENTICATE", IMAP_IN_LOGGED_IN, 0, imap_cmd_unauthenticate},
 	{"COMPRESS", IMAP_IN_LOGGED_IN, 0, imap_cmd_compress},
 	{"SELECT", IMAP_IN_LOGGED_IN, 0, imap_cmd_select},
 	{"EXAMINE", IMAP_IN_LOGGED_IN, 0, imap_cmd_examine},

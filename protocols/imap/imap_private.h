@@ -188,6 +188,14 @@ bool imap_plaintext_allowed(const struct imap_session *s);
 int imap_session_login(struct imap_session *s, const struct mail_user *user,
 		       const char **error_r);
 
+/* UNAUTHENTICATE (RFC 8437): back to the not-authenticated state. Closes
+   the selected folder (no expunge) and the store, forgets the user and
+   the ENABLEd extensions, gives back the per-user connection count,
+   restores the pre-login parser limits and login deadline. TLS and
+   COMPRESS stay. State a command adds to the session for the logged-in
+   user must be released here too. */
+void imap_session_unauthenticate(struct imap_session *s);
+
 /* Leaves the SELECTED state (CLOSE, UNSELECT, a failed SELECT). */
 void imap_session_unselect(struct imap_session *s);
 
