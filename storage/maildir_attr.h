@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * maildir_attr: what a folder carries besides its messages: its special
  * use (RFC 6154: the folder for sent mail, drafts, ...) and the UID seen

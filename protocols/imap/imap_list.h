@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_list: LIST and LSUB (RFC 3501 6.3.8, 6.3.9) with LIST-EXTENDED
  * (RFC 5258: selection options SUBSCRIBED REMOTE RECURSIVEMATCH, return

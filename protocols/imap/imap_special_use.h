@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_special_use: special-use folders (RFC 6154): the folders made on a
  * user's first login, the USE list of CREATE (CREATE-SPECIAL-USE), and

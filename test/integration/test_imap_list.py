@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), \\Marked and
 \\Unmarked (RFC 3501 7.2.2), STATUS SIZE (RFC 8438) and DELETED (RFC
 9051 6.3.11): exact responses, errors, and the marks following

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Login-side extensions: LITERAL- before login next to LITERAL+ after it
 (RFC 7888), SASL-IR (RFC 4959) with PLAIN and with LOGIN as new Outlook
 sends it, and UNAUTHENTICATE (RFC 8437): the session back to not

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """SPECIAL-USE and CREATE-SPECIAL-USE (RFC 6154): the folders made at a
 user's first login under the names of [imap] folder_*, the attributes in
 LIST, in LIST-EXTENDED on request (RETURN (SPECIAL-USE), the SPECIAL-USE

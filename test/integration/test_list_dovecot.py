@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819), STATUS=SIZE
 (RFC 8438), LSUB and SPECIAL-USE (RFC 6154) against Dovecot, the reference, on copies of one Maildir.
 

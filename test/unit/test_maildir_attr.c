@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /* Unit tests: folder attributes (storage/maildir_attr.h): special uses
  * that follow a rename, and \Marked from new/, the UID list and the last
