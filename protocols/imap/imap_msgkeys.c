@@ -438,13 +438,14 @@ static void split_fields(struct arena *arena, const char *h, size_t len,
 
 /* --- the cache blob: version, flags, date, strings, references --- */
 
-static void put_str(struct buf *b, const char *s)
+/* Appends a length and the bytes; false once b is full. */
+static bool put_str(struct buf *b, const char *s)
 {
 	uint32_t n = s != NULL ? (uint32_t)strlen(s) : UINT32_MAX;
 
-	buf_append(b, &n, sizeof(n));
-	if (s != NULL)
-		buf_append(b, s, n);
+	if (buf_append(b, &n, sizeof(n)) < 0)
+		return false;
+	return s == NULL || buf_append(b, s, n) == 0;
 }
 
 static void save_blob(struct mailbox *box, uint32_t uid,
@@ -454,22 +455,19 @@ static void save_blob(struct mailbox *box, uint32_t uid,
 	uint8_t head[2] = {BLOB_VERSION,
 			   (uint8_t)(k->reply_or_fwd | k->has_date << 1)};
 	uint32_t n = k->ref_count;
+	bool ok;
 
 	buf_init(&b, MAIL_CACHE_BLOB_MAX);
-	buf_append(&b, head, sizeof(head));
-	buf_append(&b, &k->date, sizeof(k->date));
-	put_str(&b, k->subject);
-	put_str(&b, k->from);
-	put_str(&b, k->to);
-	put_str(&b, k->cc);
-	put_str(&b, k->display_from);
-	put_str(&b, k->display_to);
-	put_str(&b, k->msgid);
-	buf_append(&b, &n, sizeof(n));
-	for (unsigned i = 0; i < n; i++)
-		put_str(&b, k->refs[i]);
+	ok = buf_append(&b, head, sizeof(head)) == 0 &&
+	     buf_append(&b, &k->date, sizeof(k->date)) == 0 &&
+	     put_str(&b, k->subject) && put_str(&b, k->from) &&
+	     put_str(&b, k->to) && put_str(&b, k->cc) &&
+	     put_str(&b, k->display_from) && put_str(&b, k->display_to) &&
+	     put_str(&b, k->msgid) && buf_append(&b, &n, sizeof(n)) == 0;
+	for (unsigned i = 0; ok && i < n; i++)
+		ok = put_str(&b, k->refs[i]);
 	/* a blob that did not fit is not cached: it is read again */
-	if (b.len < b.max)
+	if (ok)
 		mail_cache_put(mailbox_cache(box), uid,
 			       IMAP_MSGKEYS_CACHE_FIELD, b.data, b.len);
 	buf_free(&b);

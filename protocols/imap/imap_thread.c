@@ -2,6 +2,7 @@
 /* THREAD (RFC 5256 4); see imap_thread.h. */
 #include "protocols/imap/imap_thread.h"
 
+#include "lib/xalloc.h"
 #include "protocols/imap/imap_basesubject.h"
 #include "protocols/imap/imap_msgkeys.h"
 #include "protocols/imap/imap_search.h"
@@ -161,9 +162,7 @@ static void sort_children(struct thread_state *st, struct node *p)
 	(void)st;
 	if (p->nchildren < 2)
 		return;
-	v = malloc(p->nchildren * sizeof(*v));
-	if (v == NULL)
-		abort();
+	v = xmalloc(p->nchildren * sizeof(*v));
 	for (struct node *c = p->first; c != NULL; c = c->next)
 		v[n++] = c;
 	qsort(v, n, sizeof(*v), cmp_sent);
