@@ -544,13 +544,17 @@ static int parse_return(struct imap_cmd *cmd, struct search_ctx *ctx,
 	return 0;
 }
 
-/* RFC 5182 2.4: SAVE with MIN and/or MAX keeps only those. */
+/* RFC 5182 2.4: SAVE with MIN and/or MAX (and neither ALL nor COUNT)
+   keeps only those; with ALL or COUNT, every message found. */
 static void save_result(struct imap_cmd *cmd, struct search_ctx *ctx)
 {
 	size_t n, k = 0;
 	const unsigned *idx = imap_search_result(ctx->search, &n);
 	uint32_t *uids = arena_alloc(cmd->arena, (n + 1) * sizeof(*uids));
 	unsigned minmax = ctx->opts & (SEARCH_RETURN_MIN | SEARCH_RETURN_MAX);
+
+	if ((ctx->opts & (SEARCH_RETURN_ALL | SEARCH_RETURN_COUNT)) != 0)
+		minmax = 0;
 	struct mailbox_msg msg;
 
 	for (size_t i = 0; i < n; i++) {

@@ -141,6 +141,12 @@ class Esearch(unittest.TestCase):
             '* ESEARCH (TAG "A290") MIN 2', "A290 OK SEARCH completed"])
         self.assertEqual(run(c, "A291", "SEARCH $"), [
             "* SEARCH 2", "A291 OK SEARCH completed"])
+        # with ALL or COUNT beside MIN/MAX, the whole result is saved
+        self.assertEqual(run(c, "A296", "SEARCH RETURN (SAVE MIN COUNT) "
+                             "FLAGGED"), [
+            '* ESEARCH (TAG "A296") MIN 2 COUNT 4', "A296 OK SEARCH completed"])
+        self.assertEqual(run(c, "A297", "SEARCH $"), [
+            "* SEARCH 2 5 10 11", "A297 OK SEARCH completed"])
         self.assertEqual(run(c, "A292", "SEARCH RETURN (SAVE COUNT) FLAGGED"), [
             '* ESEARCH (TAG "A292") COUNT 4', "A292 OK SEARCH completed"])
         self.assertEqual(run(c, "A293", "SEARCH $"), [

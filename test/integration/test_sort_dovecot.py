@@ -7,7 +7,8 @@ zones) go into one Maildir with flags and modification times spread over
 them; Dovecot (Debian's dovecot-imapd, pre-authenticated) and Merpati
 each answer UID SORT and SORT for every sort key alone, reversed and in
 combinations, with several search keys, and UID THREAD / THREAD for both
-algorithms. The answers must be identical, except where doc/imap.md
+algorithms, and ESEARCH (with SEARCHRES) for many RETURN option sets. The
+answers must be identical, except where doc/imap.md
 (SORT and THREAD, Dovecot) shows that Dovecot departs from RFC 5256:
 there the test expects the RFC's answer."""
 
@@ -167,6 +168,51 @@ class SortAgainstDovecot(unittest.TestCase):
                     mine[max(0, i - 40):i + 40]))
         self.assertEqual(bad, [], "%d differ:\n%s" % (len(bad),
                                                       "\n".join(bad)))
+
+    def test_esearch(self):
+        """ESEARCH (RFC 4731) answers for every RETURN option set, SEARCH
+        and UID SEARCH, over keys that match nothing, one message, some
+        and all; SEARCHRES's saved result read back through "$"."""
+        opts = ["()", "(MIN)", "(MAX)", "(COUNT)", "(ALL)", "(MIN MAX)",
+                "(MIN MAX ALL COUNT)", "(COUNT ALL)", "(SAVE MIN)",
+                "(SAVE MAX ALL)", "(SAVE COUNT)", "(SAVE MIN MAX)",
+                "(SAVE MIN COUNT)"]
+        keys = SEARCHES + ["DELETED SEEN DRAFT FLAGGED", "1", "*",
+                           "OLDER 1", "YOUNGER 1", "SUBJECT nothing-at-all",
+                           "OR 1:10 500:*"]
+        bad = []
+        for k in keys:
+            for o in opts:
+                for uid in ("", "UID "):
+                    line = "%sSEARCH RETURN %s %s" % (uid, o, k)
+                    want = esearch(self.dovecot, line)
+                    mine = esearch(self.m, line)
+                    if "SAVE" in o:
+                        want.append(esearch(self.dovecot, "SEARCH $"))
+                        mine.append(esearch(self.m, "SEARCH $"))
+                    if mine != want:
+                        bad.append("%s: dovecot %r, merpati %r" % (
+                            line, want, mine))
+        self.assertEqual(bad, [], "%d differ:\n%s" % (len(bad),
+                                                      "\n".join(bad)))
+
+
+def esearch(c, line):
+    """The ESEARCH (or SEARCH) responses of line, tags taken out."""
+    name, args = line.split(" ", 1)
+    if name == "UID":
+        name, args = "UID", args
+    c.untagged_responses.pop("ESEARCH", None)
+    c.untagged_responses.pop("SEARCH", None)
+    typ, data = c._simple_command(name, args)
+    if typ != "OK":
+        raise AssertionError("%s: %r %r" % (line, typ, data))
+    out = []
+    for r in ("ESEARCH", "SEARCH"):
+        for d in c.untagged_responses.pop(r, []):
+            out.append(r + " " + re.sub(r'^\(TAG "[^"]*"\) ?', "",
+                                        d.decode()))
+    return out
 
 
 if __name__ == "__main__":
