@@ -512,8 +512,14 @@ static void write_enter(struct thread_state *st, struct node *n)
 
 static void write_leave(struct thread_state *st, struct node *n)
 {
-	if (own_list(st, n))
-		buf_append_str(&st->out, ")");
+	if (!own_list(st, n))
+		return;
+	/* many lists may close in a row: flush here too */
+	if (buf_room(&st->out) < 2) {
+		conn_write(st->cmd->s->conn, st->out.data, st->out.len);
+		buf_reset(&st->out);
+	}
+	buf_append_str(&st->out, ")");
 }
 
 static void write_threads(struct imap_cmd *cmd, struct thread_state *st)
