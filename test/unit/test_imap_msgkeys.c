@@ -79,8 +79,7 @@ static void test_dates(void **state)
 	check_date("Sun, 10 Mar 2024 12:00:00 Z", t);
 	check_date("Sun, 10 Mar 2024 12:00:00 XYZ", t);
 	check_date("Sun, 10 Mar 24 12:00:00 +0000", t);
-	check_date("Sun,\n 10 (day) Mar 2024 12:00:00 (noon) -0100",
-		   t + 3600);
+	check_date("Sun,\n 10 (day) Mar 2024 12:00:00 (noon) -0100", t + 3600);
 	check_date("garbage", -1);
 	check_date("", -1);
 	check_date("Sun, 32 Mar 2024 12:00:00 +0000", -1);
