@@ -909,6 +909,11 @@ fallback:
 	return false;
 }
 
+bool mailbox_sync_needed(struct mailbox *box)
+{
+	return !sync_unchanged(box);
+}
+
 int mailbox_sync(struct mailbox *box, const struct mailbox_changes **changes_r,
 		 const char **error_r)
 {

@@ -168,6 +168,14 @@ struct mailbox_changes {
 int mailbox_sync(struct mailbox *box, const struct mailbox_changes **changes_r,
 		 const char **error_r);
 
+/*
+ * False when a mailbox_sync() now would find nothing and read nothing (the
+ * directories and the UID list are as the last sync left them: three
+ * stat()s, cheap enough for the loop). True when it may scan the folder:
+ * run that sync on a storage thread.
+ */
+bool mailbox_sync_needed(struct mailbox *box);
+
 /* Keyword names by index (26 entries, NULL where unused). */
 const char *const *mailbox_keyword_names(const struct mailbox *box);
 /* Index of keyword `name`; with create, adds it (under the lock) when

@@ -349,7 +349,13 @@ static int append_assign(struct mailbox *box, const char *base, uint32_t *uid_r,
 	ret = uidlist_append_file(path, base, strlen(base), do_fsync(box),
 				  uid_r, error_r);
 	if (ret > 0) {
+		uint32_t next;
+
 		mailbox_uidlist_appended(box, base, *uid_r);
+		/* a folder opened without a sync learns its UIDVALIDITY (for
+		 * APPENDUID) from the list's first line */
+		if (box->uidvalidity == 0)
+			(void)uidlist_peek(path, &box->uidvalidity, &next);
 		return 0;
 	}
 	if (ret < 0)
@@ -360,6 +366,8 @@ static int append_assign(struct mailbox *box, const char *base, uint32_t *uid_r,
 	r = uidlist_find(box->uidlist, base, strlen(base));
 	if (r >= 0) {
 		*uid_r = uidlist_get(box->uidlist, (size_t)r)->uid;
+		if (box->uidvalidity == 0) /* opened without a sync */
+			box->uidvalidity = uidlist_uidvalidity(box->uidlist);
 		return 0;
 	}
 	mailbox_uidlist_renumber_if_full(box);
@@ -367,6 +375,8 @@ static int append_assign(struct mailbox *box, const char *base, uint32_t *uid_r,
 	if (*uid_r == 0)
 		return maildir_fail(box->store, MAILDIR_ERROR_TEMP,
 				    "UID space exhausted", error_r);
+	if (box->uidvalidity == 0) /* opened without a sync */
+		box->uidvalidity = uidlist_uidvalidity(box->uidlist);
 	return mailbox_uidlist_save(box, error_r);
 }
 

@@ -5,6 +5,7 @@
 #include "protocols/imap/imap_append.h"
 #include "protocols/imap/imap_auth.h"
 #include "protocols/imap/imap_compress.h"
+#include "protocols/imap/imap_job.h"
 #include "protocols/imap/imap_parser.h"
 #include "protocols/imap/imap_private.h"
 #include "protocols/imap/imap_search.h"
@@ -97,17 +98,25 @@ const struct imap_arg *imap_cmd_arg(const struct imap_cmd *cmd, size_t i)
 	return imap_arg_at(cmd->argv, cmd->first + i);
 }
 
+/* "<tag> <status> <text>\r\n" into b (initialised here). */
+__attribute__((format(printf, 4, 0))) static void
+imap_vformat(struct imap_cmd *cmd, struct buf *b, const char *status,
+	     const char *fmt, va_list ap)
+{
+	buf_init(b, 16384);
+	buf_append(b, cmd->tag.p, cmd->tag.len);
+	buf_printf(b, " %s ", status);
+	buf_vprintf(b, fmt, ap);
+	buf_append(b, "\r\n", 2);
+}
+
 __attribute__((format(printf, 3, 0))) static void
 imap_vreply(struct imap_cmd *cmd, const char *status, const char *fmt,
 	    va_list ap)
 {
 	struct buf b;
 
-	buf_init(&b, 16384);
-	buf_append(&b, cmd->tag.p, cmd->tag.len);
-	buf_printf(&b, " %s ", status);
-	buf_vprintf(&b, fmt, ap);
-	buf_append(&b, "\r\n", 2);
+	imap_vformat(cmd, &b, status, fmt, ap);
 	conn_write(cmd->s->conn, b.data, b.len);
 	buf_free(&b);
 }
@@ -125,8 +134,12 @@ enum imap_cmd_result imap_cmd_done(struct imap_cmd *cmd, const char *status,
 				   const char *fmt, ...)
 {
 	struct imap_session *s = cmd->s;
+	struct buf b;
 	va_list ap;
 
+	va_start(ap, fmt);
+	imap_vformat(cmd, &b, status, fmt, ap);
+	va_end(ap);
 	if (s->sel != NULL && strcmp(status, "BAD") != 0) {
 		/* RFC 3501 7.4.1: no EXPUNGE at the end of FETCH, STORE,
 		   SEARCH (and COPY) with sequence numbers */
@@ -134,17 +147,28 @@ enum imap_cmd_result imap_cmd_done(struct imap_cmd *cmd, const char *status,
 				   (cmd->def->flags & IMAP_CMDF_SEQ) == 0 ||
 				   cmd->uid;
 
+		/* a sync that may scan runs on a storage thread, and the
+		   tagged line waits for its untagged responses (imap_job.h) */
+		if (expunges_ok &&
+		    imap_job_sync_start(s, b.data, b.len, NULL, NULL)) {
+			buf_free(&b);
+			return IMAP_CMD_DONE;
+		}
 		imap_sync(s, expunges_ok);
 	}
-	va_start(ap, fmt);
-	imap_vreply(cmd, status, fmt, ap);
-	va_end(ap);
+	conn_write(s->conn, b.data, b.len);
+	buf_free(&b);
 	return IMAP_CMD_DONE;
 }
 
 const char *imap_storage_code(struct imap_session *s)
 {
-	switch (maildir_last_error(s->store)) {
+	return imap_storage_code_of(maildir_last_error(s->store));
+}
+
+const char *imap_storage_code_of(enum maildir_error kind)
+{
+	switch (kind) {
 	case MAILDIR_ERROR_NOT_FOUND:
 		return "[NONEXISTENT] ";
 	case MAILDIR_ERROR_EXISTS:
@@ -385,10 +409,14 @@ static void imap_process(void *session)
 			return;
 		s->starttls_pending = false;
 	}
+	/* a command's end sync on a storage thread: nothing runs meanwhile */
+	if (!imap_job_sync_finish(s))
+		return;
 	if (s->cmd != NULL && !imap_resume(s))
 		return;
 	while (!s->stop_reading && !conn_is_closing(s->conn) &&
-	       !conn_output_full(s->conn) && !s->starttls_pending) {
+	       !conn_output_full(s->conn) && !s->starttls_pending &&
+	       !imap_job_sync_busy(s)) {
 		struct buf *in = conn_input(s->conn);
 		size_t used = 0;
 		int r = imap_parser_feed(s->parser, in->data, in->len, &used);
@@ -428,6 +456,7 @@ static void imap_free(void *session)
 {
 	struct imap_session *s = session;
 
+	imap_job_sync_cancel(s); /* before anything touches the folder */
 	imap_cmd_end(s);
 	imap_append_abort(s);
 	imap_auth_session_free(s); /* imap_auth.c */

@@ -3,6 +3,7 @@
 
 #include "lib/xalloc.h"
 #include "protocols/imap/imap_folder.h"
+#include "protocols/imap/imap_job.h"
 #include "protocols/imap/imap_parser.h"
 #include "protocols/imap/imap_store.h"
 #include "storage/mailbox.h"
@@ -146,7 +147,10 @@ void imap_append_literal(struct imap_session *s)
 			return;
 		}
 		a->name = name;
-		if (mailbox_open(s->store, name, 0, &a->box, &error) < 0) {
+		/* no sync: a folder changed since its index was written
+		   would be scanned here, on the loop; APPEND needs none */
+		if (mailbox_open(s->store, name, MAILBOX_OPEN_NO_SYNC, &a->box,
+				 &error) < 0) {
 			bool missing = maildir_last_error(s->store) ==
 				       MAILDIR_ERROR_NOT_FOUND;
 
@@ -254,14 +258,79 @@ static int group_flags(struct imap_cmd *cmd, struct imap_append *a)
 	return 0;
 }
 
+/* The commit of every message (fsync, rename, the UID under the folder's
+   lock) on a storage thread (imap_job.h). */
+struct append_job {
+	struct imap_append *a;
+	size_t done; /* messages stored */
+	const char *error;
+	enum maildir_error kind;
+};
+
+static void append_work(void *ctx)
+{
+	struct append_job *j = ctx;
+	struct imap_append *a = j->a;
+
+	for (; j->done < a->count; j->done++) {
+		struct imap_append_msg *m = &a->msgs[j->done];
+
+		if (mailbox_append_finish(&m->ctx, m->flags, m->keywords,
+					  m->date, &m->uid, &j->error) < 0)
+			break;
+	}
+	if (j->done < a->count) {
+		/* all or nothing (RFC 3502 5): take back what was stored */
+		uint32_t *uids = xcalloc(j->done + 1, sizeof(*uids));
+		const char *ignored = NULL;
+
+		j->kind = maildir_last_error(mailbox_store(a->box));
+		for (size_t i = 0; i < j->done; i++)
+			uids[i] = a->msgs[i].uid;
+		if (j->done > 0)
+			mailbox_expunge(a->box, uids, j->done, &ignored);
+		free(uids);
+	}
+}
+
+static void append_job_free(void *ctx)
+{
+	struct append_job *j = ctx;
+
+	append_free(&j->a);
+	free(j);
+}
+
+static enum imap_cmd_result append_done(struct imap_cmd *cmd, void *ctx)
+{
+	struct imap_session *s = cmd->s;
+	struct append_job *j = ctx;
+	struct imap_append *a = j->a;
+	struct buf code;
+
+	if (j->done < a->count) {
+		conn_log_warn(s->conn,
+			      "event=append_failed folder=\"%s\" "
+			      "error=\"%s\"",
+			      a->name, j->error);
+		return imap_cmd_no(cmd, "%s%s", imap_storage_code_of(j->kind),
+				   j->error);
+	}
+	conn_log_info(s->conn, "event=append folder=\"%s\" count=%zu", a->name,
+		      a->count);
+	buf_init(&code, 1024 * 1024);
+	write_appenduid(&code, a);
+	imap_cmd_ok(cmd, "%.*sAPPEND completed", (int)code.len, code.data);
+	buf_free(&code);
+	return IMAP_CMD_DONE;
+}
+
 enum imap_cmd_result imap_cmd_append(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
 	struct imap_append *a = s->append;
-	const char *error = NULL;
 	long msgs = check_syntax(cmd);
-	struct buf code;
-	size_t done = 0;
+	struct append_job *j;
 
 	if (msgs <= 0) {
 		append_free(&s->append);
@@ -287,38 +356,11 @@ enum imap_cmd_result imap_cmd_append(struct imap_cmd *cmd)
 		append_free(&s->append);
 		return IMAP_CMD_DONE;
 	}
-	for (; done < a->count; done++) {
-		struct imap_append_msg *m = &a->msgs[done];
-
-		if (mailbox_append_finish(&m->ctx, m->flags, m->keywords,
-					  m->date, &m->uid, &error) < 0)
-			break;
-	}
-	if (done < a->count) {
-		/* all or nothing (RFC 3502 5): take back what was stored */
-		uint32_t *uids = xcalloc(done + 1, sizeof(*uids));
-		const char *ignored = NULL;
-		const char *why = imap_storage_code(s);
-
-		for (size_t i = 0; i < done; i++)
-			uids[i] = a->msgs[i].uid;
-		if (done > 0)
-			mailbox_expunge(a->box, uids, done, &ignored);
-		free(uids);
-		conn_log_warn(s->conn,
-			      "event=append_failed folder=\"%s\" "
-			      "error=\"%s\"",
-			      a->name, error);
-		imap_cmd_no(cmd, "%s%s", why, error);
-		append_free(&s->append);
-		return IMAP_CMD_DONE;
-	}
-	conn_log_info(s->conn, "event=append folder=\"%s\" count=%zu", a->name,
-		      a->count);
-	buf_init(&code, 1024 * 1024);
-	write_appenduid(&code, a);
-	imap_cmd_ok(cmd, "%.*sAPPEND completed", (int)code.len, code.data);
-	buf_free(&code);
-	append_free(&s->append);
-	return IMAP_CMD_DONE;
+	/* the job owns the messages now (a session freed meanwhile must not
+	   drop them under it) */
+	j = xcalloc(1, sizeof(*j));
+	j->a = a;
+	s->append = NULL;
+	return imap_job_run(cmd, append_work, append_done, append_job_free, j,
+			    true);
 }

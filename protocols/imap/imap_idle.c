@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "protocols/imap/imap_idle.h"
 
+#include "protocols/imap/imap_job.h"
 #include "protocols/imap/imap_sync.h"
 #include "storage/watch.h"
 
@@ -17,15 +18,31 @@ struct imap_idle {
 	struct ev_loop *loop;
 };
 
+static void idle_retry_later(void *arg)
+{
+	struct imap_cmd *cmd = arg;
+	struct imap_idle *idle = cmd->state;
+
+	ev_timer_stop(idle->loop, &idle->retry);
+	ev_timer_set(&idle->retry, IDLE_RETRY_SECS, 0.);
+	ev_timer_start(idle->loop, &idle->retry);
+}
+
+/* A rescan runs on a storage thread (imap_job.h); its responses come
+   when it is over. */
 static void idle_sync(struct imap_cmd *cmd)
 {
 	struct imap_idle *idle = cmd->state;
 
 	ev_timer_stop(idle->loop, &idle->retry);
-	if (imap_sync(cmd->s, true) < 0) {
-		ev_timer_set(&idle->retry, IDLE_RETRY_SECS, 0.);
-		ev_timer_start(idle->loop, &idle->retry);
+	if (imap_job_sync_busy(cmd->s)) {
+		idle_retry_later(cmd); /* after the running one */
+		return;
 	}
+	if (imap_job_sync_start(cmd->s, NULL, 0, idle_retry_later, cmd))
+		return;
+	if (imap_sync(cmd->s, true) < 0)
+		idle_retry_later(cmd);
 }
 
 static void idle_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -59,8 +76,11 @@ static enum imap_cmd_result idle_resume(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
 	struct strv line;
-	int ret = conn_peek_line(s->conn, 64, &line);
+	int ret;
 
+	if (imap_job_sync_busy(s))
+		return IMAP_CMD_PENDING; /* resumed when it is over */
+	ret = conn_peek_line(s->conn, 64, &line);
 	if (ret == 0)
 		return IMAP_CMD_PENDING;
 	if (ret < 0) {
@@ -92,7 +112,7 @@ enum imap_cmd_result imap_cmd_idle(struct imap_cmd *cmd)
 	cmd->cleanup = idle_cleanup;
 	cmd->resume = idle_resume;
 	/* what happened before IDLE first */
-	imap_sync(s, true);
+	idle_sync(cmd);
 	if (s->sel != NULL)
 		idle->watch = mailbox_watch_new(conn_loop(s->conn), s->sel->box,
 						0, idle_changed, cmd);

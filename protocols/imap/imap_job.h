@@ -36,4 +36,36 @@ enum imap_cmd_result imap_job_run(struct imap_cmd *cmd, imap_job_work_fn *work,
 				  imap_job_free_fn *free_ctx, void *ctx,
 				  bool sync_after);
 
+/*
+ * The sync of a command's end (imap_cmd_done()) and of IDLE's wakeups,
+ * when it may scan the folder (mailbox_sync_needed()): after deliveries a
+ * rescan of a big folder takes long, so it runs on a storage thread. The
+ * session's input is paused meanwhile and process() runs nothing (commands
+ * pipelined behind wait, so they are answered in order); the job owns the
+ * selected folder and the store like any job. When it is over,
+ * imap_job_sync_finish() (from process(), on the loop) writes the untagged
+ * responses (imap_sync(), so RFC 3501 7.4.1's rules hold) and then `reply`,
+ * the command's tagged line (NULL for IDLE).
+ *
+ * imap_job_sync_start() returns false when the caller should sync on the
+ * loop instead (cheap: nothing changed; no pool; the folder was synced by
+ * the command's job already). It copies reply. Call it only when no sync
+ * job is running (imap_job_sync_busy()). failed(arg), if set, runs on the
+ * loop when the sync failed (the lock stayed busy): IDLE retries then.
+ */
+typedef void imap_job_failed_fn(void *arg);
+
+bool imap_job_sync_start(struct imap_session *s, const char *reply,
+			 size_t reply_len, imap_job_failed_fn *failed,
+			 void *arg);
+bool imap_job_sync_busy(const struct imap_session *s);
+
+/* In process(): false while the sync runs (process nothing), else writes
+   its replies, ends it and returns true. */
+bool imap_job_sync_finish(struct imap_session *s);
+
+/* The session is being freed: a running sync takes over the store and the
+   selected folder and frees them when it is over. */
+void imap_job_sync_cancel(struct imap_session *s);
+
 #endif

@@ -24,6 +24,7 @@
 #include "lib/str.h"
 #include "protocols/imap/imap.h"
 #include "protocols/imap/imap_arg.h"
+#include "storage/maildir.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,6 +35,7 @@ struct mail_user;
 struct mailbox;
 struct mailbox_changes;
 struct imap_seqset;
+struct imap_sync_job;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTHENTICATED,
@@ -139,6 +141,8 @@ struct imap_session {
 	struct imap_auth *auth;	   /* imap_auth.c, NULL until first used */
 	/* imap_append.c: messages of an APPEND being streamed to tmp/ */
 	struct imap_append *append;
+	/* imap_job.c: the sync of a command's end running on a thread */
+	struct imap_sync_job *sync_job;
 	/* STARTTLS: nothing is read until the handshake is done */
 	bool starttls_pending;
 	bool stop_reading; /* LOGOUT, fatal parser error */
@@ -201,5 +205,7 @@ void imap_session_unselect(struct imap_session *s);
 
 /* The "NO [code] reason" response code for the store's last error. */
 const char *imap_storage_code(struct imap_session *s);
+/* The same for an error kind a storage job kept (maildir.h). */
+const char *imap_storage_code_of(enum maildir_error kind);
 
 #endif

@@ -94,14 +94,57 @@ static void write_flags(struct imap_cmd *cmd, const struct imap_msgset *set)
 	buf_free(&b);
 }
 
+/* STORE's renames (and the index it rewrites) on a storage thread
+   (imap_job.h): a flag change in a big folder writes the whole index. */
+struct store_job {
+	struct mailbox *box;
+	uint32_t *uids;
+	size_t count;
+	enum mailbox_flags_op op;
+	unsigned flags;
+	uint32_t keywords;
+	bool silent;
+	const struct imap_msgset *set; /* in the command's arena */
+	int ret;
+	const char *error;
+};
+
+static void store_work(void *ctx)
+{
+	struct store_job *j = ctx;
+
+	j->ret = mailbox_update_flags(j->box, j->uids, j->count, j->op,
+				      j->flags, j->keywords, &j->error);
+}
+
+static void store_free(void *ctx)
+{
+	struct store_job *j = ctx;
+
+	free(j->uids);
+	free(j);
+}
+
+static enum imap_cmd_result store_done(struct imap_cmd *cmd, void *ctx)
+{
+	struct store_job *j = ctx;
+
+	if (j->ret < 0)
+		return imap_cmd_no(cmd, "%s%s", imap_storage_code(cmd->s),
+				   j->error);
+	if (!j->silent)
+		write_flags(cmd, j->set);
+	return imap_cmd_ok(cmd, "STORE completed");
+}
+
 /* STORE set [+|-]FLAGS[.SILENT] flags */
 enum imap_cmd_result imap_cmd_store(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
 	struct mailbox *box = s->sel->box;
 	enum mailbox_flags_op op = MAILBOX_FLAGS_REPLACE;
-	struct imap_msgset set;
-	const char *error = NULL;
+	struct imap_msgset set, *copy;
+	struct store_job *j;
 	struct strv item;
 	unsigned flags;
 	uint32_t keywords;
@@ -132,13 +175,24 @@ enum imap_cmd_result imap_cmd_store(struct imap_cmd *cmd)
 				   op != MAILBOX_FLAGS_REMOVE, &flags,
 				   &keywords) < 0)
 		return IMAP_CMD_DONE;
-	if (set.count > 0 &&
-	    mailbox_update_flags(box, imap_msgset_uids(cmd, &set), set.count,
-				 op, flags, keywords, &error) < 0)
-		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), error);
-	if (!silent)
-		write_flags(cmd, &set);
-	return imap_cmd_ok(cmd, "STORE completed");
+	if (set.count == 0)
+		return imap_cmd_ok(cmd, "STORE completed");
+	j = xcalloc(1, sizeof(*j));
+	j->box = box;
+	j->op = op;
+	j->flags = flags;
+	j->keywords = keywords;
+	j->silent = silent;
+	copy = arena_alloc(cmd->arena, sizeof(*copy));
+	*copy = set;
+	j->set = copy;
+	/* the job may outlive the command's arena (client gone) */
+	j->count = set.count;
+	j->uids = xcalloc(set.count + 1, sizeof(*j->uids));
+	memcpy(j->uids, imap_msgset_uids(cmd, &set),
+	       set.count * sizeof(*j->uids));
+	/* the FETCH responses come before the end's sync: no sync_after */
+	return imap_job_run(cmd, store_work, store_done, store_free, j, false);
 }
 
 /* "[COPYUID v src dst] " (RFC 4315 3) into b; skips expunged ones */

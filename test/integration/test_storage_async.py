@@ -6,6 +6,7 @@ connection of the same worker (server.workers = 1) is answered in under
 waits for it, which completes once the lock is released."""
 
 import os
+import re
 import select
 import statistics
 import threading
@@ -79,6 +80,8 @@ class NoopProbe(threading.Thread):
 
 
 class StorageAsync(unittest.TestCase):
+    hand_count = 0  # deliver_by_hand(): unique names
+
     @classmethod
     def setUpClass(cls):
         cls.d = imap_daemon(workers=1)
@@ -216,6 +219,149 @@ class StorageAsync(unittest.TestCase):
         self.assertIn("* STATUS Copied (MESSAGES %d)" % n, a.read_until_tagged("c5"))
         a.cmd("c6 LOGOUT")
         a.read_until_tagged("c6")
+
+    # --- the sync of a command's end, IDLE, STORE and APPEND (issue 9 a);
+    # named test_loop_* to run after the tests that want Big cold ---
+    # Each holds the folder's lock ("another host's" process) while the
+    # command runs: its storage work waits for the lock on a storage
+    # thread, so the order is structural, not a matter of timing: NOOPs on
+    # another connection of the worker are answered while the command is
+    # outstanding; on the loop the command would have failed at once
+    # ([UNAVAILABLE], or a sync skipped) instead of waiting.
+
+    def select_big(self, a, tag):
+        a.cmd("%s SELECT Big" % tag)
+        lines = a.read_until_tagged(tag)
+        self.assertEqual(lines[-1], "%s OK [READ-WRITE] SELECT completed" % tag)
+        exists = [int(x.split()[1]) for x in lines if x.endswith(" EXISTS")]
+        uidvalidity = [x for x in lines if "[UIDVALIDITY " in x][0]
+        return exists[0], int(uidvalidity.split()[3].rstrip("]"))
+
+    def hold_lock(self):
+        lock = os.path.join(self.path, "dovecot-uidlist.lock")
+        with open(lock, "w") as f:
+            f.write("%d:elsewhere.invalid\n" % os.getppid())
+        return lock
+
+    def deliver_by_hand(self, n):
+        """n new files in Big/new, as an MTA leaves them: the next sync
+        scans the whole folder and gives them UIDs under the lock."""
+        for _ in range(n):
+            StorageAsync.hand_count += 1
+            fn = "%d.M%dP2.hand,S=%d,W=%d" % (time.time(), self.hand_count,
+                                              len(MSG), len(MSG))
+            path = os.path.join(self.path, "new", fn)
+            with open(path, "wb") as f:
+                f.write(MSG)
+            chown_to_daemon(self.d, path)
+
+    @staticmethod
+    def unanswered(c, tag):
+        """True while c has had no tagged reply for tag (reads what came)."""
+        c.sock.setblocking(False)
+        try:
+            while True:
+                data = c.sock.recv(65536)
+                if not data:
+                    break
+                c.buf += data
+        except BlockingIOError:
+            pass
+        finally:
+            c.sock.settimeout(10.0)
+        return ("\r\n%s " % tag).encode() not in b"\r\n" + c.buf
+
+    def others_answered_first(self, a, tag, lock):
+        """While a's command waits for the lock, three NOOPs on bob's
+        connection are answered and a's command is not; then the lock
+        goes. Returns a's lines up to its tagged reply."""
+        b = raw_login(self.d, "bob")
+        try:
+            time.sleep(0.3)  # a's command reaches the lock (not needed to pass)
+            for i in range(3):
+                b.cmd("m%d NOOP" % i)
+                self.assertEqual(b.readline(), "m%d OK NOOP completed" % i)
+            self.assertTrue(self.unanswered(a, tag), a.buf[-500:])
+        finally:
+            os.unlink(lock)
+        b.cmd("m9 LOGOUT")
+        b.read_until_tagged("m9")
+        return a.read_until_tagged(tag)
+
+    def test_loop_free_sync_at_command_end(self):
+        a = raw_login(self.d)
+        count, _ = self.select_big(a, "y1")
+        self.deliver_by_hand(2)
+        lock = self.hold_lock()
+        a.cmd("y2 NOOP")  # its sync rescans the folder, then waits
+        lines = self.others_answered_first(a, "y2", lock)
+        # RFC 3501 7.4.1: the untagged responses before the tagged line
+        self.assertEqual(lines, ["* %d EXISTS" % (count + 2), "y2 OK NOOP completed"])
+        # pipelined commands behind a sync on a thread: answered in order
+        self.deliver_by_hand(1)
+        a.send("y3 CHECK\r\ny4 NOOP\r\ny5 NOOP\r\n")
+        lines = a.read_until_tagged("y5")
+        tags = [x.split()[0] for x in lines if not x.startswith("*")]
+        self.assertEqual(tags, ["y3", "y4", "y5"])
+        self.assertEqual(lines[0], "* %d EXISTS" % (count + 3))
+        self.assertEqual(lines[1], "y3 OK CHECK completed")
+        a.cmd("y6 LOGOUT")
+        a.read_until_tagged("y6")
+
+    def test_loop_free_idle_wakeup(self):
+        a = raw_login(self.d)
+        count, _ = self.select_big(a, "i1")
+        a.cmd("i2 IDLE")
+        self.assertEqual(a.readline(), "+ idling")
+        lock = self.hold_lock()
+        self.deliver_by_hand(1)
+        b = raw_login(self.d, "bob")
+        try:
+            time.sleep(0.3)
+            for i in range(3):
+                b.cmd("m%d NOOP" % i)
+                self.assertEqual(b.readline(), "m%d OK NOOP completed" % i)
+        finally:
+            os.unlink(lock)
+        self.assertEqual(a.readline(), "* %d EXISTS" % (count + 1))
+        a.cmd("DONE")
+        self.assertEqual(a.readline(), "i2 OK IDLE terminated")
+        a.cmd("i3 LOGOUT")
+        a.read_until_tagged("i3")
+
+    def test_loop_free_store(self):
+        a = raw_login(self.d)
+        self.select_big(a, "f1")
+        lock = self.hold_lock()
+        a.cmd("f2 STORE 1:100 +FLAGS (\\Flagged)")
+        lines = self.others_answered_first(a, "f2", lock)
+        self.assertEqual(lines[-1], "f2 OK STORE completed")
+        fetches = [x for x in lines if x.startswith("* ")]
+        self.assertEqual(len(fetches), 100)
+        self.assertRegex(fetches[0], r"^\* 1 FETCH \(FLAGS \(.*\\Flagged.*\)\)$")
+        a.cmd("f3 FETCH 100 (FLAGS)")
+        self.assertIn("\\Flagged", a.read_until_tagged("f3")[0])
+        a.cmd("f4 LOGOUT")
+        a.read_until_tagged("f4")
+
+    def test_loop_free_append(self):
+        a = raw_login(self.d)
+        count, uidvalidity = self.select_big(a, "p1")
+        lock = self.hold_lock()
+        a.send(b"p2 APPEND Big (\\Seen) {%d+}\r\n%s\r\n" % (len(MSG), MSG))
+        lines = self.others_answered_first(a, "p2", lock)
+        m = re.match(r"^p2 OK \[APPENDUID (\d+) (\d+)\] APPEND completed$",
+                     lines[-1])
+        self.assertIsNotNone(m, lines)
+        self.assertEqual(int(m.group(1)), uidvalidity)
+        # the selected folder's sync ran on the thread too
+        self.assertIn("* %d EXISTS" % (count + 1), lines)
+        a.cmd("p3 UID FETCH %s (FLAGS)" % m.group(2))
+        self.assertRegex(a.read_until_tagged("p3")[0],
+                         r"^\* %d FETCH \(UID %s FLAGS \(\\Seen\)\)$"
+                         % (count + 1, m.group(2)))
+        a.cmd("p4 LOGOUT")
+        a.read_until_tagged("p4")
 
     def pop3(self, user="alice", password="secret"):
         c = self.d.pop3()
