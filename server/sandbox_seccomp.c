@@ -26,6 +26,7 @@ static const char *const sandbox_worker_calls[] = {
 	"pwritev", "preadv2", "pwritev2", "lseek", "close", "close_range",
 	"dup", "dup2", "dup3", "fcntl", "flock", "ioctl", "open", "openat",
 	"openat2", "creat", "stat", "fstat", "lstat", "newfstatat", "statx",
+	"fgetxattr", "fsetxattr", /* the index seal (storage/mindex.c) */
 	"statfs", "fstatfs", "access", "faccessat", "faccessat2", "readlink",
 	"readlinkat", "getdents", "getdents64", "mkdir", "mkdirat", "rmdir",
 	"rename", "renameat", "renameat2", "link", "linkat", "unlink",

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define MAGIC "MPINDEX\n"
@@ -26,6 +27,16 @@
 #define EXP_SIZE 16
 #define CHECKSUM_AT 120
 #define COUNT_MAX (1u << 26) /* records; keeps every size in 32 bits */
+
+/* The writer's seal (see mindex_open()): an extended attribute of the
+   file, "MPSEAL1\0", then (little-endian) the boot's wall-clock start
+   (seconds, 8), the file's size (8), mtime seconds (8) and nanoseconds
+   (4), whether a record is in new/ (4), and the header's checksum (8). */
+#define SEAL_XATTR "user.merpati.seal"
+#define SEAL_MAGIC "MPSEAL1"
+#define SEAL_SIZE 48
+/* the boot's start as computed now may drift by clock slewing */
+#define SEAL_BOOT_SLACK 2
 
 /* header offsets */
 enum {
@@ -71,6 +82,9 @@ struct mindex {
 	size_t len;
 	bool mapped;
 	bool any_in_new;
+	/* opened by its seal: records were not checked, names are checked
+	   when read (mindex_get_name()) */
+	bool sealed;
 	/* mapped files are shared within the process (see mindex_open()) */
 	unsigned refs;
 	dev_t dev;
@@ -90,6 +104,7 @@ struct mindex_writer {
 	uint64_t *exp_modseq;
 	size_t exp_count, exp_cap;
 	uint32_t last_uid;
+	bool any_in_new;
 	struct buf image;
 };
 
@@ -231,7 +246,7 @@ static bool name_ok(const unsigned char *p, size_t len)
 }
 
 /* The header's own rules; fills ix->hdr. */
-static int check_header(struct mindex *ix, const char **error_r)
+static int check_header(struct mindex *ix, bool sum, const char **error_r)
 {
 	const unsigned char *h = ix->data;
 	struct mindex_hdr *hdr = &ix->hdr;
@@ -268,7 +283,7 @@ static int check_header(struct mindex *ix, const char **error_r)
 		*error_r = "index size does not match its header";
 		return -1;
 	}
-	if (get64(h + CHECKSUM_AT) != checksum(h, ix->len)) {
+	if (sum && get64(h + CHECKSUM_AT) != checksum(h, ix->len)) {
 		*error_r = "index checksum mismatch";
 		return -1;
 	}
@@ -364,6 +379,15 @@ static int check_records(struct mindex *ix, const char **error_r)
 		*error_r = "index counts do not match its records";
 		return -1;
 	}
+	return 0;
+bad:
+	*error_r = "bad index record";
+	return -1;
+}
+
+static int check_expunges(const struct mindex *ix, const char **error_r)
+{
+	const struct mindex_hdr *hdr = &ix->hdr;
 	uint64_t last_modseq = hdr->expunge_floor;
 
 	for (uint32_t i = 0; i < hdr->expunge_count; i++) {
@@ -379,9 +403,6 @@ static int check_records(struct mindex *ix, const char **error_r)
 		last_modseq = modseq;
 	}
 	return 0;
-bad:
-	*error_r = "bad index record";
-	return -1;
 }
 
 int mindex_open_mem(const void *data, size_t len, struct mindex **index_r,
@@ -392,12 +413,72 @@ int mindex_open_mem(const void *data, size_t len, struct mindex **index_r,
 	ix->data = data;
 	ix->len = len;
 	ix->refs = 1;
-	if (check_header(ix, error_r) < 0 || check_records(ix, error_r) < 0) {
+	if (check_header(ix, true, error_r) < 0 ||
+	    check_records(ix, error_r) < 0 || check_expunges(ix, error_r) < 0) {
 		free(ix);
 		return -1;
 	}
 	*index_r = ix;
 	return 1;
+}
+
+/* The wall-clock time this boot began: another value after a reboot. */
+static int64_t boot_start(void)
+{
+	struct timespec rt, bt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	return (int64_t)rt.tv_sec - (int64_t)bt.tv_sec;
+}
+
+/* Seals the file a writer just renamed to path (see mindex_open()): only
+   when it is the one written (size and checksum); a file system without
+   user extended attributes leaves it unsealed (checked whole). */
+static void seal_put(const char *path, const unsigned char *data, size_t len,
+		     bool any_in_new)
+{
+	unsigned char seal[SEAL_SIZE] = SEAL_MAGIC;
+	const char *reason;
+	struct stat st;
+	int fd = maildir_file_open(path, &st, &reason);
+
+	if (fd < 0)
+		return;
+	if ((uint64_t)st.st_size == len) {
+		put64(seal + 8, (uint64_t)boot_start());
+		put64(seal + 16, (uint64_t)st.st_size);
+		put64(seal + 24, (uint64_t)(int64_t)st.st_mtim.tv_sec);
+		put32(seal + 32, (uint32_t)st.st_mtim.tv_nsec);
+		put32(seal + 36, any_in_new);
+		put64(seal + 40, get64(data + CHECKSUM_AT));
+		(void)fsetxattr(fd, SEAL_XATTR, seal, sizeof(seal), 0);
+	}
+	close(fd);
+}
+
+/* True when fd (mapped at data) carries a writer's seal from this boot
+   that matches it: size, mtime (a change in place moves it) and checksum. */
+static bool seal_ok(int fd, const struct stat *st, const unsigned char *data,
+		    bool *any_in_new_r)
+{
+	unsigned char seal[SEAL_SIZE];
+	int64_t boot;
+
+	if (fgetxattr(fd, SEAL_XATTR, seal, sizeof(seal)) != SEAL_SIZE ||
+	    memcmp(seal, SEAL_MAGIC, 8) != 0)
+		return false;
+	boot = (int64_t)get64(seal + 8);
+	if (boot < boot_start() - SEAL_BOOT_SLACK ||
+	    boot > boot_start() + SEAL_BOOT_SLACK ||
+	    get64(seal + 16) != (uint64_t)st->st_size ||
+	    (int64_t)get64(seal + 24) != (int64_t)st->st_mtim.tv_sec ||
+	    get32(seal + 32) != (uint32_t)st->st_mtim.tv_nsec ||
+	    get32(seal + 36) > 1 ||
+	    get64(seal + 40) != get64(data + CHECKSUM_AT))
+		return false;
+	*any_in_new_r = get32(seal + 36) != 0;
+	return true;
 }
 
 /*
@@ -431,6 +512,7 @@ int mindex_open(const char *path, struct mindex **index_r, const char **error_r)
 	struct stat st;
 	const char *reason;
 	void *map;
+	bool in_new = false;
 	int fd = maildir_file_open(path, &st, &reason);
 
 	if (fd < 0) {
@@ -453,12 +535,28 @@ int mindex_open(const char *path, struct mindex **index_r, const char **error_r)
 		return 1;
 	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
 	if (map == MAP_FAILED) {
+		close(fd);
 		*error_r = "cannot map the index";
 		return -1;
 	}
-	if (mindex_open_mem(map, (size_t)st.st_size, &ix, error_r) < 0) {
+	if (seal_ok(fd, &st, map, &in_new)) {
+		/* written whole by a writer since this boot: the header and
+		   the expunge log are checked, the rest as it is read */
+		ix = xcalloc(1, sizeof(*ix));
+		ix->data = map;
+		ix->len = (size_t)st.st_size;
+		ix->refs = 1;
+		ix->sealed = true;
+		ix->any_in_new = in_new;
+		if (check_header(ix, false, error_r) < 0 ||
+		    check_expunges(ix, error_r) < 0)
+			mindex_free(&ix);
+	} else if (mindex_open_mem(map, (size_t)st.st_size, &ix, error_r) < 0) {
+		ix = NULL;
+	}
+	close(fd);
+	if (ix == NULL) {
 		munmap(map, (size_t)st.st_size);
 		return -1;
 	}
@@ -528,9 +626,15 @@ void mindex_get(const struct mindex *index, uint32_t i, struct mindex_rec *r)
 struct strv mindex_get_name(const struct mindex *index, uint32_t i)
 {
 	const unsigned char *p = index->recs + (size_t)i * REC_SIZE;
+	uint32_t off = get32(p + R_NAME_OFF), len = get32(p + R_NAME_LEN);
 
-	return (struct strv){(const char *)index->names + get32(p + R_NAME_OFF),
-			     get32(p + R_NAME_LEN)};
+	/* a sealed file's names were not checked at open: a bad one (only
+	   someone who can write the folder could make it) names no file */
+	if (index->sealed &&
+	    (off >= index->names_size || len >= index->names_size - off ||
+	     index->names[off + len] != 0 || !name_ok(index->names + off, len)))
+		return (struct strv){".bad-index-name", 15};
+	return (struct strv){(const char *)index->names + off, len};
 }
 
 long mindex_find_uid(const struct mindex *index, uint32_t uid)
@@ -618,6 +722,7 @@ int mindex_writer_add(struct mindex_writer *w, const struct mindex_rec *r,
 	w->hdr.count++;
 	w->hdr.unseen += !(r->flags & 0x10);
 	w->hdr.deleted += !!(r->flags & 0x20);
+	w->any_in_new |= (r->flags & MINDEX_REC_IN_NEW) != 0;
 	w->last_uid = r->uid;
 	return 0;
 }
@@ -700,6 +805,8 @@ int mindex_writer_finish(struct mindex_writer **wp, const char *path,
 	mindex_writer_image(*wp, &data, &len);
 	/* an exclusive temporary file in the folder's tmp/, renamed */
 	ret = maildir_file_replace(path, data, len, do_fsync);
+	if (ret == 0)
+		seal_put(path, data, len, (*wp)->any_in_new);
 	mindex_writer_free(wp);
 	if (ret < 0) {
 		log_error("event=index_write path=%s error=\"%s\"", log_q(path),

@@ -16,7 +16,9 @@
  * ascending and below UIDNEXT, MODSEQs not above HIGHESTMODSEQ, names in
  * bounds and valid Maildir base names, counts). A file that breaks any of
  * them is refused; callers then rebuild from the messages and the UID list
- * and never trust the file over them.
+ * and never trust the file over them. A file its writer sealed since this
+ * boot (an extended attribute, see doc/storage.md) and not changed since is
+ * opened by its header alone, and its names are checked as they are read.
  *
  * Writing builds the whole file in memory and replaces the old one with
  * write-new-and-rename, so a reader's mapping stays a consistent snapshot

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -491,6 +492,77 @@ static void test_shared_within_process(void **state)
 	remove_dir(dir);
 }
 
+#define SEAL "user.merpati.seal"
+
+/* The writer seals the file (an extended attribute: this boot, its size,
+ * mtime and checksum): a sealed file's open checks the header and the
+ * expunge log, not every record, so that a warm open costs O(1); its names
+ * are checked as they are read. No seal, a seal from another boot or of
+ * another file, or a change in place (the mtime moves): checked whole. */
+static void test_sealed_open(void **state)
+{
+	char *dir = make_dir(), path[PATH_MAX];
+	struct mindex_writer *w = sample_writer();
+	unsigned char seal[48], bad[48], file[4096];
+	struct mindex *ix = NULL;
+	const char *error = NULL;
+	struct timespec times[2];
+	struct strv name;
+	struct stat st;
+	unsigned char *at;
+	ssize_t len;
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/" MINDEX_FILE, dir);
+	assert_int_equal(mindex_writer_finish(&w, path, false, &error), 0);
+	assert_int_equal(getxattr(path, SEAL, seal, sizeof(seal)), 48);
+	assert_memory_equal(seal, "MPSEAL1", 8);
+	/* record 0's name gets a '/' in place, and the mtime is put back */
+	assert_int_equal(stat(path, &st), 0);
+	fd = open(path, O_RDWR);
+	assert_true(fd >= 0);
+	len = pread(fd, file, sizeof(file), 0);
+	assert_true(len > 0);
+	at = memmem(file, (size_t)len, names[0], strlen(names[0]));
+	assert_non_null(at);
+	assert_int_equal(pwrite(fd, "/", 1, at + 4 - file), 1);
+	close(fd);
+	times[0] = st.st_atim;
+	times[1] = st.st_mtim;
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+
+	/* sealed: opened, but the bad name is never handed out */
+	assert_int_equal(mindex_open(path, &ix, &error), 1);
+	name = mindex_get_name(ix, 0);
+	assert_null(memchr(name.p, '/', name.len));
+	assert_string_equal(name.p, ".bad-index-name");
+	name = mindex_get_name(ix, 1);
+	assert_string_equal(name.p, names[1]);
+	mindex_free(&ix);
+
+	/* a seal from another boot: checked whole, refused */
+	memcpy(bad, seal, sizeof(bad));
+	bad[9] ^= 0x10; /* 4096 s earlier or later */
+	assert_int_equal(setxattr(path, SEAL, bad, sizeof(bad), 0), 0);
+	assert_int_equal(mindex_open(path, &ix, &error), -1);
+	/* a seal of another checksum */
+	memcpy(bad, seal, sizeof(bad));
+	bad[40] ^= 1;
+	assert_int_equal(setxattr(path, SEAL, bad, sizeof(bad), 0), 0);
+	assert_int_equal(mindex_open(path, &ix, &error), -1);
+	/* no seal */
+	assert_int_equal(removexattr(path, SEAL), 0);
+	assert_int_equal(mindex_open(path, &ix, &error), -1);
+	/* the right seal, but the file changed in place since */
+	assert_int_equal(setxattr(path, SEAL, seal, sizeof(seal), 0), 0);
+	times[1].tv_sec++;
+	assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+	assert_int_equal(mindex_open(path, &ix, &error), -1);
+	assert_null(ix);
+	remove_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -505,6 +577,7 @@ int main(void)
 		cmocka_unit_test(test_modseq_never_backwards),
 		cmocka_unit_test(test_open_refuses_odd_files),
 		cmocka_unit_test(test_shared_within_process),
+		cmocka_unit_test(test_sealed_open),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
