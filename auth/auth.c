@@ -308,7 +308,7 @@ struct auth *auth_new(struct ev_loop *loop, const struct auth_settings *set,
 		auth_free(&auth);
 		return NULL;
 	}
-	auth->pool = auth_pool_new(loop, set->workers);
+	auth->pool = thread_pool_new(loop, set->workers, "auth");
 	return auth;
 }
 
@@ -341,7 +341,7 @@ void auth_free(struct auth **authp)
 		return;
 	*authp = NULL;
 	/* Stop the workers first: their done() callbacks touch requests. */
-	auth_pool_free(&auth->pool);
+	thread_pool_free(&auth->pool);
 	while (auth->requests != NULL)
 		request_free(auth->requests);
 	for (size_t i = 0; i < auth->n_backends; i++) {

@@ -7,7 +7,7 @@
  * one or a chain, tried in order. Every operation is asynchronous: it is
  * started on a libev loop and its callback fires later on the same loop,
  * never from inside the starting call. Slow work (password hashing, PAM)
- * runs on a worker thread pool (auth_pool.h), checkpassword programs run as
+ * runs on a worker thread pool (lib/thread_pool.h), checkpassword programs run as
  * child processes; the loop never blocks.
  *
  * This module runs inside the privilege-separated auth helper process

@@ -11,7 +11,7 @@
  *   {SCRAM-SHA-256}<iter>,<salt b64>,<StoredKey b64>,<ServerKey b64>
  *   (Dovecot's format), which also verifies plaintext passwords.
  * Comparisons are constant-time. These calls are slow on purpose (that is
- * the point of yescrypt): call them from auth_pool workers, not the loop.
+ * the point of yescrypt): call them from pool threads (lib/thread_pool.h), not the loop.
  */
 #ifndef MERPATI_AUTH_HASH_H
 #define MERPATI_AUTH_HASH_H

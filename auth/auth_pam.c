@@ -216,8 +216,8 @@ static void pam_verify(struct auth_backend *backend, struct auth_request *req)
 	job->password = xstrdup(req->password);
 	job->service = xstrdup(pb->service);
 	job->ip = xstrdup(req->ip);
-	auth_pool_submit(backend->auth->pool, pam_work, pam_done, pam_job_free,
-			 job);
+	thread_pool_run(backend->auth->pool, pam_work, pam_done, pam_job_free,
+			job);
 }
 
 const struct auth_backend_ops auth_backend_pam = {

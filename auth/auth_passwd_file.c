@@ -533,8 +533,8 @@ static void pf_submit(struct auth_backend *backend, struct auth_request *req,
 	job->password = xstrdup(req->password);
 	job->user = user;
 	job->dummy_reason = dummy_reason;
-	auth_pool_submit(backend->auth->pool, pf_verify_work, pf_verify_done,
-			 pf_job_free, job);
+	thread_pool_run(backend->auth->pool, pf_verify_work, pf_verify_done,
+			pf_job_free, job);
 }
 
 /* A user we cannot check a password for: spend the time a check takes

@@ -7,7 +7,7 @@
 #define MERPATI_AUTH_PRIVATE_H
 
 #include "auth/auth.h"
-#include "auth/auth_pool.h"
+#include "lib/thread_pool.h"
 
 #include <ev.h>
 
@@ -64,7 +64,7 @@ struct auth_request {
 struct auth {
 	struct ev_loop *loop;
 	struct auth_settings set;
-	struct auth_pool *pool;
+	struct thread_pool *pool;
 	struct auth_backend *backends;
 	size_t n_backends;
 	struct auth_request *requests;

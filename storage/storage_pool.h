@@ -3,7 +3,8 @@
  * storage_pool: a small pool of storage threads for work that must not run
  * on a worker's event loop (opening or rescanning a big folder, expunging,
  * copying, waiting for a folder lock), with results handed back to the
- * loop (shaped like auth_pool).
+ * loop: lib/thread_pool.h (the same threads as auth's), plus the process's
+ * default pool and the mark of the loop thread.
  *
  * work() runs on a pool thread and touches only its context: a job that
  * works on a struct mailbox or struct maildir owns it while it runs (the
@@ -21,11 +22,12 @@
 
 #include <stdbool.h>
 
+#include "lib/thread_pool.h"
+
 struct storage_pool;
-struct storage_job;
 struct ev_loop;
 
-typedef void storage_pool_fn(void *context);
+typedef thread_pool_fn storage_pool_fn;
 
 /* Starts `threads` threads (at least 1) reporting to loop, marks the
    calling thread as a loop thread and makes the pool the process's
@@ -41,14 +43,15 @@ struct storage_pool *storage_pool_default(void);
 
 /* Queues a job; returns a handle valid until done()/discard() runs (do
    not keep it beyond). Never fails. discard may be NULL. */
-struct storage_job *storage_pool_run(struct storage_pool *pool,
-				     storage_pool_fn *work,
-				     storage_pool_fn *done,
-				     storage_pool_fn *discard, void *context);
+struct thread_pool_job *storage_pool_run(struct storage_pool *pool,
+					 storage_pool_fn *work,
+					 storage_pool_fn *done,
+					 storage_pool_fn *discard,
+					 void *context);
 
 /* The owner lost interest: done() will not run, discard() will once
    work() has finished. Call it on the loop thread only. */
-void storage_job_cancel(struct storage_job *job);
+void storage_job_cancel(struct thread_pool_job *job);
 
 /* Jobs queued, running or not yet reported (for tests). */
 unsigned storage_pool_pending(struct storage_pool *pool);

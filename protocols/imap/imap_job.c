@@ -15,7 +15,7 @@
 
 struct imap_job {
 	struct imap_cmd *cmd; /* NULL once cancelled */
-	struct storage_job *job;
+	struct thread_pool_job *job;
 	imap_job_work_fn *work;
 	imap_job_done_fn *done;
 	imap_job_free_fn *free_ctx;
@@ -150,8 +150,8 @@ enum imap_cmd_result imap_job_run(struct imap_cmd *cmd, imap_job_work_fn *work,
 /* --- the sync of a command's end or an IDLE wakeup --- */
 
 struct imap_sync_job {
-	struct imap_session *s;	 /* NULL once cancelled */
-	struct storage_job *job; /* NULL once the sync is over */
+	struct imap_session *s;	     /* NULL once cancelled */
+	struct thread_pool_job *job; /* NULL once the sync is over */
 	struct mailbox *box;
 	const struct mailbox_changes *changes;
 	const char *error;

@@ -32,7 +32,7 @@ enum open_result {
 
 struct pop3_storage_job {
 	struct pop3_session *s; /* NULL once cancelled */
-	struct storage_job *job;
+	struct thread_pool_job *job;
 	/* in */
 	char *mail_root;
 	struct mail_user user; /* for mail_user_open(): fields copied here */

@@ -122,7 +122,7 @@ static void test_cancel_mid_job(void **state)
 	struct storage_pool *pool = storage_pool_new(loop, 1);
 	pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
 	struct job_ctx c = {0}, d = {0};
-	struct storage_job *job;
+	struct thread_pool_job *job;
 	int next = 0;
 
 	(void)state;

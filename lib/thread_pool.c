@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "auth/auth_pool.h"
+/* Threads with results on a libev loop (see thread_pool.h). */
+#include "lib/thread_pool.h"
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -11,29 +12,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct auth_pool_job {
-	auth_pool_fn *work, *done, *discard;
+struct thread_pool_job {
+	thread_pool_fn *work, *done, *discard;
 	void *context;
-	struct auth_pool_job *next;
+	bool cancelled; /* loop thread only */
+	struct thread_pool_job *next;
 };
 
-struct auth_pool_queue {
-	struct auth_pool_job *head, *tail;
+struct job_queue {
+	struct thread_pool_job *head, *tail;
 };
 
-struct auth_pool {
+struct thread_pool {
 	struct ev_loop *loop;
+	const char *name;
 	ev_async async; /* a job finished */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct auth_pool_queue queued, finished;
+	struct job_queue queued, finished;
 	unsigned pending;
 	bool stopping;
 	pthread_t *threads;
 	unsigned n_threads;
 };
 
-static void queue_push(struct auth_pool_queue *q, struct auth_pool_job *job)
+static void queue_push(struct job_queue *q, struct thread_pool_job *job)
 {
 	job->next = NULL;
 	if (q->tail != NULL)
@@ -43,9 +46,9 @@ static void queue_push(struct auth_pool_queue *q, struct auth_pool_job *job)
 	q->tail = job;
 }
 
-static struct auth_pool_job *queue_pop(struct auth_pool_queue *q)
+static struct thread_pool_job *queue_pop(struct job_queue *q)
 {
-	struct auth_pool_job *job = q->head;
+	struct thread_pool_job *job = q->head;
 
 	if (job != NULL) {
 		q->head = job->next;
@@ -55,10 +58,10 @@ static struct auth_pool_job *queue_pop(struct auth_pool_queue *q)
 	return job;
 }
 
-static void *worker_main(void *arg)
+static void *pool_thread(void *arg)
 {
-	struct auth_pool *pool = arg;
-	struct auth_pool_job *job;
+	struct thread_pool *pool = arg;
+	struct thread_pool_job *job;
 
 	pthread_mutex_lock(&pool->lock);
 	for (;;) {
@@ -79,8 +82,8 @@ static void *worker_main(void *arg)
 
 static void pool_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
-	struct auth_pool *pool = w->data;
-	struct auth_pool_job *job;
+	struct thread_pool *pool = w->data;
+	struct thread_pool_job *job;
 
 	(void)loop;
 	(void)revents;
@@ -92,53 +95,59 @@ static void pool_async_cb(struct ev_loop *loop, ev_async *w, int revents)
 		pthread_mutex_unlock(&pool->lock);
 		if (job == NULL)
 			break;
-		job->done(job->context);
+		if (!job->cancelled)
+			job->done(job->context);
+		else if (job->discard != NULL)
+			job->discard(job->context);
 		free(job);
 	}
 }
 
-struct auth_pool *auth_pool_new(struct ev_loop *loop, unsigned threads)
+struct thread_pool *thread_pool_new(struct ev_loop *loop, unsigned threads,
+				    const char *name)
 {
-	struct auth_pool *pool = xcalloc(1, sizeof(*pool));
+	struct thread_pool *pool = xcalloc(1, sizeof(*pool));
 	sigset_t all, old;
 
 	if (threads == 0)
 		threads = 1;
 	pool->loop = loop;
+	pool->name = name;
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->cond, NULL);
 	ev_async_init(&pool->async, pool_async_cb);
 	pool->async.data = pool;
 	ev_async_start(loop, &pool->async);
 
-	/* Workers must never take the process's signals. */
+	/* the threads must never take the process's signals */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	pool->threads = xcalloc(threads, sizeof(*pool->threads));
 	for (unsigned i = 0; i < threads; i++) {
-		int ret = pthread_create(&pool->threads[i], NULL, worker_main,
+		int ret = pthread_create(&pool->threads[i], NULL, pool_thread,
 					 pool);
 		if (ret != 0) {
-			log_error(
-				"event=auth_pool_error error=\"pthread_create: %s\"",
-				strerror(ret));
+			log_error("event=thread_pool_error pool=%s "
+				  "error=\"pthread_create: %s\"",
+				  name, strerror(ret));
 			break;
 		}
 		pool->n_threads++;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pool->n_threads == 0) {
-		/* Cannot happen short of resource exhaustion: fail loudly. */
-		log_error("event=auth_pool_error error=\"no worker threads\"");
+		log_error(
+			"event=thread_pool_error pool=%s error=\"no threads\"",
+			name);
 		abort();
 	}
 	return pool;
 }
 
-void auth_pool_free(struct auth_pool **poolp)
+void thread_pool_free(struct thread_pool **poolp)
 {
-	struct auth_pool *pool = *poolp;
-	struct auth_pool_job *job;
+	struct thread_pool *pool = *poolp;
+	struct thread_pool_job *job;
 
 	if (pool == NULL)
 		return;
@@ -162,10 +171,12 @@ void auth_pool_free(struct auth_pool **poolp)
 	free(pool);
 }
 
-void auth_pool_submit(struct auth_pool *pool, auth_pool_fn *work,
-		      auth_pool_fn *done, auth_pool_fn *discard, void *context)
+struct thread_pool_job *thread_pool_run(struct thread_pool *pool,
+					thread_pool_fn *work,
+					thread_pool_fn *done,
+					thread_pool_fn *discard, void *context)
 {
-	struct auth_pool_job *job = xmalloc(sizeof(*job));
+	struct thread_pool_job *job = xcalloc(1, sizeof(*job));
 
 	job->work = work;
 	job->done = done;
@@ -176,9 +187,16 @@ void auth_pool_submit(struct auth_pool *pool, auth_pool_fn *work,
 	pool->pending++;
 	pthread_cond_signal(&pool->cond);
 	pthread_mutex_unlock(&pool->lock);
+	return job;
 }
 
-unsigned auth_pool_pending(struct auth_pool *pool)
+void thread_pool_cancel(struct thread_pool_job *job)
+{
+	/* only the loop thread reads it (in pool_async_cb) */
+	job->cancelled = true;
+}
+
+unsigned thread_pool_pending(struct thread_pool *pool)
 {
 	unsigned n;
 
