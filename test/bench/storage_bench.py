@@ -4,7 +4,8 @@
 messages, the time and peak RSS to open it cold (no UID list, no cache, no
 Dovecot index) and warm, and the time for 1,000 deliveries, next to
 Dovecot's figures for the same folder (doveadm mailbox status / doveadm
-save, same Maildir copy, same machine, one run). Then, in one process
+save, same Maildir copy, same machine, one run), and the warm open net of
+process start-up (the same command on an empty folder, subtracted). Then, in one process
 (test_storage_tool bench-open): a warm open of the first session and of
 each further one, and the private memory each further session with the
 folder open costs; and 1,000 deliveries into an empty folder, to compare
@@ -15,6 +16,7 @@ Needs doveadm and /usr/bin/time (apt-get install time)."""
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -41,6 +43,35 @@ def measure(cmd, env=None):
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)",
                         err).group(1)) / 1024
     return secs, rss
+
+
+def wall(cmd, env=None, runs=15):
+    """Median (wall-clock, CPU) seconds of cmd over runs (after one
+    warm-up); CPU is user + system time, which the machine's load does not
+    stretch as it stretches the wall clock."""
+    walls, cpus = [], []
+    for i in range(runs + 1):
+        t = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL, env=env)
+        _, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+        if p.returncode != 0:
+            sys.exit(f"failed: {' '.join(cmd)}")
+        if i > 0:
+            walls.append(time.monotonic() - t)
+            cpus.append(ru.ru_utime + ru.ru_stime)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def empty_folder(root, name, uid, gid):
+    """An empty Maildir++ folder .name under root (for both servers)."""
+    path = os.path.join(root, "." + name)
+    for sub in ("", "cur", "new", "tmp"):
+        os.makedirs(os.path.join(path, sub), exist_ok=True)
+        os.chown(os.path.join(path, sub), uid, gid)
+    open(os.path.join(path, "maildirfolder"), "w").close()
+    os.chown(os.path.join(path, "maildirfolder"), uid, gid)
 
 
 def make_maildir(root, n, uid, gid):
@@ -94,6 +125,17 @@ def main():
             ms, mr = measure(m_open)
             ds, dr = measure(d_open, env=dc_env)
             rows.append((label, ms, mr, ds, dr))
+        # the warm open alone: the same command on an empty folder of the
+        # same user is the process's start-up, config and user lookup
+        empty_folder(m_root, "Empty", env.uid, env.gid)
+        empty_folder(d_root, "Empty", env.uid, env.gid)
+        net = {}
+        for who, cmd, small_cmd, e in (
+                ("merpati", m_open, m_open + ["Empty"], None),
+                ("dovecot", d_open, d_open[:-1] + ["Empty"], dc_env)):
+            big = wall(cmd, env=e)
+            small = wall(small_cmd, env=e)
+            net[who] = (big, small)
         msg = (b"From: a@example.org\nSubject: delivery\n\n" +
                b"a line of the delivered body\n" * 60)
         t = time.monotonic()
@@ -165,6 +207,14 @@ def main():
               f"private memory per further session "
               f"{inproc['session_kib']} KiB; HIGHESTMODSEQ "
               f"{inproc['modseq']}")
+        for who in ("merpati", "dovecot"):
+            big, small = net[who]
+            print(f"# warm open, {who} (median of 15; wall / CPU ms): "
+                  f"{n} messages {big[0] * 1000:.2f} / {big[1] * 1000:.2f}, "
+                  f"empty folder {small[0] * 1000:.2f} / "
+                  f"{small[1] * 1000:.2f}: the open itself "
+                  f"{(big[0] - small[0]) * 1000:.2f} / "
+                  f"{(big[1] - small[1]) * 1000:.2f}")
         print("# dovecot deliveries: doveadm save (dovecot-lda needs the "
               "auth daemon); both start one process per message")
     finally:
