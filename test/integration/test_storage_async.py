@@ -308,6 +308,29 @@ class StorageAsync(unittest.TestCase):
         a.cmd("y6 LOGOUT")
         a.read_until_tagged("y6")
 
+    def test_loop_free_sync_client_gone(self):
+        """A session that disconnects while its end-of-command sync runs
+        on a thread: the sync finishes, its result is dropped (the store
+        and folder freed with it), the worker goes on."""
+        a = raw_login(self.d)
+        count, _ = self.select_big(a, "g1")
+        self.deliver_by_hand(1)
+        lock = self.hold_lock()
+        try:
+            a.cmd("g2 NOOP")
+            time.sleep(0.3)
+            a.close()
+            time.sleep(0.2)
+        finally:
+            os.unlink(lock)
+        c = raw_login(self.d)
+        c.cmd("g3 STATUS Big (MESSAGES)")
+        self.assertIn("* STATUS Big (MESSAGES %d)" % (count + 1),
+                      c.read_until_tagged("g3"))
+        c.cmd("g4 LOGOUT")
+        c.read_until_tagged("g4")
+        self.d.check_log()
+
     def test_loop_free_idle_wakeup(self):
         a = raw_login(self.d)
         count, _ = self.select_big(a, "i1")
