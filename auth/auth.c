@@ -127,11 +127,38 @@ static int expand_var(struct buf *b, char var, const char *user,
 	}
 }
 
+/*
+ * Why a path element of an expanded mail root is refused, or NULL. Only
+ * elements that %u, %n or %d helped to make are checked (the admin's text
+ * and the userdb's home are trusted): "." and ".." climb, and Maildir's
+ * own names (cur, new, tmp, a leading dot for folders and metadata) would
+ * put the root inside another user's Maildir. An empty element (%d of a
+ * name without '@') is allowed here, as logins always had it; `merpati
+ * deliver` refuses it (server/cli_mail.c).
+ */
+static const char *root_element_refused(const char *elem, size_t len)
+{
+	static const char *const reserved[] = {"cur", "new", "tmp"};
+
+	if (len == 0)
+		return NULL;
+	if (elem[0] == '.')
+		return "mail root gives a path element starting with '.' for this user";
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++) {
+		if (len == strlen(reserved[i]) &&
+		    memcmp(elem, reserved[i], len) == 0)
+			return "mail root gives a Maildir name (cur, new, tmp) as a path element for this user";
+	}
+	return NULL;
+}
+
 char *auth_mail_root_expand(const char *template, const char *user,
 			    const char *home, const char **error_r)
 {
 	struct buf b;
 	const char *p = template;
+	size_t elem_start = 0;
+	bool elem_var = false;
 
 	buf_init(&b, 4096);
 	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0')) {
@@ -142,15 +169,33 @@ char *auth_mail_root_expand(const char *template, const char *user,
 		buf_append_str(&b, home);
 		p++;
 	}
-	for (; *p != '\0'; p++) {
+	for (;; p++) {
 		int ret;
 
+		if (*p == '/' || *p == '\0') {
+			const char *why = elem_var
+						  ? root_element_refused(
+							    b.data + elem_start,
+							    b.len - elem_start)
+						  : NULL;
+
+			if (why != NULL) {
+				*error_r = why;
+				buf_free(&b);
+				return NULL;
+			}
+			if (*p == '\0')
+				break;
+			elem_var = false;
+			elem_start = b.len + 1;
+		}
 		if (*p != '%') {
 			ret = buf_append(&b, p, 1);
 		} else if (p[1] == '\0') {
 			*error_r = "mail root ends in %";
 			ret = -1;
 		} else {
+			elem_var = elem_var || strchr("und", p[1]) != NULL;
 			ret = expand_var(&b, *++p, user, home, error_r);
 		}
 		if (ret < 0) {

@@ -2,12 +2,15 @@
 /*
  * merpati deliver / ls / index: the mail side of the admin tool.
  *
- * Every command loads the configuration, becomes server.user (so that what
- * it creates belongs to the mail owner), resolves the user's mail root from
- * mail.root and works through the storage API.
+ * Every command loads the configuration, looks the user up in the
+ * configured userdb (mail_user_resolve(): an unknown user is exit 67 and
+ * nothing is created), becomes server.user (so that what it creates
+ * belongs to the mail owner) and works through the storage API.
  */
 #include "server/cli.h"
 
+#include "auth/auth.h"
+#include "server/auth_glue.h"
 #include "server/config.h"
 #include "server/privdrop.h"
 #include "storage/cache.h"
@@ -17,8 +20,11 @@
 
 #include "lib/buf.h"
 #include "lib/log.h"
+#include "lib/xalloc.h"
 
 #include <errno.h>
+#include <ev.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,97 +62,151 @@ static bool user_name_is_valid(const char *user)
 	return true;
 }
 
-/*
- * Why a path element of the expanded mail.root is refused, or NULL. Only
- * elements that a %-variable helped to make are checked (the admin's own
- * text is trusted): an empty one would collapse ("/var/vmail//bob" is the
- * directory of domain "bob", holding other users' roots), "." and ".."
- * climb, and Maildir's own names (cur, new, tmp, a leading dot for
- * folders and metadata) would put the root inside another user's Maildir.
- */
-static const char *root_element_refused(const char *elem, size_t len)
+/* Whether the auth.backend chain names a backend ("pam"). */
+static bool chain_has(const char *chain, const char *name)
 {
-	static const char *const reserved[] = {"cur", "new", "tmp"};
+	size_t len = strlen(name);
 
-	if (len == 0)
-		return "mail.root gives an empty path element for this user";
-	if (elem[0] == '.')
-		return "mail.root gives a path element starting with '.' for this user";
-	for (size_t i = 0; i < sizeof(reserved) / sizeof(*reserved); i++) {
-		if (len == strlen(reserved[i]) &&
-		    memcmp(elem, reserved[i], len) == 0)
-			return "mail.root gives a Maildir name (cur, new, tmp) as a path element for this user";
+	for (const char *p = chain; (p = strstr(p, name)) != NULL; p += len) {
+		bool starts = p == chain || strchr(", \t", p[-1]) != NULL;
+		bool ends = strchr(", \t", p[len]) != NULL; /* or NUL */
+
+		if (starts && ends)
+			return true;
 	}
-	return NULL;
+	return false;
+}
+
+struct lookup_result {
+	bool done;
+	enum auth_result result;
+	struct auth_user *user;
+	char reason[256];
+};
+
+static void lookup_cb(enum auth_result result, struct auth_user *user,
+		      const char *reason, void *context)
+{
+	struct lookup_result *r = context;
+
+	r->done = true;
+	r->result = result;
+	r->user = user;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason);
 }
 
 /*
- * The user's mail root from the mail.root template: %u the user, %n the
- * local part, %d the domain (empty, with %n the whole name, for a user
- * without '@'), %% a percent sign. Every path element made with a
- * variable must pass root_element_refused(), so that no expansion lands
- * inside another user's mail root. The auth module will later hand out
- * per-user roots; this is the one place that decides. Returns 0 or -1.
+ * Who the user is, asked of the configured userdb (auth.backend) in this
+ * process, before privileges are dropped (the passwd-file may be
+ * readable by root only):
+ *  - a backend that can look users up (passwd-file) answers: its mail
+ *    root (userdb_mail= / mail=, else mail.root with its home) and its
+ *    extra fields (quota_rule=...) are used;
+ *  - unknown there, a "pam" backend in the chain knows the system's users
+ *    (getpwnam): mail.root with their home directory;
+ *  - unknown there too, a "checkpassword" backend in the chain may know
+ *    the user, but cannot say so without a password: the mail.root
+ *    template is used only when that Maildir exists already (the user's
+ *    first login made it, or the admin did); otherwise the user is unknown.
+ * An unknown user is EXIT_NOUSER, an outage EXIT_TEMPFAIL. The root is
+ * checked like every expansion of mail.root (auth_mail_root_expand()).
  */
-static int mail_root_resolve(const char *template, const char *user,
-			     struct buf *out, const char **error_r)
+static int mail_user_resolve(const struct config *config, const char *user,
+			     struct buf *root, char ***extra_r,
+			     const char **error_r)
 {
-	const char *at = strchr(user, '@');
-	size_t nlen = at == NULL ? strlen(user) : (size_t)(at - user);
-	const char *domain = at == NULL ? "" : at + 1;
-	size_t elem_start = 0;
-	bool elem_var = false;
+	struct lookup_result r = {0};
+	struct auth_settings set;
+	struct ev_loop *loop;
+	struct auth *auth;
+	struct stat st;
+	char *path = NULL;
+	int ret = EXIT_NOUSER;
 
 	if (!user_name_is_valid(user)) {
 		*error_r = "invalid user name";
-		return -1;
+		return EXIT_NOUSER;
 	}
-	for (const char *p = template;; p++) {
-		if (*p == '/' || *p == '\0') {
-			if (elem_var &&
-			    (*error_r = root_element_refused(
-				     out->data + elem_start,
-				     out->len - elem_start)) != NULL)
-				return -1;
-			if (*p == '\0')
-				break;
-			buf_append(out, "/", 1);
-			elem_start = out->len;
-			elem_var = false;
-			continue;
-		}
-		if (*p != '%') {
-			buf_append(out, p, 1);
-			continue;
-		}
-		elem_var = true;
-		switch (*++p) {
-		case 'u':
-			buf_append_str(out, user);
-			break;
-		case 'n':
-			buf_append(out, user, nlen);
-			break;
-		case 'd':
-			buf_append_str(out, domain);
-			break;
-		case '%':
-			buf_append(out, "%", 1);
-			break;
-		default:
-			*error_r = "mail.root has an unknown %-variable";
-			return -1;
-		}
+	if (auth_glue_settings(config, &set, error_r) < 0)
+		return EXIT_TEMPFAIL;
+	loop = ev_loop_new(EVFLAG_AUTO);
+	auth = loop == NULL ? NULL : auth_new(loop, &set, error_r);
+	if (auth == NULL) {
+		if (loop != NULL)
+			ev_loop_destroy(loop);
+		else
+			*error_r = "cannot create an event loop";
+		return EXIT_TEMPFAIL;
 	}
-	/* the result must be absolute and must not climb */
-	if (out->len == 0 || out->data[0] != '/' ||
-	    strstr(out->data, "/../") != NULL) {
-		*error_r = "mail.root does not give an absolute path";
-		return -1;
+	(void)auth_lookup(auth, user, lookup_cb, &r);
+	while (!r.done)
+		ev_run(loop, EVRUN_ONCE);
+	auth_free(&auth);
+	ev_loop_destroy(loop);
+	if (r.result == AUTH_RESULT_TEMPFAIL &&
+	    strcmp(r.reason, "cannot resolve the mail root") == 0) {
+		/* the expansion was refused (logged): no place for this user */
+		*error_r =
+			"mail.root (or the userdb's mail=) gives a refused path for this user";
+		return EXIT_NOUSER;
 	}
-	while (out->len > 1 && out->data[out->len - 1] == '/')
-		buf_truncate(out, out->len - 1);
-	return 0;
+	if (r.result == AUTH_RESULT_TEMPFAIL) {
+		log_error("event=user_lookup user=%s error=%s", log_q(user),
+			  log_q(r.reason));
+		*error_r = "the user database is unavailable";
+		return EXIT_TEMPFAIL;
+	}
+	if (r.result == AUTH_RESULT_OK) {
+		path = r.user->mail_root;
+		r.user->mail_root = NULL;
+		*extra_r = r.user->overrides;
+		r.user->overrides = xcalloc(1, sizeof(char *));
+		auth_user_free(&r.user);
+	} else if (chain_has(config->auth_backend, "pam")) {
+		struct passwd pw, *pwp = NULL;
+		char pwbuf[4096];
+
+		if (getpwnam_r(user, &pw, pwbuf, sizeof(pwbuf), &pwp) != 0 ||
+		    pwp == NULL) {
+			*error_r = "unknown user";
+			return EXIT_NOUSER;
+		}
+		path = auth_mail_root_expand(config->mail_root, user, pw.pw_dir,
+					     error_r);
+	} else if (chain_has(config->auth_backend, "checkpassword")) {
+		path = auth_mail_root_expand(config->mail_root, user, NULL,
+					     error_r);
+		if (path != NULL &&
+		    (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))) {
+			*error_r = "unknown user (checkpassword cannot look "
+				   "users up: no Maildir at the mail root yet)";
+			free(path);
+			return EXIT_NOUSER;
+		}
+	} else {
+		*error_r = "unknown user";
+		return EXIT_NOUSER;
+	}
+	if (path == NULL)
+		return EXIT_NOUSER; /* *error_r says why */
+	/* the result must be absolute and must not climb; an empty element
+	 * would collapse ("/var/vmail//bob" from %d/%n is the directory of
+	 * domain "bob", holding other users' roots) */
+	if (strstr(path, "//") != NULL) {
+		*error_r =
+			"mail.root gives an empty path element for this user";
+	} else if (path[0] != '/' || strstr(path, "/../") != NULL ||
+		   (strlen(path) >= 3 &&
+		    strcmp(path + strlen(path) - 3, "/..") == 0)) {
+		*error_r = "the mail root is not an absolute path";
+	} else {
+		buf_append_str(root, path);
+		while (root->len > 1 && root->data[root->len - 1] == '/')
+			buf_truncate(root, root->len - 1);
+		ret = 0;
+	}
+	free(path);
+	return ret;
 }
 
 /* What every mail command starts with. */
@@ -154,6 +214,7 @@ struct mail_cmd {
 	struct config *config;
 	struct maildir_settings set;
 	struct buf root;
+	char **extra; /* the userdb's extra fields ("quota_rule=..."), or NULL */
 };
 
 /* Loads the config, drops privileges, resolves the root. Returns 0, or
@@ -164,6 +225,7 @@ static int mail_cmd_init(struct mail_cmd *cmd, const char *name,
 {
 	const char *error, *stale;
 	char *cerror = NULL;
+	int ret;
 
 	memset(cmd, 0, sizeof(*cmd));
 	buf_init(&cmd->root, 4096);
@@ -174,6 +236,13 @@ static int mail_cmd_init(struct mail_cmd *cmd, const char *name,
 		return fail_status;
 	}
 	log_init("merpati", LOG_TARGET_STDERR, cmd->config->log_level);
+	ret = mail_user_resolve(cmd->config, user, &cmd->root, &cmd->extra,
+				&error);
+	if (ret != 0) {
+		fprintf(stderr, "merpati %s: %s: %s\n", name, log_q(user),
+			error);
+		return ret;
+	}
 	if (privdrop_to_user(cmd->config->user, &error) < 0) {
 		fprintf(stderr, "merpati %s: %s\n", name, error);
 		return fail_status;
@@ -184,11 +253,6 @@ static int mail_cmd_init(struct mail_cmd *cmd, const char *name,
 	stale = getenv("MERPATI_LOCK_STALE_SECS");
 	if (stale != NULL && atoi(stale) > 0)
 		cmd->set.lock_stale_secs = (unsigned)atoi(stale);
-	if (mail_root_resolve(cmd->config->mail_root, user, &cmd->root,
-			      &error) < 0) {
-		fprintf(stderr, "merpati %s: %s: %s\n", name, user, error);
-		return EXIT_NOUSER;
-	}
 	return 0;
 }
 
@@ -196,6 +260,9 @@ static void mail_cmd_deinit(struct mail_cmd *cmd)
 {
 	config_free(&cmd->config);
 	buf_free(&cmd->root);
+	for (char **e = cmd->extra; e != NULL && *e != NULL; e++)
+		free(*e);
+	free(cmd->extra);
 }
 
 /* Streams stdin into the append; drops a leading mbox "From " envelope

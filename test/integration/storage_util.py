@@ -43,10 +43,18 @@ class MailEnv:
         self.tool = os.path.join(self.dir, "test_storage_tool")
         shutil.copy(TOOL, self.tool)
         os.chmod(self.tool, 0o755)
+        # the userdb `merpati deliver` and `ls` look users up in: deliver()
+        # and ls() add the user they are given (add_user() for others)
+        self.users_file = os.path.join(self.dir, "users")
+        self.users = set()
+        open(self.users_file, "w").close()
+        os.chmod(self.users_file, 0o600)
         self.conf = os.path.join(self.dir, "merpati.conf")
         with open(self.conf, "w") as f:
             f.write(f"""[server]
 user = {self.user}
+[auth]
+backend = passwd-file {self.users_file}
 [listen]
 imap = 127.0.0.1:14399
 imaps =
@@ -56,6 +64,15 @@ pop3s =
 root = {self.dir}/mail/%d/%n
 fsync = {"yes" if fsync else "no"}
 """)
+
+    def add_user(self, user, fields=":::", extra=""):
+        """Adds a passwd-file line for user (once): uid:gid:gecos:home in
+        fields, then the extra fields (userdb_mail=..., userdb_quota_rule=...)."""
+        if user in self.users:
+            return
+        self.users.add(user)
+        with open(self.users_file, "a") as f:
+            f.write(f"{user}:{{PLAIN}}unused-{len(self.users)}:{fields}::{extra}\n")
 
     def root(self, user):
         local, _, domain = user.partition("@")
@@ -78,11 +95,13 @@ fsync = {"yes" if fsync else "no"}
         return p
 
     def deliver(self, user, data, folder=None, env=None):
+        self.add_user(user)
         args = ["deliver"] + (["-m", folder] if folder else []) + [user]
         return self.merpati(*args, stdin=data, env=env, check=False)
 
     def ls(self, user, folder="INBOX"):
         """[(uid, flags, size, base)] from `merpati ls`."""
+        self.add_user(user)
         out = self.merpati("ls", user, folder).stdout.decode()
         rows = []
         for line in out.splitlines():
@@ -91,6 +110,7 @@ fsync = {"yes" if fsync else "no"}
         return rows
 
     def status(self, user, folder="INBOX"):
+        self.add_user(user)
         out = self.merpati("ls", "-s", user, folder).stdout.decode()
         return {k: int(v) for k, v in
                 (kv.split("=") for kv in out.split())}

@@ -91,6 +91,16 @@ static void test_mail_root(void **state)
 	assert_null(auth_mail_root_expand("/m/%x", "bob", NULL, &error));
 	assert_null(auth_mail_root_expand("/m/%", "bob", NULL, &error));
 	assert_null(auth_mail_root_expand("relative/%u", "bob", NULL, &error));
+	/* no expansion lands inside another user's Maildir */
+	assert_null(
+		auth_mail_root_expand("/v/%d/%n", "cur@alice", NULL, &error));
+	assert_null(auth_mail_root_expand("/v/%d/%n", "x@new", NULL, &error));
+	assert_null(auth_mail_root_expand("/v/%n", "tmp@x", NULL, &error));
+	assert_null(auth_mail_root_expand("/v/%n", ".a@b", NULL, &error));
+	/* the admin's own text may say cur; an empty %d stays allowed */
+	s = auth_mail_root_expand("/cur/%d/%n", "bob", NULL, &error);
+	assert_string_equal(s, "/cur//bob");
+	free(s);
 }
 
 /* Begins and ends one attempt that fails now; returns its delay. */
