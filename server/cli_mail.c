@@ -17,6 +17,7 @@
 #include "storage/mailbox.h"
 #include "storage/mailbox_name.h"
 #include "storage/maildir.h"
+#include "storage/maildir_quota.h"
 
 #include "lib/buf.h"
 #include "lib/log.h"
@@ -35,6 +36,7 @@
 #define EXIT_USAGE 64
 #define EXIT_NOUSER 67
 #define EXIT_TEMPFAIL 75
+#define EXIT_NOPERM 77
 
 #define DELIVER_CHUNK 65536
 
@@ -249,6 +251,13 @@ static int mail_cmd_init(struct mail_cmd *cmd, const char *name,
 	}
 	maildir_settings_init(&cmd->set);
 	cmd->set.fsync = cmd->config->mail_fsync;
+	if (maildir_quota_settings(&cmd->set, config_quota_bytes(cmd->config),
+				   (const char *const *)cmd->extra,
+				   &error) < 0) {
+		fprintf(stderr, "merpati %s: %s: %s\n", name, log_q(user),
+			error);
+		return fail_status;
+	}
 	/* for crash tests only: the documented default is 120 s */
 	stale = getenv("MERPATI_LOCK_STALE_SECS");
 	if (stale != NULL && atoi(stale) > 0)
@@ -321,7 +330,8 @@ static int deliver_usage(void)
 {
 	fprintf(stderr,
 		"usage: merpati deliver [-c FILE] [-m FOLDER] USER < message\n"
-		"  exit 0 stored, 67 unknown user, 75 temporary failure\n");
+		"  exit 0 stored, 67 unknown user, 75 temporary failure (or over\n"
+		"  quota), 77 over quota with mail.quota_bounce = yes\n");
 	return EXIT_USAGE;
 }
 
@@ -380,7 +390,14 @@ int cli_deliver(int argc, char **argv)
 		mailbox_append_abort(&ctx);
 		fprintf(stderr, "merpati deliver: %s: %s\n", argv[optind],
 			error);
-		ret = EXIT_TEMPFAIL;
+		/* over quota: the MTA retries (75), or with mail.quota_bounce
+		 * bounces (77) with our text; a full disk is always 75 */
+		ret = cmd.config->mail_quota_bounce && store != NULL &&
+				      maildir_last_error(store) ==
+					      MAILDIR_ERROR_NO_SPACE &&
+				      strcmp(error, MAILDIR_QUOTA_EXCEEDED) == 0
+			      ? EXIT_NOPERM
+			      : EXIT_TEMPFAIL;
 		goto out;
 	}
 	log_debug("event=deliver user=%s folder=%s uid=%u", log_q(argv[optind]),
@@ -393,6 +410,32 @@ out:
 	return ret;
 }
 
+/* "quota: ..." for index and ls -s; recalculates first when asked. */
+static int print_quota(struct maildir *store, bool recalc, bool kv)
+{
+	uint64_t ub, uc, lb, lc;
+	const char *error;
+
+	if ((recalc && maildir_quota_recalc(store, &error) < 0) ||
+	    maildir_quota_get(store, &ub, &uc, &lb, &lc, &error) < 0) {
+		fprintf(stderr, "merpati: quota: %s\n", error);
+		return -1;
+	}
+	if (kv)
+		printf(" quota_bytes=%llu quota_bytes_limit=%llu "
+		       "quota_messages=%llu quota_messages_limit=%llu",
+		       (unsigned long long)ub, (unsigned long long)lb,
+		       (unsigned long long)uc, (unsigned long long)lc);
+	else if (lb == 0 && lc == 0)
+		printf("quota: none\n");
+	else
+		printf("quota: %llu of %llu bytes, %llu of %llu messages "
+		       "(0: no limit), maildirsize recalculated\n",
+		       (unsigned long long)ub, (unsigned long long)lb,
+		       (unsigned long long)uc, (unsigned long long)lc);
+	return 0;
+}
+
 static int ls_usage(void)
 {
 	fprintf(stderr,
@@ -402,7 +445,9 @@ static int ls_usage(void)
 		"         \\Seen \\Draft $Forwarded and keyword names (kw:<letter>\n"
 		"         for a letter without a name in dovecot-keywords); '-' if none\n"
 		"  SIZE:  RFC822.SIZE (bytes with CRLF line ends)\n"
-		"  -s:    print only 'uidvalidity=V uidnext=N messages=M'\n");
+		"  -s:    print only 'uidvalidity=V uidnext=N messages=M\n"
+		"         highestmodseq=H quota_bytes=B quota_bytes_limit=L\n"
+		"         quota_messages=C quota_messages_limit=K' (limits 0: none)\n");
 	return EXIT_USAGE;
 }
 
@@ -442,10 +487,12 @@ int cli_ls(int argc, char **argv)
 		goto out;
 	}
 	if (status_only) {
-		printf("uidvalidity=%u uidnext=%u messages=%u\n",
+		printf("uidvalidity=%u uidnext=%u messages=%u highestmodseq=%llu",
 		       mailbox_uidvalidity(box), mailbox_uidnext(box),
-		       mailbox_count(box));
-		ret = 0;
+		       mailbox_count(box),
+		       (unsigned long long)mailbox_highest_modseq(box));
+		ret = print_quota(store, false, true) < 0 ? 1 : 0;
+		printf("\n");
 		goto out;
 	}
 	for (unsigned i = 0; i < mailbox_count(box); i++) {
@@ -473,20 +520,43 @@ out:
 	return ret;
 }
 
+/* Drops the folder's index (disposable: the next open rebuilds it from the
+ * files and the UID list; merpati.modseq keeps MODSEQs from going back). */
+static int index_drop(struct maildir *store, const char *folder,
+		      const char **error_r)
+{
+	struct mailbox *box = NULL;
+	char path[4096];
+
+	if (mailbox_open(store, folder, MAILBOX_OPEN_NO_SYNC, &box, error_r) <
+	    0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/merpati.index", mailbox_path(box));
+	mailbox_free(&box);
+	if (unlink(path) < 0 && errno != ENOENT) {
+		*error_r = "cannot remove merpati.index";
+		return -1;
+	}
+	return 0;
+}
+
 static int index_folder(struct maildir *store, const char *folder)
 {
 	struct mailbox *box = NULL;
 	const char *error;
 	long nread;
 
-	if (mailbox_open(store, folder, 0, &box, &error) < 0 ||
+	if (index_drop(store, folder, &error) < 0 ||
+	    mailbox_open(store, folder, 0, &box, &error) < 0 ||
 	    (nread = mailbox_cache_fill(box, true, &error)) < 0) {
 		fprintf(stderr, "merpati index: %s: %s\n", folder, error);
 		mailbox_free(&box);
 		return -1;
 	}
-	printf("%s: %u messages, %ld files read\n", folder, mailbox_count(box),
-	       nread);
+	printf("%s: %u messages, %ld files read, index rebuilt, "
+	       "highestmodseq %llu\n",
+	       folder, mailbox_count(box), nread,
+	       (unsigned long long)mailbox_highest_modseq(box));
 	mailbox_free(&box);
 	return 0;
 }
@@ -524,7 +594,10 @@ int cli_index(int argc, char **argv)
 		goto out;
 	}
 	if (argc - optind == 2) {
-		ret = index_folder(store, argv[optind + 1]) < 0 ? 1 : 0;
+		ret = index_folder(store, argv[optind + 1]) < 0 ||
+				      print_quota(store, true, false) < 0
+			      ? 1
+			      : 0;
 		goto out;
 	}
 	if (maildir_list(store, &folders, &count, &error) < 0) {
@@ -537,6 +610,8 @@ int cli_index(int argc, char **argv)
 		    index_folder(store, folders[i].name) < 0)
 			ret = 1;
 	}
+	if (print_quota(store, true, false) < 0)
+		ret = 1;
 out:
 	maildir_folders_free(&folders, count);
 	maildir_free(&store);

@@ -4,6 +4,7 @@
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "storage/mailbox_name.h"
+#include "storage/maildir_quota.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -92,6 +93,8 @@ static const struct config_key config_keys[] = {
 		 300),
 	KEY_STR("mail", "root", mail_root),
 	KEY_BOOL("mail", "fsync", mail_fsync),
+	KEY_STR("mail", "quota", mail_quota),
+	KEY_BOOL("mail", "quota_bounce", mail_quota_bounce),
 	KEY_UINT("imap", "timeout", imap_timeout, 1800, 86400),
 	KEY_BOOL("imap", "compress", imap_compress),
 	KEY_STR("imap", "folder_sent", imap_folder[0]),
@@ -145,6 +148,7 @@ struct config *config_new_defaults(void)
 	c->auth_checkpassword_timeout = 10;
 	c->mail_root = xstrdup("/var/vmail/%d/%n");
 	c->mail_fsync = true;
+	c->mail_quota = xstrdup("");
 	c->imap_timeout = 1800;
 	c->imap_compress = true;
 	c->imap_folder[0] = xstrdup("Sent");
@@ -360,6 +364,7 @@ static int config_ini_handler(void *user, const char *section, const char *name,
 /* Checks that only make sense on the whole file. */
 static int config_validate(const struct config *c, char **error_r)
 {
+	uint64_t quota;
 	bool any = false;
 
 	for (int i = 0; i < CONFIG_LISTEN_COUNT; i++) {
@@ -374,6 +379,11 @@ static int config_validate(const struct config *c, char **error_r)
 	if (c->proxy_protocol) {
 		*error_r = xstrdup(
 			"listen.proxy_protocol = yes is not supported by this version");
+		return -1;
+	}
+	if (maildir_quota_parse_size(c->mail_quota, &quota) < 0) {
+		*error_r = xstrdup(
+			"mail.quota: a size is expected (digits with k, M, G or T; 0 or empty: no limit)");
 		return -1;
 	}
 	if (strstr(c->mail_root, "%") == NULL &&
@@ -626,4 +636,13 @@ void config_print(const struct config *c, FILE *out)
 		}
 		print_value(c, k, out);
 	}
+}
+
+uint64_t config_quota_bytes(const struct config *config)
+{
+	uint64_t bytes = 0;
+
+	if (maildir_quota_parse_size(config->mail_quota, &bytes) < 0)
+		return 0;
+	return bytes;
 }

@@ -16,6 +16,7 @@
 #include "lib/log.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 enum config_plaintext {
@@ -76,6 +77,8 @@ struct config {
 	/* [mail] */
 	char *mail_root; /* template: %u user, %n local part, %d domain */
 	bool mail_fsync;
+	char *mail_quota;	/* default Maildir++ limit ("1G"), "" none */
+	bool mail_quota_bounce; /* deliver over quota: 77 (bounce), not 75 */
 
 	/* [imap] */
 	unsigned imap_timeout; /* seconds idle after login, >= 1800 */
@@ -116,5 +119,8 @@ const char *config_listener_name(enum config_listener kind);
 
 /* The default config file path. */
 #define CONFIG_DEFAULT_PATH SYSCONFDIR "/merpati/merpati.conf"
+
+/* mail.quota in bytes (validated at load; 0: no limit). */
+uint64_t config_quota_bytes(const struct config *config);
 
 #endif

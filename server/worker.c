@@ -241,6 +241,7 @@ static void worker_setup_protocols(const struct worker_params *p)
 		.special_folders = {c->imap_folder[0], c->imap_folder[1],
 				    c->imap_folder[2], c->imap_folder[3],
 				    c->imap_folder[4]},
+		.quota_bytes = config_quota_bytes(c),
 	};
 	struct pop3_settings pset = {
 		.timeout = c->pop3_timeout,
@@ -250,6 +251,7 @@ static void worker_setup_protocols(const struct worker_params *p)
 		.fsync = c->mail_fsync,
 		.max_failures = c->auth_max_failures,
 		.auth = worker.auth,
+		.quota_bytes = config_quota_bytes(c),
 	};
 
 	worker.imap = imap_context_new(&iset);

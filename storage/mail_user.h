@@ -14,7 +14,9 @@
  *   }
  *
  * The struct holds the auth reply's fields, borrowed for the call only;
- * a field the storage does not know yet is ignored.
+ * a field the storage does not know yet is ignored. Known: quota_rule=
+ * (maildir_quota.h), which replaces set->quota_bytes (mail.quota); a rule
+ * that cannot be parsed is MAIL_USER_FAILED.
  */
 #ifndef MERPATI_MAIL_USER_H
 #define MERPATI_MAIL_USER_H

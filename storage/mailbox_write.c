@@ -4,6 +4,8 @@
 
 #include "storage/mailbox_private.h"
 #include "storage/maildir_file.h"
+#include "storage/maildir_flags.h"
+#include "storage/maildir_quota.h"
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
@@ -144,12 +146,36 @@ int mailbox_update_flags(struct mailbox *box, const uint32_t *uids, size_t n,
 	return ret;
 }
 
+/* A message's bytes for the quota (Maildir++ counts the file): the known
+ * size, the name's ",S=", else the file's size (path, or looked up). */
+static int64_t rec_quota_size(struct mailbox *box,
+			      const struct mailbox_rec *rec, const char *path)
+{
+	struct maildir_filename fn;
+	struct stat st;
+	struct buf p;
+	int ret;
+
+	if (rec->sizes_known)
+		return (int64_t)rec->size;
+	if (maildir_filename_parse(rec->filename, &fn) == 0 && fn.has_size)
+		return (int64_t)fn.size;
+	if (path != NULL)
+		return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+	buf_init(&p, PATH_MAX);
+	mailbox_rec_path(box, rec, &p);
+	ret = stat(p.data, &st);
+	buf_free(&p);
+	return ret == 0 ? (int64_t)st.st_size : 0;
+}
+
 int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 		    const char **error_r)
 {
 	struct uidlist_lock *lock;
 	struct buf path;
 	bool *drop = NULL, *gone = NULL, any = false, failed = false;
+	int64_t quota_bytes = 0, quota_count = 0;
 	size_t nrec;
 	int ret = -1;
 
@@ -166,6 +192,7 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		long idx = mailbox_find_uid(box, uids[i]);
 		struct mailbox_rec *rec;
+		int64_t size;
 
 		if (idx < 0)
 			continue;
@@ -173,8 +200,11 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 		for (int attempt = 0; attempt < 3; attempt++) {
 			buf_reset(&path);
 			mailbox_rec_path(box, rec, &path);
+			size = rec_quota_size(box, rec, path.data);
 			if (unlink(path.data) == 0) {
 				gone[i] = true;
+				quota_bytes += size;
+				quota_count++;
 				break;
 			}
 			if (errno != ENOENT) {
@@ -192,6 +222,7 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 		}
 	}
 	buf_free(&path);
+	maildir_quota_update(box->store, -quota_bytes, -quota_count);
 	if (do_fsync(box)) {
 		char dir[PATH_MAX];
 
@@ -254,9 +285,13 @@ struct mailbox_append {
 int mailbox_append_begin(struct mailbox *box, struct mailbox_append **ctx_r,
 			 const char **error_r)
 {
-	struct mailbox_append *ctx = xcalloc(1, sizeof(*ctx));
+	struct mailbox_append *ctx;
 	struct buf dir, path;
 
+	/* full already: refuse before the message is read */
+	if (maildir_quota_check(box->store, 0, 1, error_r) < 0)
+		return -1;
+	ctx = xcalloc(1, sizeof(*ctx));
 	buf_init(&dir, PATH_MAX);
 	buf_init(&path, PATH_MAX * 2);
 	buf_printf(&dir, "%s/tmp", box->path);
@@ -422,6 +457,10 @@ int mailbox_append_finish(struct mailbox_append **ctxp, unsigned flags,
 		maildir_filename_format(&target,
 					(struct strv){base.data, base.len},
 					flags & MAILDIR_FLAGS_ALL, keywords);
+	/* the size is known now: over the quota, nothing is stored (the
+	 * tmp file goes with the context) */
+	if (maildir_quota_check(box->store, ctx->size, 1, error_r) < 0)
+		goto out;
 	if (mailbox_lock(box, &lock, error_r) < 0)
 		goto out;
 	/* the name is unique (maildir_unique_base()): rename replaces
@@ -444,6 +483,7 @@ int mailbox_append_finish(struct mailbox_append **ctxp, unsigned flags,
 		goto out;
 	}
 	box->scan_valid = false;
+	maildir_quota_update(box->store, (int64_t)ctx->size, 1);
 	*uid_r = uid;
 	ret = 0;
 out:
@@ -586,13 +626,39 @@ out:
 	return ret;
 }
 
-int mailbox_copy(struct mailbox *src, const uint32_t *uids, size_t n,
-		 struct mailbox *dst, uint32_t *new_uids_r,
-		 const char **error_r)
+/* The bytes and messages a copy of uids adds (sizes from the names, else
+ * stat). */
+static void copy_quota_size(struct mailbox *src, const uint32_t *uids, size_t n,
+			    uint64_t *bytes_r, uint64_t *count_r)
+{
+	*bytes_r = 0;
+	*count_r = 0;
+	for (size_t i = 0; i < n; i++) {
+		long idx = mailbox_find_uid(src, uids[i]);
+
+		if (idx >= 0) {
+			*bytes_r += (uint64_t)rec_quota_size(
+				src, mailbox_rec_at(src, (unsigned)idx), NULL);
+			(*count_r)++;
+		}
+	}
+}
+
+/* check_quota: false for a move within one store (the use stays). */
+static int copy_messages(struct mailbox *src, const uint32_t *uids, size_t n,
+			 struct mailbox *dst, uint32_t *new_uids_r,
+			 bool check_quota, const char **error_r)
 {
 	struct uidlist_lock *lock;
-	uint32_t *kw = xcalloc(n + 1, sizeof(*kw));
+	uint32_t *kw;
+	uint64_t qbytes = 0, qcount = 0, added = 0;
 	int ret = -1;
+
+	copy_quota_size(src, uids, n, &qbytes, &qcount);
+	if (check_quota &&
+	    maildir_quota_check(dst->store, qbytes, qcount, error_r) < 0)
+		return -1;
+	kw = xcalloc(n + 1, sizeof(*kw));
 
 	/* keyword letters first: mailbox_keyword_index() takes the lock */
 	for (size_t i = 0; i < n; i++) {
@@ -619,6 +685,8 @@ int mailbox_copy(struct mailbox *src, const uint32_t *uids, size_t n,
 			       kw[i], error_r);
 		if (uid < 0)
 			goto out;
+		if (uid > 0)
+			added++;
 		if (new_uids_r != NULL)
 			new_uids_r[i] = (uint32_t)uid;
 		if (i % 256 == 255)
@@ -633,12 +701,24 @@ int mailbox_copy(struct mailbox *src, const uint32_t *uids, size_t n,
 	if (mailbox_uidlist_save(dst, error_r) < 0)
 		goto out;
 	dst->scan_valid = false;
+	/* a message expunged meanwhile was not copied: the sizes are then
+	 * an estimate, which the next recalculation corrects */
+	if (added != qcount && qcount > 0)
+		qbytes = qbytes / qcount * added;
+	maildir_quota_update(dst->store, (int64_t)qbytes, (int64_t)added);
 	ret = 0;
 out:
 	uidlist_lock_release(&lock);
 out_free:
 	free(kw);
 	return ret;
+}
+
+int mailbox_copy(struct mailbox *src, const uint32_t *uids, size_t n,
+		 struct mailbox *dst, uint32_t *new_uids_r,
+		 const char **error_r)
+{
+	return copy_messages(src, uids, n, dst, new_uids_r, true, error_r);
 }
 
 int mailbox_move(struct mailbox *src, const uint32_t *uids, size_t n,
@@ -652,7 +732,8 @@ int mailbox_move(struct mailbox *src, const uint32_t *uids, size_t n,
 
 	/* copy, then expunge: a crash in between leaves a duplicate, never
 	 * a loss */
-	ret = mailbox_copy(src, uids, n, dst, copied, error_r);
+	ret = copy_messages(src, uids, n, dst, copied, src->store != dst->store,
+			    error_r);
 	if (ret == 0) {
 		for (size_t i = 0; i < n; i++) {
 			if (copied[i] != 0)

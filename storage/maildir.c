@@ -31,6 +31,8 @@ void maildir_settings_init(struct maildir_settings *set)
 	set->lock_timeout_secs = 60;
 	set->separator = '/';
 	set->tmp_max_age_secs = 36 * 3600;
+	set->quota_bytes = 0;
+	set->quota_count = 0;
 }
 
 int maildir_open(const char *root, const struct maildir_settings *set,

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct maildir_settings {
 	bool fsync;		  /* fsync files and directories (mail.fsync) */
@@ -25,9 +26,11 @@ struct maildir_settings {
 	unsigned lock_timeout_secs; /* give up waiting for a lock (60) */
 	char separator;		    /* hierarchy separator shown to clients */
 	unsigned tmp_max_age_secs;  /* tmp/ files older than this go (36 h) */
+	uint64_t quota_bytes;	    /* Maildir++ quota limits, 0 = none */
+	uint64_t quota_count;	    /* (see maildir_quota.h) */
 };
 
-/* Fills in the defaults above (fsync on, '/' separator). */
+/* Fills in the defaults above (fsync on, '/' separator, no quota). */
 void maildir_settings_init(struct maildir_settings *set);
 
 /* Why the last call on a store failed, for protocol response codes. */

@@ -199,6 +199,8 @@ int imap_session_login(struct imap_session *s, const struct mail_user *user,
 	maildir_settings_init(&mset);
 	mset.fsync = s->ctx->set.fsync;
 	mset.lock_timeout_secs = IMAP_LOCK_WAIT_SECS;
+	mset.quota_bytes =
+		s->ctx->set.quota_bytes; /* the userdb may override */
 	if (mail_user_open(user, &mset, &s->store, error_r) != MAIL_USER_OK)
 		return -1;
 	free(s->user);

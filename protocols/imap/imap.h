@@ -37,6 +37,7 @@ struct imap_settings {
 	/* folder names (UTF-8, '/') per IMAP_SPECIAL_FOLDERS; NULL or "":
 	   none. Copied by imap_context_new(). */
 	const char *special_folders[IMAP_SPECIAL_FOLDERS];
+	uint64_t quota_bytes; /* mail.quota: the default limit, 0 none */
 };
 
 struct imap_context;

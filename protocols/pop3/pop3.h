@@ -21,6 +21,7 @@
 #include "server/conn.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Longest command line accepted. RFC 2449 allows 255 octets; AUTH lines
    with SASL initial responses (RFC 5034) can be longer. */
@@ -43,6 +44,7 @@ struct pop3_settings {
 	struct auth_client *auth; /* the worker's auth client (borrowed) */
 	bool fsync;		  /* mail.fsync, for the storage layer */
 	unsigned max_failures; /* failed logins before hanging up; 0: never */
+	uint64_t quota_bytes;  /* mail.quota: the default limit, 0 none */
 };
 
 struct pop3_context;

@@ -36,8 +36,10 @@ struct pop3_storage_job {
 	/* in */
 	char *mail_root;
 	struct mail_user user; /* for mail_user_open(): fields copied here */
+	char **overrides;      /* the copied per-user fields (quota_rule=) */
 	bool fsync;
 	unsigned login_delay;
+	uint64_t quota_bytes; /* mail.quota */
 	enum pop3_after_download after;
 	/* owned while the job runs, handed to the session by open */
 	struct maildir *store;
@@ -81,6 +83,9 @@ static void job_free(struct pop3_storage_job *j)
 {
 	job_release(j);
 	free(j->mail_root);
+	for (char **o = j->overrides; o != NULL && *o != NULL; o++)
+		free(*o);
+	free(j->overrides);
 	free(j);
 }
 
@@ -202,6 +207,8 @@ static void open_work(void *context)
 	set.fsync = j->fsync;
 	/* a client retries a login sooner than a session waits */
 	set.lock_timeout_secs = POP3_LOCK_WAIT_SECS;
+	/* POP3 stores nothing, but its deletions keep maildirsize right */
+	set.quota_bytes = j->quota_bytes;
 	switch (mail_user_open(&j->user, &set, &j->store, &error)) {
 	case MAIL_USER_NO_ROOT:
 		open_fail(j, "SYS/PERM", "root", error);
@@ -307,7 +314,20 @@ bool pop3_maildrop_open(struct pop3_session *s, const struct mail_user *user)
 	/* the thread opens it through mail_user_open() with copies of the
 	   fields it uses */
 	j->mail_root = xstrdup(user->mail_root != NULL ? user->mail_root : "");
-	j->user = (struct mail_user){.mail_root = j->mail_root};
+	if (user->overrides != NULL) {
+		size_t n = 0;
+
+		while (user->overrides[n] != NULL)
+			n++;
+		j->overrides = xcalloc(n + 1, sizeof(char *));
+		for (size_t i = 0; i < n; i++)
+			j->overrides[i] = xstrdup(user->overrides[i]);
+	}
+	j->user = (struct mail_user){
+		.mail_root = j->mail_root,
+		.overrides = (const char *const *)j->overrides,
+	};
+	j->quota_bytes = s->ctx->set.quota_bytes;
 	j->fsync = s->ctx->set.fsync;
 	j->login_delay = s->ctx->set.login_delay;
 	job_start(s, j, open_work, open_done);
