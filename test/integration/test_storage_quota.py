@@ -263,6 +263,29 @@ class ImapQuota(unittest.TestCase):
         c.close()
         m.logout()
 
+    def test_userdb_quota_rule_at_login(self):
+        """The auth helper hands the passwd-file's quota_rule to the
+        worker: IMAP enforces it, POP3's deletions keep the file right."""
+        d = imap_daemon(users=["alice:{PLAIN}secret::::::userdb_quota_rule=*:storage=2"])
+        self.addCleanup(d.cleanup)
+        root = maildrop(d, "alice")
+        m = imaplib_login(d)
+        small = body(1500).replace(b"\n", b"\r\n")
+        typ, data = m.append("INBOX", None, None, small)
+        self.assertEqual(typ, "OK", data)
+        self.assertEqual(read_maildirsize(root), ("2048S", len(small), 1))
+        typ, data = m.append("INBOX", None, None, small)
+        self.assertEqual(typ, "NO")
+        self.assertTrue(data[0].startswith(b"[OVERQUOTA]"), data)
+        m.logout()
+        import poplib
+        p = poplib.POP3("127.0.0.1", d.ports["pop3"], timeout=10)
+        p.user("alice")
+        p.pass_("secret")
+        p.dele(1)
+        p.quit()
+        self.assertEqual(read_maildirsize(root), ("2048S", 0, 0))
+
 
 if __name__ == "__main__":
     main()
