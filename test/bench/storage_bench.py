@@ -102,6 +102,8 @@ def main():
         sys.exit("needs doveadm and /usr/bin/time")
     merpati = os.environ.get("MERPATI", "merpati")
     env = MailEnv(fsync=True)
+    env.add_user("bench@example.org")  # deliver and ls know their users
+    env.add_user("empty@example.org")
     try:
         m_root = env.root("bench@example.org")
         d_root = os.path.join(env.dir, "dovecot-mail")

@@ -322,6 +322,7 @@ class Deliver(unittest.TestCase):
         """Item 16: the mbox "From " line is dropped however stdin is
         split (it was kept when the first read returned < 5 bytes)."""
         env = self.env
+        env.add_user("dan@example.org")  # deliver knows its users
         for first in (b"F", b"Fro", b"From", b"From "):
             proc = subprocess.Popen([env_merpati(), "deliver", "-c", env.conf, "dan@example.org"],
                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
