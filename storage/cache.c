@@ -314,6 +314,16 @@ size_t mail_cache_count(const struct mail_cache *cache)
 	return cache->count;
 }
 
+void mail_cache_fix_checksum(void *data, size_t len)
+{
+	uint64_t sum;
+
+	if (len < sizeof(sum))
+		return;
+	sum = fnv1a(FNV_INIT, data, len - sizeof(sum));
+	memcpy((char *)data + len - sizeof(sum), &sum, sizeof(sum));
+}
+
 int mail_cache_save(struct mail_cache *cache, bool do_fsync)
 {
 	uint32_t hdr[4] = {CACHE_VERSION, cache->uidvalidity,

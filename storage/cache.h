@@ -67,4 +67,9 @@ size_t mail_cache_count(const struct mail_cache *cache);
 /* Writes the file if anything changed. Returns 0 or -1 (logged). */
 int mail_cache_save(struct mail_cache *cache, bool do_fsync);
 
+/* Recomputes the checksum (the last 8 bytes) of a file image of len
+ * bytes in place, so that damage reaches the parser (fuzzing, tests).
+ * An image shorter than the checksum is left alone. */
+void mail_cache_fix_checksum(void *data, size_t len);
+
 #endif
