@@ -21,6 +21,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* Optional, called once before the first input. */
 int LLVMFuzzerInitialize(int *argc, char ***argv) __attribute__((weak));
 
+/*
+ * A template for mkstemp()/mkdtemp(): "$TMPDIR/<name>.XXXXXX" (/tmp without
+ * TMPDIR). A target that makes a temporary file or directory removes it
+ * again from an atexit() handler: nothing stays behind after a run.
+ */
+static inline void fuzz_tmp_name(char *buf, size_t size, const char *name)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (tmp == NULL || tmp[0] == '\0')
+		tmp = "/tmp";
+	if ((size_t)snprintf(buf, size, "%s/%s.XXXXXX", tmp, name) >= size)
+		abort();
+}
+
 #define FUZZ_CHECK(cond)                                                  \
 	do {                                                              \
 		if (!(cond)) {                                            \

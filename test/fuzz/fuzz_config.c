@@ -2,7 +2,7 @@
 /*
  * Fuzz target for server/config: config_load() on arbitrary file text.
  *
- * The input is written to a temporary file. Invariants: a failure names
+ * The input is written to a temporary file (removed at exit). Invariants: a failure names
  * the file first and then a line (":<n>: ") or a reason (": "); a success
  * prints (config_print()) a text that loads again, from the same path, to
  * the same printed text.
@@ -12,10 +12,16 @@
 #include "lib/log.h"
 #include "server/config.h"
 
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
-static char path[64];
+static char path[PATH_MAX];
+
+static void remove_file(void)
+{
+	unlink(path);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -23,11 +29,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	snprintf(path, sizeof(path), "/tmp/fuzz_config.%ld.XXXXXX",
-		 (long)getpid());
+	fuzz_tmp_name(path, sizeof(path), "fuzz_config");
 	fd = mkstemp(path);
 	FUZZ_CHECK(fd >= 0);
 	close(fd);
+	atexit(remove_file);
 	return 0;
 }
 

@@ -15,16 +15,25 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/fuzz_keywords.XXXXXX";
-static char path[PATH_MAX];
+static char dir[PATH_MAX];
+static char path[PATH_MAX + 32];
+
+/* Nothing stays behind in the temporary directory after a run. */
+static void remove_dir(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
 	(void)argv;
+	fuzz_tmp_name(dir, sizeof(dir), "fuzz_keywords");
 	if (mkdtemp(dir) == NULL)
 		abort();
 	snprintf(path, sizeof(path), "%s/%s", dir, MAILDIR_KEYWORDS_FILE);
+	atexit(remove_dir);
 	return 0;
 }
 
