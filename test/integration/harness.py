@@ -450,6 +450,15 @@ class Daemon:
             raise AssertionError("merpatid log shows a crash (%s):\n%s" % (m.group(0), log[-6000:]))
 
     def cleanup(self):
+        """Removes the directory; a daemon still running (a test that did
+        not stop() it) is stopped first, not left behind for good."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self):
