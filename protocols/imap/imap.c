@@ -8,6 +8,7 @@
 #include "protocols/imap/imap_job.h"
 #include "protocols/imap/imap_parser.h"
 #include "protocols/imap/imap_private.h"
+#include "protocols/imap/imap_quota.h"
 #include "protocols/imap/imap_search.h"
 #include "protocols/imap/imap_searchres.h"
 #include "protocols/imap/imap_session_cmds.h"
@@ -84,6 +85,7 @@ void imap_capabilities(struct imap_session *s, struct buf *out)
 						: IMAP_PARSER_LITERAL_MAX));
 	imap_compress_capabilities(s, out); /* imap_compress.c */
 	imap_search_capabilities(s, out);   /* imap_search.c */
+	imap_quota_capabilities(s, out);    /* imap_quota.c */
 }
 
 size_t imap_cmd_argc(const struct imap_cmd *cmd)

@@ -9,6 +9,7 @@
 #include "protocols/imap/imap_idle.h"
 #include "protocols/imap/imap_list.h" /* LIST LSUB */
 #include "protocols/imap/imap_private.h"
+#include "protocols/imap/imap_quota.h"	      /* GETQUOTA ... */
 #include "protocols/imap/imap_search.h"	      /* SEARCH */
 #include "protocols/imap/imap_select.h"	      /* SELECT ... EXPUNGE */
 #include "protocols/imap/imap_session_cmds.h" /* ENABLE NAMESPACE ID */
@@ -128,5 +129,8 @@ const struct imap_command imap_commands[] = {
 	 imap_cmd_sort},
 	{"THREAD", IMAP_IN_SELECTED, IMAP_CMDF_SEQ | IMAP_CMDF_UID,
 	 imap_cmd_thread},
+	{"GETQUOTA", IMAP_IN_LOGGED_IN, 0, imap_cmd_getquota},
+	{"GETQUOTAROOT", IMAP_IN_LOGGED_IN, 0, imap_cmd_getquotaroot},
+	{"SETQUOTA", IMAP_IN_LOGGED_IN, 0, imap_cmd_setquota},
 	{NULL, 0, 0, NULL},
 };
