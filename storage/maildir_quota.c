@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Maildir++ quota: the maildirsize file (see maildir_quota.h). */
 #include "storage/maildir_quota.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * maildir_quota: Maildir++ quota, the `maildirsize` file in the mail root,
  * as Courier and Dovecot's "maildir" quota backend keep it.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "protocols/imap/imap_quota.h"
 
 #include "protocols/imap/imap_folder.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * imap_quota: the QUOTA extension (RFC 9208) over the storage layer's
  * Maildir++ quota (maildir_quota.h): GETQUOTA, GETQUOTAROOT and SETQUOTA.

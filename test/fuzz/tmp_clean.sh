@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Usage: tmp_clean.sh FUZZ_BINARY CORPUS_DIR...
 # Each fuzz target runs over its corpus with a /tmp of its own (a private
 # mount namespace with an empty tmpfs, TMPDIR unset) and must leave that

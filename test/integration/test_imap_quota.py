@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The QUOTA extension (RFC 9208) over Maildir++ quota: the capability
 after login, GETQUOTAROOT and GETQUOTA with exact responses (one root ""
 for the whole user, STORAGE in KiB and MESSAGE, only limited resources),

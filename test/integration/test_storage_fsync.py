@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Deliveries and APPENDs with mail.fsync on (every other test runs with
 fsync = no): the message file and its directory are flushed, and when
 either flush fails (an LD_PRELOAD shim, test/tools/fsync_fail.c, makes

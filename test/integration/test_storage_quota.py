@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Maildir++ quota (issue 9, item 6): the `maildirsize` file, limits from
 mail.quota or the userdb's quota_rule, deliver refusing over the limit (75,
 or 77 with mail.quota_bounce) with nothing left in tmp/, new/ or cur/, IMAP

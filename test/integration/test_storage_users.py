@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Users come from the auth module (issue 9, item 5): `merpati deliver` and
 `merpati ls` look the user up in the configured userdb. An unknown user is
 exit 67 and nothing is created; a passwd-file entry's userdb_mail= decides

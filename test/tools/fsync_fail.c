@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * fsync_fail: an LD_PRELOAD shim that makes fsync() and fdatasync() fail
  * with EIO, for the tests of what a failed flush does to a delivery or an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /* Unit tests: Maildir++ quota (maildir_quota.h): sizes, Dovecot quota
  * rules, the maildirsize file's reading, updating and recalculation. */
