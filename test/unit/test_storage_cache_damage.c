@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 // links: mp_storage mp_lib
 /* Unit tests: the disposable cache file merpati.cache, damaged on purpose
  * with its checksum fixed up (mail_cache_fix_checksum()), as the fuzz
