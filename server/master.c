@@ -8,6 +8,7 @@
 #include "server/config_check.h"
 #include "server/ipcount.h"
 #include "server/listener.h"
+#include "server/sdnotify.h"
 #include "server/tls.h"
 #include "server/worker.h"
 
@@ -180,7 +181,18 @@ static void master_stop_auth(void)
 	waitpid(pid, NULL, 0);
 }
 
-static void master_reload(void)
+/* Tells systemd (Type=notify) what we are doing; a no-op elsewhere. */
+static void master_notify(const char *state)
+{
+	const char *error;
+
+	if (sdnotify_send(state, &error) < 0)
+		log_warn("event=notify_failed reason=\"%s\"", error);
+}
+
+/* Returns 0 when the new configuration is in force, -1 when the old one
+   was kept. */
+static int master_reload(void)
 {
 	struct config *fresh;
 	char *error = NULL;
@@ -194,7 +206,7 @@ static void master_reload(void)
 			  error);
 		free(error);
 		config_free(&fresh);
-		return;
+		return -1;
 	}
 	/* the helper serves the new [auth] settings; logins in flight get a
 	   temporary failure, sessions stay */
@@ -210,7 +222,7 @@ static void master_reload(void)
 			master_schedule_auth();
 		}
 		config_free(&fresh);
-		return;
+		return -1;
 	}
 	/* retire the old generation: it stops accepting and finishes */
 	for (unsigned i = 0; i < master.config->workers; i++) {
@@ -232,6 +244,7 @@ static void master_reload(void)
 	}
 	log_info("event=reloaded config=%s workers=%u", master.config_path,
 		 master.config->workers);
+	return 0;
 }
 
 /* A retired worker exited: forgets it and gives back what it counted. */
@@ -373,6 +386,7 @@ static void master_stop(void)
 	struct timespec deadline, now;
 
 	log_info("event=stopping");
+	master_notify("STOPPING=1");
 	alarm(0);
 	master_signal_all(SIGTERM);
 	master_stop_auth();
@@ -471,6 +485,7 @@ int master_run(struct config *config, const char *config_path)
 		master_spawn_worker(i);
 	log_info("event=started version=%s workers=%u config=%s",
 		 MERPATI_VERSION, config->workers, config_path);
+	master_notify("READY=1\nSTATUS=serving");
 
 	while (!got_term) {
 		sigsuspend(&old);
@@ -487,8 +502,23 @@ int master_run(struct config *config, const char *config_path)
 			master_reap(false);
 		}
 		if (got_hup) {
+			struct timespec now;
+			char state[96];
+
 			got_hup = 0;
-			master_reload();
+			/* systemd >= 253 wants the time of the reload request */
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			snprintf(state, sizeof(state),
+				 "RELOADING=1\nMONOTONIC_USEC=%llu",
+				 (unsigned long long)now.tv_sec * 1000000ULL +
+					 (unsigned long long)now.tv_nsec /
+						 1000ULL);
+			master_notify(state);
+			master_notify(
+				master_reload() == 0
+					? "READY=1\nSTATUS=serving"
+					: "READY=1\nSTATUS=reload failed, "
+					  "old configuration kept");
 		}
 	}
 	master_stop();
