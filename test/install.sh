@@ -21,12 +21,12 @@ for f in usr/sbin/merpatid usr/bin/merpati usr/share/man/man8/merpatid.8 \
 	etc/pam.d/merpati etc/merpati/merpati.conf; do
 	check "$f"
 done
-unit=$(find "$stage" -name merpatid.service | head -n 1)
+unit=$(find "$stage" -name merpati.service | head -n 1)
 if [ -z "$unit" ]; then
-	echo "missing: merpatid.service"
+	echo "missing: merpati.service"
 	fail=1
 elif ! grep -q '^ExecStart=/usr/sbin/merpatid -f$' "$unit"; then
-	echo "merpatid.service does not start /usr/sbin/merpatid -f"
+	echo "merpati.service does not start /usr/sbin/merpatid -f"
 	fail=1
 fi
 # the binary looks for /etc/merpati/merpati.conf by default
