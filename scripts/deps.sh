@@ -8,7 +8,8 @@ set -euo pipefail
 build=(build-essential cmake pkg-config libgnutls28-dev gnutls-bin libev-dev
 	libinih-dev libcrypt-dev libpam0g-dev zlib1g-dev libseccomp-dev)
 test=(libcmocka-dev python3 clang clang-format libclang-rt-14-dev curl
-	fetchmail getmail6 isync dovecot-imapd dovecot-pop3d time procps tzdata nodejs)
+	fetchmail getmail6 isync dovecot-imapd dovecot-pop3d time procps tzdata nodejs
+	debhelper lintian debootstrap systemd)
 if [ "${1:-}" = list ]; then
 	case "${2:-}" in
 	build) printf '%s\n' "${build[@]}" ;;
