@@ -342,9 +342,20 @@ in_root dpkg -r merpati >"$work/remove.log" 2>&1 || { cat "$work/remove.log"; fa
 [ -f "$conf" ] || fail "remove (not purge) deleted merpati.conf"
 in_root getent passwd vmail >/dev/null || fail "remove (not purge) deleted the vmail user"
 # mail is never removed: with alice's mail in /var/vmail, purge keeps it
-# and the user; with it gone, purge removes both
-rm -rf "$root/var/vmail/example.org"
-rm -f "$root/etc/merpati/merpati.conf.dpkg-dist"
+# and the user (and says so) ...
+in_root dpkg --purge merpati >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg --purge"; }
+grep -q '/var/vmail is not empty: kept it and the vmail user' "$work/purge.log" ||
+	{ cat "$work/purge.log"; fail "purge did not say it kept the mail"; }
+ls "$root"/var/vmail/example.org/alice/new/* >/dev/null 2>&1 ||
+	ls "$root"/var/vmail/example.org/alice/cur/* >/dev/null 2>&1 || fail "purge removed mail"
+in_root getent passwd vmail >/dev/null || fail "purge removed the owner of the mail left"
+[ -e "$root/etc/merpati" ] && fail "purge left /etc/merpati"
+ok "purge with mail left: mail and vmail kept, /etc/merpati removed"
+# ... and with no mail left, removes both
+in_root deluser --system --quiet vmail >/dev/null 2>&1
+in_root delgroup --system --quiet vmail 2>/dev/null || true
+rm -rf "$root/var/vmail"
+in_root dpkg -i /tmp/merpati-2.deb >"$work/install3.log" 2>&1 || { cat "$work/install3.log"; fail "dpkg -i (again)"; }
 in_root dpkg --purge merpati >"$work/purge.log" 2>&1 || { cat "$work/purge.log"; fail "dpkg --purge"; }
 in_root getent passwd vmail >/dev/null && fail "purge left the vmail user"
 in_root getent group vmail >/dev/null && fail "purge left the vmail group"
