@@ -20,12 +20,15 @@ struct listener {
 	enum config_listener kind;
 	char *addr; /* as written in the config */
 	int fd;
-	bool keep; /* mark during an update */
+	bool keep;    /* mark during an update */
+	bool adopted; /* bound by the service manager */
 };
 
 struct listener_set {
 	struct listener *items;
 	size_t count;
+	int *adopted; /* socket activation: not matched to an address yet */
+	size_t n_adopted;
 };
 
 struct listener_set *listener_set_new(void)
@@ -43,6 +46,7 @@ void listener_set_free(struct listener_set **setp)
 		close(set->items[i].fd);
 		free(set->items[i].addr);
 	}
+	listener_set_close_unmatched(set);
 	free(set->items);
 	free(set);
 	*setp = NULL;
@@ -145,6 +149,89 @@ static int listener_bind(const char *addr, int *fd_r, const char **error_r)
 	return 0;
 }
 
+int listener_set_adopt(struct listener_set *set, int first_fd, unsigned count,
+		       const char **error_r)
+{
+	for (unsigned i = 0; i < count; i++) {
+		int fd = first_fd + (int)i, type = 0, listening = 0;
+		socklen_t len = sizeof(type), len2 = sizeof(listening);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+		    type != SOCK_STREAM ||
+		    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+			       &len2) < 0 ||
+		    !listening) {
+			*error_r = "LISTEN_FDS: a descriptor is not a "
+				   "listening stream socket";
+			return -1;
+		}
+	}
+	set->adopted =
+		xrealloc(set->adopted, (set->n_adopted + count) * sizeof(int));
+	for (unsigned i = 0; i < count; i++) {
+		int fd = first_fd + (int)i;
+
+		/* ours now: not for the programs the auth helper runs */
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		set->adopted[set->n_adopted++] = fd;
+	}
+	return 0;
+}
+
+unsigned listener_set_close_unmatched(struct listener_set *set)
+{
+	unsigned n = (unsigned)set->n_adopted;
+
+	for (size_t i = 0; i < set->n_adopted; i++)
+		close(set->adopted[i]);
+	free(set->adopted);
+	set->adopted = NULL;
+	set->n_adopted = 0;
+	return n;
+}
+
+/* An adopted socket bound to `addr`, taken out of the pool; -1 if none. */
+static int listener_take_adopted(struct listener_set *set, const char *addr)
+{
+	struct sockaddr_storage want, got;
+	unsigned wlen;
+	const char *error;
+
+	if (set->n_adopted == 0 ||
+	    listener_parse_addr(addr, &want, &wlen, &error) < 0)
+		return -1;
+	for (size_t i = 0; i < set->n_adopted; i++) {
+		socklen_t glen = sizeof(got);
+		int fd = set->adopted[i];
+		bool same = false;
+
+		memset(&got, 0, sizeof(got));
+		if (getsockname(fd, (struct sockaddr *)&got, &glen) < 0 ||
+		    got.ss_family != want.ss_family)
+			continue;
+		if (want.ss_family == AF_INET) {
+			struct sockaddr_in *w = (struct sockaddr_in *)&want;
+			struct sockaddr_in *g = (struct sockaddr_in *)&got;
+
+			same = w->sin_port == g->sin_port &&
+			       w->sin_addr.s_addr == g->sin_addr.s_addr;
+		} else {
+			struct sockaddr_in6 *w = (struct sockaddr_in6 *)&want;
+			struct sockaddr_in6 *g = (struct sockaddr_in6 *)&got;
+
+			same = w->sin6_port == g->sin6_port &&
+			       memcmp(&w->sin6_addr, &g->sin6_addr,
+				      sizeof(w->sin6_addr)) == 0;
+		}
+		if (same) {
+			set->adopted[i] = set->adopted[--set->n_adopted];
+			return fd;
+		}
+	}
+	return -1;
+}
+
 static struct listener *listener_find(struct listener_set *set,
 				      enum config_listener kind,
 				      const char *addr)
@@ -168,6 +255,7 @@ static int update_kind(struct listener_set *set, struct listener_set *fresh,
 	     a = strtok_r(NULL, " \t", &save)) {
 		struct listener *old = listener_find(set, kind, a);
 		const char *error;
+		bool adopted;
 		int fd;
 
 		if (old != NULL) {
@@ -176,7 +264,9 @@ static int update_kind(struct listener_set *set, struct listener_set *fresh,
 		}
 		if (listener_find(fresh, kind, a) != NULL)
 			continue;
-		if (listener_bind(a, &fd, &error) < 0) {
+		fd = listener_take_adopted(set, a);
+		adopted = fd >= 0;
+		if (!adopted && listener_bind(a, &fd, &error) < 0) {
 			char msg[512];
 
 			snprintf(msg, sizeof(msg), "listen.%s: %s: %s",
@@ -189,7 +279,7 @@ static int update_kind(struct listener_set *set, struct listener_set *fresh,
 			xrealloc(fresh->items,
 				 (fresh->count + 1) * sizeof(*fresh->items));
 		fresh->items[fresh->count++] =
-			(struct listener){kind, xstrdup(a), fd, true};
+			(struct listener){kind, xstrdup(a), fd, true, adopted};
 	}
 	free(copy);
 	return 0;
@@ -248,4 +338,9 @@ int listener_set_fd(const struct listener_set *set, size_t i)
 const char *listener_set_addr(const struct listener_set *set, size_t i)
 {
 	return set->items[i].addr;
+}
+
+bool listener_set_is_adopted(const struct listener_set *set, size_t i)
+{
+	return set->items[i].adopted;
 }

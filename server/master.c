@@ -425,7 +425,16 @@ int master_run(struct config *config, const char *config_path)
 		return 1;
 	}
 	master.listeners = listener_set_new();
-	if (listener_set_update(master.listeners, config, &error) < 0) {
+	/* socket activation (merpati.socket): systemd bound some addresses */
+	unsigned n_adopted = sdnotify_listen_fds();
+	const char *adopt_error;
+
+	if (n_adopted > 0 &&
+	    listener_set_adopt(master.listeners, SDNOTIFY_LISTEN_FDS_START,
+			       n_adopted, &adopt_error) < 0)
+		error = xstrdup(adopt_error);
+	if (error != NULL ||
+	    listener_set_update(master.listeners, config, &error) < 0) {
 		fprintf(stderr, "merpatid: %s\n", error);
 		log_error("event=start_failed reason=\"%s\"", error);
 		free(error);
@@ -433,6 +442,12 @@ int master_run(struct config *config, const char *config_path)
 		config_free(&master.config);
 		return 1;
 	}
+	/* before any fork: no child may keep them open either */
+	n_adopted = listener_set_close_unmatched(master.listeners);
+	if (n_adopted > 0)
+		log_warn("event=sockets_unused count=%u reason=\"passed by "
+			 "systemd, but no [listen] address names them\"",
+			 n_adopted);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = master_signal;
@@ -465,10 +480,13 @@ int master_run(struct config *config, const char *config_path)
 		return 1;
 	}
 	for (size_t i = 0; i < listener_set_count(master.listeners); i++)
-		log_info("event=listening proto=%s addr=%s",
+		log_info("event=listening proto=%s addr=%s%s",
 			 config_listener_name(
 				 listener_set_kind(master.listeners, i)),
-			 listener_set_addr(master.listeners, i));
+			 listener_set_addr(master.listeners, i),
+			 listener_set_is_adopted(master.listeners, i)
+				 ? " from=systemd"
+				 : "");
 	/* sized for what the workers may hold at once; a reload keeps it */
 	master.ipcount = ipcount_new((size_t)config->workers *
 				     config->max_connections * 2);

@@ -1,14 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "server/sdnotify.h"
 
+#include "lib/str.h"
+
 #include <errno.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+/* more than anyone would list in a socket unit; bounds the loop over them */
+#define SDNOTIFY_LISTEN_FDS_MAX 256
 
 static char sdnotify_error[256];
 
@@ -62,4 +68,21 @@ int sdnotify_send(const char *state, const char **error_r)
 		return -1;
 	}
 	return 1;
+}
+
+unsigned sdnotify_listen_fds(void)
+{
+	const char *pid_s = getenv("LISTEN_PID"), *n_s = getenv("LISTEN_FDS");
+	uint64_t pid, n;
+	unsigned count = 0;
+
+	if (pid_s != NULL && n_s != NULL &&
+	    str_to_u64(pid_s, UINT32_MAX, &pid) == 0 &&
+	    pid == (uint64_t)getpid() &&
+	    str_to_u64(n_s, SDNOTIFY_LISTEN_FDS_MAX, &n) == 0)
+		count = (unsigned)n;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return count;
 }

@@ -22,4 +22,14 @@ int sdnotify_send(const char *state, const char **error_r);
 
 #define SDNOTIFY_MAX 1024
 
+/* The first descriptor systemd passes (sd_listen_fds(3)). */
+#define SDNOTIFY_LISTEN_FDS_START 3
+
+/* Socket activation: the number of descriptors the service manager passed,
+   starting at SDNOTIFY_LISTEN_FDS_START, when $LISTEN_PID is this process
+   and $LISTEN_FDS a count; 0 otherwise (started by hand, or the variables
+   were meant for another process). Unsets LISTEN_PID, LISTEN_FDS and
+   LISTEN_FDNAMES so that no child takes them for its own. */
+unsigned sdnotify_listen_fds(void);
+
 #endif

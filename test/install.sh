@@ -18,6 +18,7 @@ cmake -S "$src" -B "$work/build" -DCMAKE_INSTALL_PREFIX=/usr -DMERPATI_TESTS=OFF
 for f in usr/sbin/merpatid usr/bin/merpati usr/share/man/man8/merpatid.8 \
 	usr/share/man/man1/merpati.1 usr/share/man/man5/merpati.conf.5 \
 	usr/share/doc/merpati/examples/merpati.conf usr/share/doc/merpati/examples/users.example \
+	usr/share/doc/merpati/examples/merpati.socket \
 	etc/pam.d/merpati etc/merpati/merpati.conf; do
 	check "$f"
 done

@@ -94,7 +94,7 @@ dpkg-deb -c "$deb1" >"$work/contents"
 for f in usr/sbin/merpatid usr/bin/merpati etc/merpati/merpati.conf etc/pam.d/merpati \
 	lib/systemd/system/merpati.service usr/share/man/man8/merpatid.8.gz \
 	usr/share/man/man1/merpati.1.gz usr/share/man/man5/merpati.conf.5.gz \
-	usr/share/doc/merpati/copyright; do
+	usr/share/doc/merpati/copyright usr/share/doc/merpati/examples/merpati.socket; do
 	grep -q " \./$f\$" "$work/contents" || fail "the package lacks /$f"
 done
 dpkg-deb -e "$deb1" "$work/ctl1"
