@@ -105,7 +105,8 @@ __attribute__((format(printf, 4, 0))) static void
 imap_vformat(struct imap_cmd *cmd, struct buf *b, const char *status,
 	     const char *fmt, va_list ap)
 {
-	buf_init(b, 16384);
+	/* room for long response codes: COPYUID, MODIFIED (RFC 7162) */
+	buf_init(b, 64 * 1024 * 1024);
 	buf_append(b, cmd->tag.p, cmd->tag.len);
 	buf_printf(b, " %s ", status);
 	buf_vprintf(b, fmt, ap);

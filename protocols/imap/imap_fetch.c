@@ -4,10 +4,12 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "protocols/imap/imap_bodystructure.h"
+#include "protocols/imap/imap_condstore.h"
 #include "protocols/imap/imap_date.h"
 #include "protocols/imap/imap_envelope.h"
 #include "protocols/imap/imap_fetch_private.h"
 #include "protocols/imap/imap_msgset.h"
+#include "protocols/imap/imap_seqset.h"
 #include "protocols/imap/imap_sync.h"
 #include "storage/cache.h"
 #include "storage/mailbox.h"
@@ -44,6 +46,7 @@ static const struct {
 	{"ENVELOPE", IMAP_FETCH_ENVELOPE},
 	{"BODY", IMAP_FETCH_BODY},
 	{"BODYSTRUCTURE", IMAP_FETCH_BODYSTRUCTURE},
+	{"MODSEQ", IMAP_FETCH_MODSEQ},
 };
 
 /* RFC 3501 6.4.5: the macros, only alone */
@@ -70,6 +73,9 @@ static void plan_add(struct imap_fetch_plan *plan, enum imap_fetch_item_kind k,
 		break;
 	case IMAP_FETCH_UID:
 		plan->has_uid = true;
+		break;
+	case IMAP_FETCH_MODSEQ:
+		plan->has_modseq = true;
 		break;
 	case IMAP_FETCH_ENVELOPE:
 		plan->has_envelope = true;
@@ -118,7 +124,6 @@ static bool parse_simple(struct strv name, struct imap_fetch_plan *plan)
 		plan->sets_seen |= rfc822[i].seen;
 		return true;
 	}
-	/* next: MODSEQ (RFC 7162 3.1.4.1), once CONDSTORE is announced */
 	return false;
 }
 
@@ -380,6 +385,10 @@ static int write_simple(struct imap_cmd *cmd, struct fetch_state *st,
 		buf_append_str(b, "UID ");
 		buf_append_u64(b, msg.uid);
 		break;
+	case IMAP_FETCH_MODSEQ:
+		mailbox_get(cmd->s->sel->box, idx, &msg);
+		buf_printf(b, "MODSEQ (%llu)", (unsigned long long)msg.modseq);
+		break;
 	case IMAP_FETCH_INTERNALDATE:
 		write_date(b, st->date);
 		break;
@@ -466,22 +475,33 @@ static void message_begin(struct imap_cmd *cmd, struct fetch_state *st,
 	struct mailbox_msg msg;
 	const char *sep = "";
 
+	bool seen = st->seen_set != NULL && st->seen_set[st->pos];
+	/* RFC 7162 3.2.4: once CONDSTORE is on, a FETCH that sets \Seen
+	   reports UID and MODSEQ with the new flags */
+	bool condstore = seen && imap_condstore_on(cmd->s);
+
 	/* no printf here: FETCH 1:* of a big folder writes this per message */
 	buf_append_str(&st->line, "* ");
 	buf_append_u64(&st->line, idx + 1);
 	buf_append_str(&st->line, " FETCH (");
 	st->need_sep = false;
-	if (cmd->uid && !st->plan.has_uid) {
+	if (cmd->uid || condstore)
 		mailbox_get(cmd->s->sel->box, idx, &msg);
+	if ((cmd->uid || condstore) && !st->plan.has_uid) {
 		buf_append_str(&st->line, "UID ");
 		buf_append_u64(&st->line, msg.uid);
 		sep = " ";
 		st->need_sep = true;
 	}
-	if (st->seen_set != NULL && st->seen_set[st->pos] &&
-	    !st->plan.has_flags) {
+	if (seen && !st->plan.has_flags) {
 		buf_append_str(&st->line, sep);
 		imap_sync_write_flags(cmd->s, idx, &st->line);
+		sep = " ";
+		st->need_sep = true;
+	}
+	if (condstore && !st->plan.has_modseq) {
+		buf_printf(&st->line, "%sMODSEQ (%llu)", sep,
+			   (unsigned long long)msg.modseq);
 		st->need_sep = true;
 	}
 	st->started = true;
@@ -579,29 +599,126 @@ static enum imap_cmd_result fetch_resume(struct imap_cmd *cmd)
 	return fetch_finish(cmd);
 }
 
+/* FETCH modifiers (RFC 7162 3.1.4.1, 3.2.6) */
+struct fetch_mods {
+	bool changedsince;
+	uint64_t modseq;
+	bool vanished;
+};
+
+/* "(CHANGEDSINCE n [VANISHED])"; -1 after replying BAD. */
+static int parse_mods(struct imap_cmd *cmd, const struct imap_arg *list,
+		      struct fetch_mods *m)
+{
+	size_t n = imap_arg_count(list);
+
+	memset(m, 0, sizeof(*m));
+	if (imap_arg_type(list) != IMAP_ARG_LIST || n == 0) {
+		imap_reply(cmd, "BAD", "Invalid FETCH modifiers");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct strv name;
+
+		if (!imap_arg_get_atom(imap_arg_at(list, i), &name)) {
+			imap_reply(cmd, "BAD", "Invalid FETCH modifiers");
+			return -1;
+		}
+		if (strv_eq_cstr_ci(name, "CHANGEDSINCE") && !m->changedsince) {
+			/* 0 is outside mod-sequence-value, but Dovecot and
+			   clients take it as "everything" */
+			if (!imap_condstore_arg_modseq(imap_arg_at(list, ++i),
+						       true, &m->modseq)) {
+				imap_reply(cmd, "BAD",
+					   "CHANGEDSINCE needs a mod-sequence");
+				return -1;
+			}
+			m->changedsince = true;
+		} else if (strv_eq_cstr_ci(name, "VANISHED") && !m->vanished) {
+			m->vanished = true;
+		} else {
+			imap_reply(cmd, "BAD", "Unknown FETCH modifier");
+			return -1;
+		}
+	}
+	/* RFC 7162 3.2.6: UID FETCH only, with CHANGEDSINCE, and only
+	   after ENABLE QRESYNC */
+	if (m->vanished && (!cmd->uid || !m->changedsince ||
+			    !imap_condstore_qresync_on(cmd->s))) {
+		imap_reply(cmd, "BAD",
+			   "VANISHED needs UID FETCH, CHANGEDSINCE and "
+			   "ENABLE QRESYNC");
+		return -1;
+	}
+	return 0;
+}
+
+/* CHANGEDSINCE: only messages whose MODSEQ is above it */
+static void filter_changed(struct mailbox *box, struct imap_msgset *set,
+			   uint64_t modseq)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < set->count; i++) {
+		struct mailbox_msg msg;
+
+		mailbox_get(box, set->idx[i], &msg);
+		if (msg.modseq > modseq)
+			set->idx[out++] = set->idx[i];
+	}
+	set->count = out;
+}
+
+/* RFC 7162 3.2.6: "* VANISHED (EARLIER)" for the UIDs of the command's
+   set expunged since modseq, before the FETCH responses */
+static void write_vanished(struct imap_cmd *cmd, uint64_t modseq)
+{
+	struct mailbox *box = cmd->s->sel->box;
+	struct imap_condstore_range *r;
+	struct imap_seqset *set = NULL;
+	const char *error = NULL;
+	size_t count = 0;
+
+	if (imap_arg_get_seqset(imap_cmd_arg(cmd, 0), false, &set, &error) < 0)
+		return;
+	/* "*" reaches the highest UID ever given: UIDs expunged above the
+	   last message are in "n:*" too */
+	imap_seqset_resolve(set, mailbox_uidnext(box) - 1);
+	r = imap_condstore_vanished(box, modseq, set, 0, &count);
+	imap_condstore_write_vanished(cmd->s, true, r, count);
+	free(r);
+	imap_seqset_free(&set);
+}
+
 enum imap_cmd_result imap_cmd_fetch(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
 	struct fetch_state *st;
+	struct fetch_mods mods = {0};
 	size_t argc = imap_cmd_argc(cmd);
 
-	if (argc != 2) {
-		/* next: "(CHANGEDSINCE n)" (RFC 7162 3.1.4.1) as the third
-		   argument, with an IMAP_FETCH_MODSEQ item and a filter on
-		   the set */
-		imap_reply(cmd, "BAD",
-			   argc == 3 ? "FETCH modifiers are not "
-				       "supported"
-				     : "FETCH needs a set and "
-				       "items");
+	if (argc != 2 && argc != 3) {
+		imap_reply(cmd, "BAD", "FETCH needs a set and items");
 		return IMAP_CMD_DONE;
 	}
 	st = arena_zalloc(cmd->arena, sizeof(*st));
 	st->fd = -1;
 	buf_init(&st->envelope, MAIL_CACHE_BLOB_MAX);
 	if (parse_plan(cmd, imap_cmd_arg(cmd, 1), &st->plan) < 0 ||
-	    imap_msgset_arg(cmd, 0, false, &st->set) < 0)
+	    imap_msgset_arg(cmd, 0, false, &st->set) < 0 ||
+	    (argc == 3 && parse_mods(cmd, imap_cmd_arg(cmd, 2), &mods) < 0))
 		return IMAP_CMD_DONE;
+	/* RFC 7162 3.1: MODSEQ and CHANGEDSINCE enable CONDSTORE */
+	if (st->plan.has_modseq || mods.changedsince)
+		imap_condstore_enable(s);
+	if (mods.vanished)
+		write_vanished(cmd, mods.modseq);
+	if (mods.changedsince) {
+		filter_changed(s->sel->box, &st->set, mods.modseq);
+		/* RFC 7162 3.1.4.1: CHANGEDSINCE implies MODSEQ */
+		if (!st->plan.has_modseq)
+			plan_add(&st->plan, IMAP_FETCH_MODSEQ, NULL);
+	}
 	buf_init(&st->line, FETCH_LINE_MAX);
 	st->slice = xmalloc(FETCH_SLICE);
 	cmd->state = st;

@@ -33,7 +33,8 @@ enum imap_fetch_item_kind {
 	IMAP_FETCH_BODY,	  /* BODY without a section: no extensions */
 	IMAP_FETCH_BODYSTRUCTURE, /* with extension data */
 	IMAP_FETCH_SECTION,	  /* BODY[...], RFC822, RFC822.HEADER/TEXT */
-	/* next: IMAP_FETCH_MODSEQ (RFC 7162), BINARY / BINARY.SIZE (RFC
+	IMAP_FETCH_MODSEQ,	  /* RFC 7162 3.1.4.1 */
+				  /* next: BINARY / BINARY.SIZE (RFC
 	   3516), PREVIEW, SAVEDATE, EMAILID: each is one more kind here, a
 	   case in imap_fetch.c's item parser and writer */
 };
@@ -74,6 +75,7 @@ struct imap_fetch_plan {
 	bool sets_seen; /* a BODY[...] (not PEEK), RFC822 or RFC822.TEXT */
 	bool has_flags; /* FLAGS was asked for */
 	bool has_uid;
+	bool has_modseq;
 	bool has_envelope; /* ENVELOPE: from the cache, else the part tree */
 	bool need_mime;	   /* the part tree: BODY*, sections */
 	bool need_file;	   /* a section: the message file */

@@ -2,6 +2,7 @@
 #include "protocols/imap/imap_folder.h"
 
 #include "lib/xalloc.h"
+#include "protocols/imap/imap_condstore.h"
 #include "protocols/imap/imap_job.h"
 #include "protocols/imap/imap_special_use.h"
 #include "protocols/imap/imap_write.h"
@@ -269,6 +270,7 @@ static const struct {
 	{"UNSEEN", IMAP_STATUS_UNSEEN, true},
 	{"DELETED", IMAP_STATUS_DELETED, true}, /* RFC 9051 6.3.11 */
 	{"SIZE", IMAP_STATUS_SIZE, true},	/* RFC 8438 */
+	{"HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ, false}, /* RFC 7162 */
 };
 
 #define N_STATUS_ITEMS (sizeof(status_items) / sizeof(status_items[0]))
@@ -304,6 +306,8 @@ int imap_status_parse(const struct imap_arg *list,
 			req->per_message = true;
 		if (status_items[k].item == IMAP_STATUS_SIZE)
 			req->sizes = true;
+		if (status_items[k].item == IMAP_STATUS_HIGHESTMODSEQ)
+			req->modseq = true;
 	}
 	req->n = n;
 	return 0;
@@ -325,6 +329,7 @@ int imap_status_compute(struct maildir *store, const char *name,
 	/* Merpati keeps no \Recent (doc/imap.md): RECENT is 0 */
 	values[IMAP_STATUS_UIDNEXT] = mailbox_uidnext(box);
 	values[IMAP_STATUS_UIDVALIDITY] = mailbox_uidvalidity(box);
+	values[IMAP_STATUS_HIGHESTMODSEQ] = mailbox_highest_modseq(box);
 	for (unsigned i = 0; req->per_message && i < count; i++) {
 		struct mailbox_msg msg;
 		uint64_t size, vsize;
@@ -424,6 +429,9 @@ enum imap_cmd_result imap_cmd_status(struct imap_cmd *cmd)
 	}
 	if (imap_folder_arg(cmd, 0, &name) < 0)
 		return IMAP_CMD_DONE;
+	/* RFC 7162 3.1: STATUS HIGHESTMODSEQ enables CONDSTORE */
+	if (req.modseq)
+		imap_condstore_enable(s);
 	j = xcalloc(1, sizeof(*j));
 	j->store = s->store;
 	j->name = name;

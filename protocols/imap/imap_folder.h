@@ -47,6 +47,7 @@ enum imap_status_item {
 	IMAP_STATUS_UNSEEN,
 	IMAP_STATUS_DELETED,
 	IMAP_STATUS_SIZE,
+	IMAP_STATUS_HIGHESTMODSEQ, /* RFC 7162 3.1.6 */
 	IMAP_STATUS_COUNT
 };
 
@@ -59,6 +60,7 @@ struct imap_status_request {
 	size_t n;
 	bool per_message; /* some item needs a pass over the messages */
 	bool sizes;	  /* SIZE: message sizes too */
+	bool modseq;	  /* HIGHESTMODSEQ: a CONDSTORE enabling command */
 };
 
 /* Parses "(MESSAGES UNSEEN ...)". Returns 0, or -1 with a reason for BAD. */

@@ -2,6 +2,7 @@
 /* SEARCH: the key parser and the command (RFC 3501 6.4.4, 9 search-key). */
 #include "protocols/imap/imap_search.h"
 
+#include "protocols/imap/imap_condstore.h"
 #include "protocols/imap/imap_search_private.h"
 #include "protocols/imap/imap_searchres.h"
 #include "protocols/imap/imap_seqset.h"
@@ -10,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Nesting of NOT, OR and parentheses: the parser's depth limit bounds
    lists, but "NOT NOT NOT ..." is flat, so it is counted here. */
@@ -260,6 +262,42 @@ static struct imap_search_node *within_key(struct parse *p, struct cursor *c,
 	return n;
 }
 
+/*
+ * RFC 7162 3.1.5: MODSEQ [entry-name entry-type-req] mod-sequence-valzer.
+ * Merpati keeps one MODSEQ per message, not one per flag: a valid entry
+ * ("/flags/\\Seen" priv|shared|all) is checked and the message's MODSEQ
+ * is compared, as the RFC allows a server without per-flag values.
+ */
+static struct imap_search_node *modseq_key(struct parse *p, struct cursor *c)
+{
+	const struct imap_arg *a = next_arg(c);
+	struct imap_search_node *n;
+	struct strv entry, type;
+	uint64_t modseq;
+
+	if (imap_arg_type(a) == IMAP_ARG_QUOTED ||
+	    imap_arg_type(a) == IMAP_ARG_LITERAL) {
+		if (!imap_arg_get_string(a, &entry) || entry.len <= 7 ||
+		    strncasecmp(entry.p, "/flags/", 7) != 0 ||
+		    !imap_arg_get_atom(next_arg(c), &type) ||
+		    !(strv_eq_cstr_ci(type, "priv") ||
+		      strv_eq_cstr_ci(type, "shared") ||
+		      strv_eq_cstr_ci(type, "all"))) {
+			p->error = "Invalid MODSEQ entry";
+			return NULL;
+		}
+		a = next_arg(c);
+	}
+	if (!imap_arg_get_number64(a, &modseq)) {
+		p->error = "MODSEQ needs a mod-sequence";
+		return NULL;
+	}
+	n = node_new(p, IMAP_SK_MODSEQ);
+	n->u.modseq = modseq;
+	p->search->modseq_key = true;
+	return n;
+}
+
 static struct imap_search_node *param_key(struct parse *p, struct cursor *c,
 					  struct strv k)
 {
@@ -313,6 +351,8 @@ static struct imap_search_node *param_key(struct parse *p, struct cursor *c,
 		return set_key(p, next_arg(c), true);
 	if (strv_eq_cstr_ci(k, "OLDER") || strv_eq_cstr_ci(k, "YOUNGER"))
 		return within_key(p, c, k);
+	if (strv_eq_cstr_ci(k, "MODSEQ"))
+		return modseq_key(p, c);
 	p->error = "Unknown search key";
 	return NULL;
 }
@@ -428,6 +468,27 @@ const unsigned *imap_search_result(const struct imap_search *search,
 	return search->hits;
 }
 
+uint64_t imap_search_result_modseq(const struct imap_search *search)
+{
+	uint64_t max = 0;
+
+	if (!search->modseq_key)
+		return 0;
+	for (size_t i = 0; i < search->hit_count; i++) {
+		struct mailbox_msg msg;
+
+		mailbox_get(search->box, search->hits[i], &msg);
+		if (msg.modseq > max)
+			max = msg.modseq;
+	}
+	return max;
+}
+
+bool imap_search_has_modseq(const struct imap_search *search)
+{
+	return search->modseq_key;
+}
+
 void imap_search_free(struct imap_search **search)
 {
 	struct imap_search *s = *search;
@@ -459,6 +520,7 @@ static void write_result(struct imap_cmd *cmd, struct imap_search *search)
 	struct buf b;
 	size_t n;
 	const unsigned *idx = imap_search_result(search, &n);
+	uint64_t modseq = imap_search_result_modseq(search);
 
 	buf_init(&b, 65536);
 	buf_append_str(&b, "* SEARCH");
@@ -469,6 +531,13 @@ static void write_result(struct imap_cmd *cmd, struct imap_search *search)
 		}
 		buf_printf(&b, " %u", result_id(cmd, search, idx[i]));
 	}
+	/* RFC 7162 3.1.5: the highest MODSEQ of the matches */
+	if (buf_room(&b) < 64) {
+		conn_write(cmd->s->conn, b.data, b.len);
+		buf_reset(&b);
+	}
+	if (modseq > 0)
+		buf_printf(&b, " (MODSEQ %llu)", (unsigned long long)modseq);
 	buf_append_str(&b, "\r\n");
 	conn_write(cmd->s->conn, b.data, b.len);
 	buf_free(&b);
@@ -600,6 +669,33 @@ static void write_all(struct imap_cmd *cmd, const struct imap_search *search,
 	}
 }
 
+/* RFC 7162 3.1.5: with a MODSEQ key, "MODSEQ n", the highest MODSEQ of
+   the messages returned (of MIN and MAX alone when only they are) */
+static void write_esearch_modseq(struct search_ctx *ctx, const unsigned *idx,
+				 size_t n, struct buf *b)
+{
+	uint64_t max = 0;
+	struct mailbox_msg msg;
+
+	if (n == 0 || !imap_search_has_modseq(ctx->search))
+		return;
+	if ((ctx->opts & (SEARCH_RETURN_ALL | SEARCH_RETURN_COUNT)) != 0) {
+		max = imap_search_result_modseq(ctx->search);
+	} else {
+		for (int k = 0; k < 2; k++) {
+			if ((ctx->opts & (k == 0 ? SEARCH_RETURN_MIN
+						 : SEARCH_RETURN_MAX)) == 0)
+				continue;
+			mailbox_get(ctx->search->box, idx[k == 0 ? 0 : n - 1],
+				    &msg);
+			if (msg.modseq > max)
+				max = msg.modseq;
+		}
+	}
+	if (max > 0)
+		buf_printf(b, " MODSEQ %llu", (unsigned long long)max);
+}
+
 /* RFC 4731 3.1: "* ESEARCH (TAG "x") [UID] MIN n MAX n ALL set COUNT n";
    MIN, MAX and ALL are left out when nothing matched. */
 static void write_esearch(struct imap_cmd *cmd, struct search_ctx *ctx)
@@ -623,6 +719,7 @@ static void write_esearch(struct imap_cmd *cmd, struct search_ctx *ctx)
 		write_all(cmd, ctx->search, &b);
 	if ((ctx->opts & SEARCH_RETURN_COUNT) != 0)
 		buf_printf(&b, " COUNT %zu", n);
+	write_esearch_modseq(ctx, idx, n, &b);
 	buf_append_str(&b, "\r\n");
 	conn_write(cmd->s->conn, b.data, b.len);
 	buf_free(&b);
@@ -679,6 +776,9 @@ enum imap_cmd_result imap_cmd_search(struct imap_cmd *cmd)
 			imap_searchres_clear(cmd->s->sel);
 		return IMAP_CMD_DONE;
 	}
+	/* RFC 7162 3.1: SEARCH MODSEQ enables CONDSTORE */
+	if (imap_search_has_modseq(ctx->search))
+		imap_condstore_enable(cmd->s);
 	cmd->state = ctx;
 	cmd->cleanup = search_cleanup;
 	cmd->resume = search_resume;

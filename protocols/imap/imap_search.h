@@ -24,7 +24,9 @@
 
 #include "protocols/imap/imap_private.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Work done in one slice before other sessions get the worker. */
 #define IMAP_SEARCH_SLICE_USEC 10000
@@ -51,6 +53,14 @@ enum imap_search_status imap_search_step(struct imap_search *search);
 /* The matching messages as ascending view indices (valid until free). */
 const unsigned *imap_search_result(const struct imap_search *search,
 				   size_t *count_r);
+
+/* RFC 7162 3.1.5: when a MODSEQ key was used, the highest MODSEQ of
+   the matching messages (for "(MODSEQ n)" or ESEARCH's MODSEQ); else, or
+   without matches, 0. */
+uint64_t imap_search_result_modseq(const struct imap_search *search);
+
+/* True when the search has a MODSEQ key (a CONDSTORE enabling command). */
+bool imap_search_has_modseq(const struct imap_search *search);
 
 /* Frees what the search holds outside the arena (files, sets, iconv);
    takes NULL, leaves NULL. */

@@ -116,6 +116,8 @@ static int eval(struct imap_search *s, const struct imap_search_node *n,
 		return imap_seqset_contains(n->u.set, msg->uid);
 	case IMAP_SK_FLAG:
 		return (msg->flags & n->u.flag) != 0;
+	case IMAP_SK_MODSEQ:
+		return msg->modseq >= n->u.modseq;
 	case IMAP_SK_KEYWORD:
 		return n->u.keyword >= 0 &&
 		       (msg->keywords & (1u << n->u.keyword)) != 0;

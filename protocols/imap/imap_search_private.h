@@ -37,6 +37,7 @@ enum imap_search_kind {
 	IMAP_SK_HEADER,	 /* field hdr_name contains the key */
 	IMAP_SK_BODY,
 	IMAP_SK_TEXT,
+	IMAP_SK_MODSEQ, /* MODSEQ >= u.modseq (RFC 7162 3.1.5) */
 };
 
 /* How much of a message a key needs, cheapest first. */
@@ -64,8 +65,9 @@ struct imap_search_node {
 		unsigned flag;		 /* enum maildir_flag bit */
 		int keyword;
 		uint64_t size;
-		time_t day;  /* 00:00 UTC of the date */
-		time_t time; /* OLDER, YOUNGER: now - interval */
+		time_t day;	 /* 00:00 UTC of the date */
+		time_t time;	 /* OLDER, YOUNGER: now - interval */
+		uint64_t modseq; /* MODSEQ */
 	} u;
 
 	const char *hdr_name; /* HEADER: field name, NUL-terminated */
@@ -100,6 +102,7 @@ struct imap_search {
 	struct imap_search_node *text_keys; /* BODY, TEXT */
 	struct imap_search_node *sets;	    /* SEQSET, UIDSET */
 	bool text_any;			    /* some TEXT key */
+	bool modseq_key;		    /* some MODSEQ key */
 	uint32_t star_seq, star_uid;	    /* "*" as resolved */
 
 	/* the results */

@@ -2,6 +2,7 @@
 #include "protocols/imap/imap_select.h"
 
 #include "lib/xalloc.h"
+#include "protocols/imap/imap_condstore.h"
 #include "protocols/imap/imap_folder.h"
 #include "protocols/imap/imap_job.h"
 #include "protocols/imap/imap_write.h"
@@ -73,6 +74,8 @@ struct select_job {
 	const char *error;
 	int ret;
 	unsigned unseen;
+	bool qresync; /* (QRESYNC ...) was given: q holds it */
+	struct imap_condstore_qresync q;
 };
 
 static void select_work(void *ctx)
@@ -99,6 +102,7 @@ static void select_free(void *ctx)
 		free(j->old);
 	}
 	mailbox_free(&j->box);
+	imap_condstore_qresync_free(&j->q);
 	free(j->name);
 	free(j);
 }
@@ -131,26 +135,90 @@ static enum imap_cmd_result select_done(struct imap_cmd *cmd, void *ctx)
 		    "* OK [UIDVALIDITY %u] UIDs valid\r\n"
 		    "* OK [UIDNEXT %u] Predicted next UID\r\n",
 		    mailbox_uidvalidity(box), mailbox_uidnext(box));
+	/* RFC 7162 3.1.2.1: on every SELECT, whether CONDSTORE is on or
+	   not (a response code RFC 3501 clients ignore) */
+	if (mailbox_highest_modseq(box) > 0)
+		conn_printf(s->conn, "* OK [HIGHESTMODSEQ %llu] Highest\r\n",
+			    (unsigned long long)mailbox_highest_modseq(box));
+	else
+		conn_write_str(s->conn, "* OK [NOMODSEQ] No permanent "
+					"modsequences\r\n");
+	if (j->qresync)
+		imap_condstore_qresync_select(s, &j->q);
 	imap_reply(cmd, "OK", "[%s] %s completed",
 		   j->readonly ? "READ-ONLY" : "READ-WRITE", cmd->def->name);
 	return IMAP_CMD_DONE;
+}
+
+/*
+ * The select-params (RFC 4466 2.1): CONDSTORE (RFC 7162 3.1.8) and QRESYNC
+ * (3.2.5). Returns 0 (*condstore_r set, j->q filled for QRESYNC), or -1
+ * with a reason for BAD.
+ */
+static int select_params(struct imap_cmd *cmd, const struct imap_arg *list,
+			 struct select_job *j, bool *condstore_r,
+			 const char **error_r)
+{
+	size_t n = imap_arg_count(list);
+
+	*condstore_r = false;
+	if (imap_arg_type(list) != IMAP_ARG_LIST || n == 0) {
+		*error_r = "Invalid SELECT parameters";
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct strv name;
+
+		if (!imap_arg_get_atom(imap_arg_at(list, i), &name)) {
+			*error_r = "Invalid SELECT parameters";
+			return -1;
+		}
+		if (strv_eq_cstr_ci(name, "CONDSTORE")) {
+			*condstore_r = true;
+			continue;
+		}
+		if (!strv_eq_cstr_ci(name, "QRESYNC") || j->qresync) {
+			*error_r = "Unknown SELECT parameter";
+			return -1;
+		}
+		/* RFC 7162 3.2.5: BAD unless QRESYNC was enabled */
+		if (!imap_condstore_qresync_on(cmd->s)) {
+			*error_r = "QRESYNC is not enabled";
+			return -1;
+		}
+		if (imap_condstore_qresync_parse(imap_arg_at(list, ++i), &j->q,
+						 error_r) < 0)
+			return -1;
+		j->qresync = true;
+	}
+	return 0;
 }
 
 static enum imap_cmd_result select_common(struct imap_cmd *cmd, bool readonly)
 {
 	struct imap_session *s = cmd->s;
 	struct select_job *j;
-	bool had = s->sel != NULL;
+	bool had = s->sel != NULL, condstore = false;
+	const char *error = NULL;
+	size_t argc = imap_cmd_argc(cmd);
 	char *name;
 
-	if (imap_cmd_argc(cmd) != 1) {
+	if (argc != 1 && argc != 2) {
 		imap_reply(cmd, "BAD", "%s needs one mailbox name",
 			   cmd->def->name);
 		return IMAP_CMD_DONE;
 	}
-	if (imap_folder_arg(cmd, 0, &name) < 0)
-		return IMAP_CMD_DONE;
 	j = xcalloc(1, sizeof(*j));
+	if (argc == 2 && select_params(cmd, imap_cmd_arg(cmd, 1), j, &condstore,
+				       &error) < 0) {
+		select_free(j);
+		imap_reply(cmd, "BAD", "%s", error);
+		return IMAP_CMD_DONE;
+	}
+	if (imap_folder_arg(cmd, 0, &name) < 0) {
+		select_free(j);
+		return IMAP_CMD_DONE;
+	}
 	/* RFC 3501 6.3.1: a SELECT, even a failing one, closes the current
 	   mailbox without expunging; RFC 7162 3.2.11 / RFC 9051: [CLOSED].
 	   Its memory goes after the new open (select_free): SELECT of the
@@ -165,6 +233,10 @@ static enum imap_cmd_result select_common(struct imap_cmd *cmd, bool readonly)
 		conn_write_str(s->conn,
 			       "* OK [CLOSED] Previous mailbox closed.\r\n");
 	}
+	/* RFC 7162 3.1.8: SELECT (CONDSTORE) enables CONDSTORE; QRESYNC
+	   implies it (enabled already) */
+	if (condstore)
+		imap_condstore_enable(s);
 	j->store = s->store;
 	j->name = name;
 	j->readonly = readonly;
@@ -245,7 +317,13 @@ static enum imap_cmd_result expunge_done(struct imap_cmd *cmd, void *ctx)
 	}
 	if (j->ret < 0)
 		return imap_cmd_no(cmd, "%s%s", imap_storage_code(s), j->error);
-	/* the sync at the end reports the EXPUNGE responses */
+	/* the sync at the end reports the EXPUNGE responses; RFC 7162
+	   3.2.9: with QRESYNC the tagged OK says the new HIGHESTMODSEQ */
+	if (imap_condstore_qresync_on(s))
+		return imap_cmd_ok(cmd,
+				   "[HIGHESTMODSEQ %llu] EXPUNGE completed",
+				   (unsigned long long)mailbox_highest_modseq(
+					   s->sel->box));
 	return imap_cmd_ok(cmd, "EXPUNGE completed");
 }
 

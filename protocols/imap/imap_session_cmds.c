@@ -14,6 +14,7 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } enable_table[] = {
+	{"CONDSTORE", IMAP_ENABLED_CONDSTORE}, /* RFC 7162 3.1 */
 	{NULL, 0},
 };
 
@@ -48,7 +49,8 @@ enum imap_cmd_result imap_cmd_enable(struct imap_cmd *cmd)
 			if (!strv_eq_cstr_ci(name, enable_table[k].name))
 				continue;
 			/* RFC 5161 3.2: only newly enabled ones are listed */
-			if ((s->enabled & enable_table[k].bit) == 0)
+			if ((s->enabled & enable_table[k].bit) !=
+			    enable_table[k].bit)
 				buf_printf(&b, " %s", enable_table[k].name);
 			s->enabled |= enable_table[k].bit;
 		}

@@ -2,6 +2,7 @@
 #include "protocols/imap/imap_store.h"
 
 #include "lib/xalloc.h"
+#include "protocols/imap/imap_condstore.h"
 #include "protocols/imap/imap_folder.h"
 #include "protocols/imap/imap_job.h"
 #include "protocols/imap/imap_msgset.h"
@@ -72,26 +73,117 @@ int imap_store_parse_flags(struct imap_cmd *cmd, const struct imap_arg *arg,
 	return 0;
 }
 
-/* "* seq FETCH (FLAGS (...) [UID n])" for every message of set */
-static void write_flags(struct imap_cmd *cmd, const struct imap_msgset *set)
+/*
+ * The untagged FETCH responses of a STORE: "* seq FETCH (FLAGS (...)
+ * [UID n])" for every message of set (RFC 3501 6.4.6), with UID and
+ * MODSEQ once CONDSTORE is on. FLAGS.SILENT writes nothing, except that
+ * with CONDSTORE the messages whose MODSEQ rose get "(UID n MODSEQ (m))"
+ * (RFC 7162 3.1.3 example 3); before[i] is set entry i's MODSEQ before
+ * the change.
+ */
+static void write_flags(struct imap_cmd *cmd, const struct imap_msgset *set,
+			bool silent, const uint64_t *before)
 {
 	struct buf b;
 
+	if (silent && !imap_condstore_on(cmd->s))
+		return;
 	buf_init(&b, 65536);
 	for (size_t i = 0; i < set->count; i++) {
 		struct mailbox_msg msg;
 
 		mailbox_get(cmd->s->sel->box, set->idx[i], &msg);
+		if (silent && msg.modseq == before[i])
+			continue;
 		buf_reset(&b);
-		buf_printf(&b, "* %u FETCH (", set->idx[i] + 1);
-		imap_sync_write_flags(cmd->s, set->idx[i], &b);
 		/* RFC 3501 6.4.8: UID commands report the UID */
-		if (cmd->uid)
-			buf_printf(&b, " UID %u", msg.uid);
-		buf_append_str(&b, ")\r\n");
+		imap_condstore_write_flag_fetch(cmd->s, set->idx[i], !silent,
+						cmd->uid, &b);
 		conn_write(cmd->s->conn, b.data, b.len);
 	}
 	buf_free(&b);
+}
+
+/*
+ * RFC 7162 3.1.3: UNCHANGEDSINCE leaves out the messages whose MODSEQ is
+ * above it; they go to modified (sequence numbers, or UIDs for UID
+ * STORE). before[i] gets each kept message's MODSEQ.
+ */
+static void filter_unchanged(struct imap_cmd *cmd, struct imap_msgset *set,
+			     uint64_t unchangedsince, uint32_t *modified,
+			     size_t *modified_count, uint64_t *before)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < set->count; i++) {
+		struct mailbox_msg msg;
+
+		mailbox_get(cmd->s->sel->box, set->idx[i], &msg);
+		if (msg.modseq > unchangedsince) {
+			modified[(*modified_count)++] =
+				cmd->uid ? msg.uid : set->idx[i] + 1;
+			continue;
+		}
+		before[out] = msg.modseq;
+		set->idx[out++] = set->idx[i];
+	}
+	set->count = out;
+}
+
+/* "(UNCHANGEDSINCE n)" before the item; -1 after replying BAD */
+static int parse_store_mods(struct imap_cmd *cmd, const struct imap_arg *list,
+			    uint64_t *unchangedsince_r)
+{
+	struct strv name;
+
+	if (imap_arg_type(list) != IMAP_ARG_LIST || imap_arg_count(list) != 2 ||
+	    !imap_arg_get_atom(imap_arg_at(list, 0), &name) ||
+	    !strv_eq_cstr_ci(name, "UNCHANGEDSINCE")) {
+		imap_reply(cmd, "BAD", "Unknown STORE modifier");
+		return -1;
+	}
+	if (!imap_condstore_arg_modseq(imap_arg_at(list, 1), true,
+				       unchangedsince_r)) {
+		imap_reply(cmd, "BAD", "UNCHANGEDSINCE needs a mod-sequence");
+		return -1;
+	}
+	return 0;
+}
+
+/* MODSEQs of the set before the change, for FLAGS.SILENT */
+static uint64_t *modseqs_before(struct imap_cmd *cmd,
+				const struct imap_msgset *set)
+{
+	uint64_t *m = arena_alloc(cmd->arena, (set->count + 1) * sizeof(*m));
+
+	for (size_t i = 0; i < set->count; i++) {
+		struct mailbox_msg msg;
+
+		mailbox_get(cmd->s->sel->box, set->idx[i], &msg);
+		m[i] = msg.modseq;
+	}
+	return m;
+}
+
+/* the tagged OK, with [MODIFIED set] when messages were left out */
+static enum imap_cmd_result store_ok(struct imap_cmd *cmd,
+				     const uint32_t *modified, size_t n)
+{
+	struct imap_condstore_range *r;
+	enum imap_cmd_result ret;
+	size_t count = 0;
+	struct buf code;
+
+	if (n == 0)
+		return imap_cmd_ok(cmd, "STORE completed");
+	r = imap_condstore_uid_ranges(modified, n, &count);
+	buf_init(&code, 32 * 1024 * 1024);
+	imap_condstore_write_ranges(&code, r, count);
+	free(r);
+	ret = imap_cmd_ok(cmd, "[MODIFIED %.*s] Conditional STORE failed",
+			  (int)code.len, code.data);
+	buf_free(&code);
+	return ret;
 }
 
 /* STORE's renames (and the index it rewrites) on a storage thread
@@ -104,7 +196,11 @@ struct store_job {
 	unsigned flags;
 	uint32_t keywords;
 	bool silent;
-	const struct imap_msgset *set; /* in the command's arena */
+	/* in the command's arena (done only runs while the command lives) */
+	const struct imap_msgset *set;
+	const uint64_t *before;	  /* MODSEQs before, per set entry */
+	const uint32_t *modified; /* UNCHANGEDSINCE failures */
+	size_t modified_count;
 	int ret;
 	const char *error;
 };
@@ -132,12 +228,11 @@ static enum imap_cmd_result store_done(struct imap_cmd *cmd, void *ctx)
 	if (j->ret < 0)
 		return imap_cmd_no(cmd, "%s%s", imap_storage_code(cmd->s),
 				   j->error);
-	if (!j->silent)
-		write_flags(cmd, j->set);
-	return imap_cmd_ok(cmd, "STORE completed");
+	write_flags(cmd, j->set, j->silent, j->before);
+	return store_ok(cmd, j->modified, j->modified_count);
 }
 
-/* STORE set [+|-]FLAGS[.SILENT] flags */
+/* STORE set [(UNCHANGEDSINCE n)] [+|-]FLAGS[.SILENT] flags */
 enum imap_cmd_result imap_cmd_store(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->s;
@@ -145,13 +240,17 @@ enum imap_cmd_result imap_cmd_store(struct imap_cmd *cmd)
 	enum mailbox_flags_op op = MAILBOX_FLAGS_REPLACE;
 	struct imap_msgset set, *copy;
 	struct store_job *j;
+	uint32_t *modified = NULL;
+	size_t modified_count = 0;
+	uint64_t unchangedsince = 0, *before;
+	size_t argc = imap_cmd_argc(cmd), a = argc == 4 ? 1 : 0;
 	struct strv item;
 	unsigned flags;
 	uint32_t keywords;
 	bool silent = false;
 
-	if (imap_cmd_argc(cmd) != 3 ||
-	    !imap_arg_get_atom(imap_cmd_arg(cmd, 1), &item)) {
+	if ((argc != 3 && argc != 4) ||
+	    !imap_arg_get_atom(imap_cmd_arg(cmd, 1 + a), &item)) {
 		imap_reply(cmd, "BAD", "STORE needs a set, an item and flags");
 		return IMAP_CMD_DONE;
 	}
@@ -167,16 +266,27 @@ enum imap_cmd_result imap_cmd_store(struct imap_cmd *cmd)
 		imap_reply(cmd, "BAD", "Unknown STORE item");
 		return IMAP_CMD_DONE;
 	}
-	if (imap_msgset_arg(cmd, 0, false, &set) < 0)
+	if (imap_msgset_arg(cmd, 0, false, &set) < 0 ||
+	    (a == 1 &&
+	     parse_store_mods(cmd, imap_cmd_arg(cmd, 1), &unchangedsince) < 0))
 		return IMAP_CMD_DONE;
 	if (s->sel->readonly)
 		return imap_cmd_no(cmd, "[READ-ONLY] Mailbox is read-only");
-	if (imap_store_parse_flags(cmd, imap_cmd_arg(cmd, 2), box,
+	if (imap_store_parse_flags(cmd, imap_cmd_arg(cmd, 2 + a), box,
 				   op != MAILBOX_FLAGS_REMOVE, &flags,
 				   &keywords) < 0)
 		return IMAP_CMD_DONE;
+	before = modseqs_before(cmd, &set);
+	if (a == 1) {
+		/* RFC 7162 3.1: UNCHANGEDSINCE enables CONDSTORE */
+		imap_condstore_enable(s);
+		modified = arena_alloc(cmd->arena,
+				       (set.count + 1) * sizeof(*modified));
+		filter_unchanged(cmd, &set, unchangedsince, modified,
+				 &modified_count, before);
+	}
 	if (set.count == 0)
-		return imap_cmd_ok(cmd, "STORE completed");
+		return store_ok(cmd, modified, modified_count);
 	j = xcalloc(1, sizeof(*j));
 	j->box = box;
 	j->op = op;
@@ -186,6 +296,9 @@ enum imap_cmd_result imap_cmd_store(struct imap_cmd *cmd)
 	copy = arena_alloc(cmd->arena, sizeof(*copy));
 	*copy = set;
 	j->set = copy;
+	j->before = before;
+	j->modified = modified;
+	j->modified_count = modified_count;
 	/* the job may outlive the command's arena (client gone) */
 	j->count = set.count;
 	j->uids = xcalloc(set.count + 1, sizeof(*j->uids));

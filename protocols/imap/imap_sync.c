@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "protocols/imap/imap_sync.h"
 
+#include "protocols/imap/imap_condstore.h"
 #include "protocols/imap/imap_write.h"
 #include "storage/mailbox.h"
+
+#include <stdlib.h>
 
 void imap_sync_write_flags(struct imap_session *s, unsigned idx,
 			   struct buf *out)
@@ -19,6 +22,16 @@ void imap_sync_write_flags(struct imap_session *s, unsigned idx,
 static void sync_write_expunges(struct imap_session *s,
 				const struct mailbox_changes *ch)
 {
+	if (imap_condstore_qresync_on(s)) {
+		/* RFC 7162 3.2.10: VANISHED replaces EXPUNGE */
+		size_t n = 0;
+		struct imap_condstore_range *r = imap_condstore_uid_ranges(
+			ch->expunged_uids, ch->expunged_count, &n);
+
+		imap_condstore_write_vanished(s, false, r, n);
+		free(r);
+		return;
+	}
 	/* highest first: each number is still right when the client reads
 	   it (RFC 3501 7.4.1's example decrements instead) */
 	for (size_t i = ch->expunged_count; i-- > 0;)
@@ -72,9 +85,9 @@ int imap_sync(struct imap_session *s, bool expunges_ok)
 		if (idx < 0)
 			continue;
 		buf_reset(&b);
-		buf_printf(&b, "* %ld FETCH (", idx + 1);
-		imap_sync_write_flags(s, (unsigned)idx, &b);
-		buf_append_str(&b, ")\r\n");
+		/* with CONDSTORE: UID and MODSEQ too (RFC 7162 3.2.4) */
+		imap_condstore_write_flag_fetch(s, (unsigned)idx, true, false,
+						&b);
 		conn_write(s->conn, b.data, b.len);
 	}
 	buf_free(&b);

@@ -313,7 +313,7 @@ class ImapFetch(unittest.TestCase):
                     "FETCH 1 BODY[HEADER (From)]", "FETCH 1 BODY[]<1>",
                     "FETCH 1 BODY[]<a.b>", "FETCH 1 BODY[]<1.2",
                     "FETCH 1 BODY.PEK[]", "FETCH 1 BINARY[]",
-                    "FETCH 1 FLAGS (CHANGEDSINCE 1)"]:
+                    "FETCH 1 FLAGS (FROB 1)"]:
             out, tagged = fetch(c, "b", bad)
             self.assertEqual(out, [], bad)
             self.assertRegex(tagged, r"^b BAD ", bad)
