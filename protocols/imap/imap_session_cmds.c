@@ -15,6 +15,8 @@ static const struct {
 	unsigned bit;
 } enable_table[] = {
 	{"CONDSTORE", IMAP_ENABLED_CONDSTORE}, /* RFC 7162 3.1 */
+	/* RFC 7162 3.2.3: implies CONDSTORE */
+	{"QRESYNC", IMAP_ENABLED_QRESYNC | IMAP_ENABLED_CONDSTORE},
 	{NULL, 0},
 };
 
