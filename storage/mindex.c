@@ -875,5 +875,7 @@ uint64_t mindex_modseq_floor(const char *dir, const struct mindex *old,
 	if (ceiling == 0 && !new_folder && now > 0 &&
 	    (uint64_t)now * 1000 > floor)
 		floor = (uint64_t)now * 1000;
-	return floor;
+	/* RFC 7162 3.1.2.1: HIGHESTMODSEQ is positive, also while a new
+	 * folder is empty (0 would read as [NOMODSEQ]) */
+	return floor > 0 ? floor : 1;
 }

@@ -173,7 +173,8 @@ int mindex_modseq_reserve(const char *dir, uint64_t need, bool do_fsync,
  * the ceiling file and the old index's HIGHESTMODSEQ (old may be NULL).
  * When the ceiling file is lost too, and the folder is not new, what was
  * handed out is unknown: the floor is then derived from the clock
- * (now * 1000, more than the folder can have used).
+ * (now * 1000, more than the folder can have used). At least 1: a new
+ * folder reports HIGHESTMODSEQ 1 and its first message gets 2.
  */
 uint64_t mindex_modseq_floor(const char *dir, const struct mindex *old,
 			     bool new_folder, time_t now);

@@ -112,6 +112,21 @@ class Condstore(unittest.TestCase):
         self.assertEqual(st[-1], "s4 OK STATUS completed")
         c.close()
 
+    def test_empty_folder_has_highestmodseq(self):
+        """A new, empty folder: HIGHESTMODSEQ 1 (positive, RFC 7162
+        3.1.2.1), not [NOMODSEQ]; its first message gets a higher one."""
+        c = raw_login(self.d)
+        run(c, "c", "CREATE Fresh")
+        sel = run(c, "s1", "SELECT Fresh (CONDSTORE)")
+        self.assertIn("* OK [HIGHESTMODSEQ 1] Highest", sel)
+        self.assertFalse(any("NOMODSEQ" in x for x in sel), sel)
+        lines = run(c, "a", "APPEND Fresh {6+}\r\nhello\n")
+        self.assertRegex(lines[-1], r"^a OK ")
+        lines = run(c, "f", "FETCH 1:* (FLAGS) (CHANGEDSINCE 1)")
+        self.assertRegex(lines[-2], r"^\* 1 FETCH \(FLAGS \(\) MODSEQ \((\d+)\)\)$")
+        self.assertGreater(fetches(lines)[1]["MODSEQ"], 1)
+        c.close()
+
     def test_modseq_fetch_item_and_changedsince(self):
         folder(self.d, "Chg", ["", "", "", ""])
         c = raw_login(self.d)

@@ -405,7 +405,8 @@ static void test_modseq_never_backwards(void **state)
 	snprintf(path, sizeof(path), "%s/" MINDEX_FILE, dir);
 	/* a new folder starts at 0 */
 	assert_int_equal(mindex_modseq_ceiling(dir), 0);
-	assert_int_equal(mindex_modseq_floor(dir, NULL, true, 1000), 0);
+	/* a new folder starts at 1: HIGHESTMODSEQ is positive */
+	assert_int_equal(mindex_modseq_floor(dir, NULL, true, 1000), 1);
 	/* handing out up to 40 reserves ahead, once */
 	assert_int_equal(mindex_modseq_reserve(dir, 40, true, &error), 0);
 	assert_int_equal(mindex_modseq_ceiling(dir),
