@@ -651,6 +651,29 @@ auth_client_sasl_start(struct auth_client *c,
 	return req;
 }
 
+struct auth_client_request *
+auth_client_userdb(struct auth_client *c, const char *service, const char *user,
+		   auth_client_callback *callback, void *context)
+{
+	struct auth_client_request *req = req_new(c, callback, context);
+	char id[16];
+	const char *f[4];
+
+	snprintf(id, sizeof(id), "%u", req->id);
+	f[0] = "USERDB";
+	f[1] = id;
+	f[2] = service;
+	f[3] = user;
+	if (strlen(user) > AUTH_USER_NAME_MAX + 1) {
+		req->local_fail = true;
+		ev_timer_set(&req->timer, 0, 0);
+		ev_timer_start(c->loop, &req->timer);
+		return req;
+	}
+	req_send(req, f, 4);
+	return req;
+}
+
 void auth_client_sasl_continue(struct auth_client_request *req,
 			       const char *response)
 {

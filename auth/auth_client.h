@@ -150,6 +150,18 @@ auth_client_sasl_start(struct auth_client *client,
 		       const char *initial_response,
 		       auth_client_callback *callback, void *context);
 
+/*
+ * Looks user up in the userdb without a password (LMTP's RCPT TO): OK
+ * with r->user, r->mail_root and r->overrides; FAIL (REFUSED) for an
+ * unknown user; TEMPFAIL for an outage or a chain that cannot look users
+ * up (checkpassword, PAM). No failure penalty applies. Never NULL.
+ */
+struct auth_client_request *auth_client_userdb(struct auth_client *client,
+					       const char *service,
+					       const char *user,
+					       auth_client_callback *callback,
+					       void *context);
+
 /* Sends the client's next response (base64 text as received, without the
    line end) after a CONTINUE. */
 void auth_client_sasl_continue(struct auth_client_request *request,

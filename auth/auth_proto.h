@@ -11,6 +11,7 @@
  * client -> helper:
  *   VERIFY id service ip secured user password
  *   SASL id service ip secured mech has_ir ir_base64
+ *   USERDB id service user            (a lookup without password: LMTP)
  *   CONT id response_base64
  *   CANCEL id
  * helper -> client:

@@ -278,6 +278,48 @@ static void verify_cb(enum auth_result result, struct auth_user *user,
 static void sasl_handle(struct server_req *req, enum auth_sasl_status st,
 			struct buf *challenge, const char *error);
 
+/* USERDB (LMTP's RCPT): who the user is, without a password. No penalty
+   and no auth_ok/auth_failed line: nothing was tried. A chain that cannot
+   look users up (checkpassword, PAM only) is a temporary failure, never
+   "unknown user", so that no mail is bounced for it. */
+static void userdb_cb(enum auth_result result, struct auth_user *user,
+		      const char *reason, void *context)
+{
+	struct server_req *req = context;
+	const char *f[4 + SERVER_OVERRIDES_MAX];
+	size_t n = 0;
+
+	req->areq = NULL;
+	if (result == AUTH_RESULT_OK) {
+		f[n++] = "OK";
+		f[n++] = req->id;
+		f[n++] = user->name;
+		f[n++] = user->mail_root;
+		for (char **o = user->overrides;
+		     *o != NULL && n < sizeof(f) / sizeof(f[0]); o++)
+			f[n++] = *o;
+	} else {
+		bool unsupported =
+			result == AUTH_RESULT_FAIL && reason != NULL &&
+			strncmp(reason, "lookup not supported", 20) == 0;
+		bool fail = result == AUTH_RESULT_FAIL && !unsupported;
+
+		if (!fail)
+			log_warn(
+				"event=userdb_tempfail service=%s user=%s reason=%s",
+				log_q(req->service), log_q(req->user),
+				log_q(reason != NULL ? reason : "unknown"));
+		f[n++] = fail ? "FAIL" : "TEMPFAIL";
+		f[n++] = req->id;
+		f[n++] =
+			fail ? "Unknown user" : "Temporary user lookup failure";
+		f[n++] = fail ? "refused" : "temp";
+	}
+	conn_send(req->conn, f, n);
+	auth_user_free(&user);
+	sreq_free(req);
+}
+
 static void lookup_cb(enum auth_result result, struct auth_user *user,
 		      const char *reason, void *context)
 {
@@ -488,6 +530,16 @@ static int handle_msg(struct server_conn *conn, const struct auth_proto_msg *m)
 			req->pending_response = xstrdup(m->f[7]);
 		}
 		sreq_schedule(req);
+		return 0;
+	}
+	if (strcmp(cmd, "USERDB") == 0 && m->n == 4) {
+		if (sreq_find(conn, m->f[1]) != NULL)
+			return -1;
+		req = sreq_new(conn, m->f[1], m->f[2], "", "0");
+		req->user = xstrdup(m->f[3]);
+		req->state = SREQ_BUSY;
+		req->areq = auth_lookup(conn->server->auth, req->user,
+					userdb_cb, req);
 		return 0;
 	}
 	if (strcmp(cmd, "CONT") == 0 && m->n == 3) {
