@@ -28,6 +28,7 @@ enum config_type {
 	CONFIG_BOOL,
 	CONFIG_ENUM,
 	CONFIG_LOG_LEVEL,
+	CONFIG_MODE, /* octal permission bits, 0..0777 */
 };
 
 struct config_key {
@@ -106,12 +107,18 @@ static const struct config_key config_keys[] = {
 		 after_download_names),
 	KEY_UINT("pop3", "timeout", pop3_timeout, 600, 86400),
 	KEY_UINT("pop3", "login_delay", pop3_login_delay, 0, 86400),
+	KEY_STR("lmtp", "listen", listen[CONFIG_LISTEN_LMTP]),
+	{"lmtp", "socket_mode", CONFIG_MODE, OFF(lmtp_socket_mode), 0, 0777,
+	 NULL},
+	KEY_STR("lmtp", "socket_user", lmtp_socket_user),
+	KEY_STR("lmtp", "socket_group", lmtp_socket_group),
+	KEY_UINT("lmtp", "max_size", lmtp_max_size, 1024, 1024u * 1024 * 1024),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
 
 static const char *const listener_names[CONFIG_LISTEN_COUNT] = {
-	"imap", "imaps", "pop3", "pop3s"};
+	"imap", "imaps", "pop3", "pop3s", "lmtp"};
 
 const char *config_listener_name(enum config_listener kind)
 {
@@ -159,6 +166,11 @@ struct config *config_new_defaults(void)
 	c->pop3_after_download = CONFIG_AFTER_DOWNLOAD_DELETE;
 	c->pop3_timeout = 600;
 	c->pop3_login_delay = 0;
+	c->listen[CONFIG_LISTEN_LMTP] = xstrdup("");
+	c->lmtp_socket_mode = 0660;
+	c->lmtp_socket_user = xstrdup("");
+	c->lmtp_socket_group = xstrdup("");
+	c->lmtp_max_size = 100u * 1024 * 1024;
 	return c;
 }
 
@@ -290,6 +302,23 @@ static int set_value(struct config_parse *p, const struct config_key *k,
 		}
 		*(unsigned *)field = (unsigned)n;
 		return 1;
+	case CONFIG_MODE: {
+		char *end;
+		unsigned long m;
+
+		errno = 0;
+		m = strtoul(v, &end, 8);
+		if (v[0] < '0' || v[0] > '7' || *end != '\0' || errno != 0 ||
+		    m > k->max) {
+			snprintf(
+				msg, sizeof(msg),
+				"%s.%s: '%s' is not an octal mode from 0 to 0777",
+				k->section, k->name, v);
+			return set_error(p, xstrdup(msg));
+		}
+		*(unsigned *)field = (unsigned)m;
+		return 1;
+	}
 	case CONFIG_BOOL:
 		if (parse_bool(v, (bool *)field) < 0) {
 			snprintf(msg, sizeof(msg),
@@ -605,6 +634,9 @@ static void print_value(const struct config *c, const struct config_key *k,
 		break;
 	case CONFIG_UINT:
 		fprintf(out, "%s = %u\n", k->name, *(const unsigned *)field);
+		break;
+	case CONFIG_MODE:
+		fprintf(out, "%s = %04o\n", k->name, *(const unsigned *)field);
 		break;
 	case CONFIG_BOOL:
 		fprintf(out, "%s = %s\n", k->name,

@@ -37,6 +37,7 @@ enum config_listener {
 	CONFIG_LISTEN_IMAPS,
 	CONFIG_LISTEN_POP3,
 	CONFIG_LISTEN_POP3S,
+	CONFIG_LISTEN_LMTP, /* [lmtp] listen: socket paths or host:port */
 	CONFIG_LISTEN_COUNT,
 };
 
@@ -53,7 +54,9 @@ struct config {
 	unsigned max_connections; /* per worker process */
 	bool sandbox;		  /* Landlock workers and auth helper */
 
-	/* [listen]: space-separated host:port lists, "" disables */
+	/* [listen]: space-separated host:port lists, "" disables; the LMTP
+	   entry is [lmtp] listen, where an entry starting with '/' is a UNIX
+	   socket path */
 	char *listen[CONFIG_LISTEN_COUNT];
 	bool proxy_protocol;
 
@@ -90,6 +93,12 @@ struct config {
 	enum config_after_download pop3_after_download;
 	unsigned pop3_timeout;	   /* seconds idle after login */
 	unsigned pop3_login_delay; /* seconds advertised as LOGIN-DELAY */
+
+	/* [lmtp] (listen is listen[CONFIG_LISTEN_LMTP]) */
+	unsigned lmtp_socket_mode; /* permission bits of UNIX sockets */
+	char *lmtp_socket_user;	   /* owner of UNIX sockets, "": root */
+	char *lmtp_socket_group;   /* group of UNIX sockets, "": root's */
+	unsigned lmtp_max_size;	   /* bytes of one message (SIZE) */
 };
 
 /* The built-in defaults; free with config_free(). */
@@ -114,7 +123,8 @@ void config_free(struct config **config);
 /* Writes the effective configuration in the file's own format. */
 void config_print(const struct config *config, FILE *out);
 
-/* The listener kind's key name ("imap", "imaps", "pop3", "pop3s"). */
+/* The listener kind's key name ("imap", "imaps", "pop3", "pop3s",
+   "lmtp"). */
 const char *config_listener_name(enum config_listener kind);
 
 /* The default config file path. */

@@ -7,11 +7,16 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
+#include <pwd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #define LISTEN_BACKLOG 511
@@ -61,6 +66,20 @@ int listener_parse_addr(const char *text, struct sockaddr_storage *ss,
 	size_t hlen;
 
 	memset(ss, 0, sizeof(*ss));
+	if (text[0] == '/') {
+		struct sockaddr_un *su = (struct sockaddr_un *)ss;
+		size_t plen = strlen(text);
+
+		if (plen >= sizeof(su->sun_path)) {
+			*error_r = "UNIX socket path too long";
+			return -1;
+		}
+		su->sun_family = AF_UNIX;
+		memcpy(su->sun_path, text, plen + 1);
+		*len_r = (unsigned)(offsetof(struct sockaddr_un, sun_path) +
+				    plen + 1);
+		return 0;
+	}
 	if (text[0] == '[') {
 		const char *end = strchr(text, ']');
 
@@ -120,13 +139,81 @@ int listener_parse_addr(const char *text, struct sockaddr_storage *ss,
 	return -1;
 }
 
-static int listener_bind(const char *addr, int *fd_r, const char **error_r)
+/*
+ * A UNIX socket path: a stale socket left by an earlier run is removed
+ * (anything else at the path is refused), and after bind the socket gets
+ * the configured mode and owner so that the MTA's user (Postfix's
+ * "postfix") can connect.
+ */
+static int listener_unix_prepare(const char *path, const char **error_r)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : (*error_r = strerror(errno), -1);
+	if (!S_ISSOCK(st.st_mode)) {
+		*error_r = "exists and is not a socket";
+		return -1;
+	}
+	if (unlink(path) < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	return 0;
+}
+
+static int listener_unix_own(const char *path, const struct config *config,
+			     const char **error_r)
+{
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+
+	if (config->lmtp_socket_user[0] != '\0') {
+		struct passwd *pw = getpwnam(config->lmtp_socket_user);
+
+		if (pw == NULL) {
+			*error_r = "lmtp.socket_user: no such user";
+			return -1;
+		}
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	if (config->lmtp_socket_group[0] != '\0') {
+		struct group *gr = getgrnam(config->lmtp_socket_group);
+
+		if (gr == NULL) {
+			*error_r = "lmtp.socket_group: no such group";
+			return -1;
+		}
+		gid = gr->gr_gid;
+	}
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) &&
+	    chown(path, uid, gid) < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	if (chmod(path, (mode_t)config->lmtp_socket_mode) < 0) {
+		*error_r = strerror(errno);
+		return -1;
+	}
+	return 0;
+}
+
+static int listener_bind(const char *addr, enum config_listener kind,
+			 const struct config *config, int *fd_r,
+			 const char **error_r)
 {
 	struct sockaddr_storage ss;
 	unsigned len;
 	int fd, one = 1;
 
 	if (listener_parse_addr(addr, &ss, &len, error_r) < 0)
+		return -1;
+	if (ss.ss_family == AF_UNIX && kind != CONFIG_LISTEN_LMTP) {
+		*error_r = "UNIX socket paths are for LMTP only";
+		return -1;
+	}
+	if (ss.ss_family == AF_UNIX && listener_unix_prepare(addr, error_r) < 0)
 		return -1;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
@@ -142,6 +229,11 @@ static int listener_bind(const char *addr, int *fd_r, const char **error_r)
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
 	    listen(fd, LISTEN_BACKLOG) < 0) {
 		*error_r = strerror(errno);
+		close(fd);
+		return -1;
+	}
+	if (ss.ss_family == AF_UNIX &&
+	    listener_unix_own(addr, config, error_r) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -216,6 +308,12 @@ static int listener_take_adopted(struct listener_set *set, const char *addr)
 
 			same = w->sin_port == g->sin_port &&
 			       w->sin_addr.s_addr == g->sin_addr.s_addr;
+		} else if (want.ss_family == AF_UNIX) {
+			struct sockaddr_un *w = (struct sockaddr_un *)&want;
+			struct sockaddr_un *g = (struct sockaddr_un *)&got;
+
+			same = strncmp(w->sun_path, g->sun_path,
+				       sizeof(w->sun_path)) == 0;
 		} else {
 			struct sockaddr_in6 *w = (struct sockaddr_in6 *)&want;
 			struct sockaddr_in6 *g = (struct sockaddr_in6 *)&got;
@@ -246,10 +344,10 @@ static struct listener *listener_find(struct listener_set *set,
 
 /* Binds the new addresses of one kind into `fresh`. */
 static int update_kind(struct listener_set *set, struct listener_set *fresh,
-		       enum config_listener kind, const char *list,
+		       enum config_listener kind, const struct config *config,
 		       char **error_r)
 {
-	char *copy = xstrdup(list), *save = NULL;
+	char *copy = xstrdup(config->listen[kind]), *save = NULL;
 
 	for (char *a = strtok_r(copy, " \t", &save); a != NULL;
 	     a = strtok_r(NULL, " \t", &save)) {
@@ -266,7 +364,8 @@ static int update_kind(struct listener_set *set, struct listener_set *fresh,
 			continue;
 		fd = listener_take_adopted(set, a);
 		adopted = fd >= 0;
-		if (!adopted && listener_bind(a, &fd, &error) < 0) {
+		if (!adopted &&
+		    listener_bind(a, kind, config, &fd, &error) < 0) {
 			char msg[512];
 
 			snprintf(msg, sizeof(msg), "listen.%s: %s: %s",
@@ -294,8 +393,8 @@ int listener_set_update(struct listener_set *set, const struct config *config,
 	for (size_t i = 0; i < set->count; i++)
 		set->items[i].keep = false;
 	for (int k = 0; k < CONFIG_LISTEN_COUNT; k++) {
-		if (update_kind(set, fresh, (enum config_listener)k,
-				config->listen[k], error_r) < 0) {
+		if (update_kind(set, fresh, (enum config_listener)k, config,
+				error_r) < 0) {
 			listener_set_free(&fresh);
 			return -1;
 		}
