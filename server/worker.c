@@ -5,6 +5,7 @@
 #include "auth/auth_client.h"
 #include "lib/xalloc.h"
 #include "protocols/imap/imap.h"
+#include "protocols/lmtp/lmtp.h"
 #include "protocols/pop3/pop3.h"
 #include "server/auth_glue.h"
 #include "server/conn_server.h"
@@ -30,6 +31,9 @@
 /* storage threads per worker (storage_pool.h) */
 #define WORKER_STORAGE_THREADS 2
 #define WORKER_STOP_SECONDS 3.0
+/* seconds an LMTP client may stay idle (RFC 5321 4.5.3.2.7: 5 minutes
+   for the next command, 10 for DATA blocks) */
+#define WORKER_LMTP_TIMEOUT 600
 #define CONN_INPUT_MAX (256 * 1024)
 #define CONN_OUTPUT_HIGH (256 * 1024)
 #define CONN_OUTPUT_LOW (64 * 1024)
@@ -50,6 +54,7 @@ static struct {
 	size_t n_listeners;
 	struct imap_context *imap;
 	struct pop3_context *pop3;
+	struct lmtp_context *lmtp;
 	struct auth_client *auth;     /* talks to the master's auth helper */
 	struct storage_pool *storage; /* storage work off the loop */
 	struct conn_limits limits;
@@ -254,8 +259,16 @@ static void worker_setup_protocols(const struct worker_params *p)
 		.quota_bytes = config_quota_bytes(c),
 	};
 
+	struct lmtp_settings lset = {
+		.auth = worker.auth,
+		.fsync = c->mail_fsync,
+		.max_size = c->lmtp_max_size,
+		.timeout = WORKER_LMTP_TIMEOUT,
+	};
+
 	worker.imap = imap_context_new(&iset);
 	worker.pop3 = pop3_context_new(&pset);
+	worker.lmtp = lmtp_context_new(&lset);
 }
 
 static void worker_setup_listeners(const struct worker_params *p)
@@ -273,6 +286,10 @@ static void worker_setup_listeners(const struct worker_params *p)
 		l->handler = imap ? &imap_conn_handler : &pop3_conn_handler;
 		l->handler_ctx =
 			imap ? (void *)worker.imap : (void *)worker.pop3;
+		if (l->kind == CONFIG_LISTEN_LMTP) {
+			l->handler = &lmtp_conn_handler;
+			l->handler_ctx = worker.lmtp;
+		}
 		l->implicit_tls = l->kind == CONFIG_LISTEN_IMAPS ||
 				  l->kind == CONFIG_LISTEN_POP3S;
 		ev_io_init(&l->io, worker_accept_cb,
@@ -358,6 +375,7 @@ void worker_main(const struct worker_params *p)
 	log_info("event=worker_stopped worker=%u", p->index);
 	imap_context_free(&worker.imap);
 	pop3_context_free(&worker.pop3);
+	lmtp_context_free(&worker.lmtp);
 	auth_client_free(&worker.auth);
 	/* the storage pool is not freed: a thread may be waiting for a
 	   folder lock, and exit() must not wait for it (storage survives a

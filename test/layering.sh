@@ -28,6 +28,7 @@ check auth 'storage/|protocols/|server/' 'auth/ knows no storage, protocol or so
 check protocols/imap 'protocols/pop3/' 'IMAP never includes POP3'
 check protocols/pop3 'protocols/imap/' 'POP3 never includes IMAP'
 check protocols/login 'protocols/imap/|protocols/pop3/' 'the shared login module knows neither front-end'
+check protocols/lmtp 'protocols/imap/|protocols/pop3/|protocols/login/' 'LMTP knows no other front-end'
 # a protocol reaches server/ only through the connection's header
 check protocols 'server/([^c]|c[^o]|co[^n]|con[^n]|conn[^.]|conn\.[^h]|conn\.h[^"])' 'protocols include only server/conn.h from server/'
 if [ "$fail" = 0 ]; then
