@@ -60,7 +60,7 @@ struct lmtp_session {
 	struct lmtp_data data;
 	uint64_t data_size;
 	char *scratch; /* LMTP_DATA_CHUNK + 1 decoded bytes */
-	struct storage_job *job;
+	struct thread_pool_job *job;
 	struct lmtp_delivery *delivery;
 };
 
