@@ -263,6 +263,8 @@ static void worker_setup_protocols(const struct worker_params *p)
 		.auth = worker.auth,
 		.fsync = c->mail_fsync,
 		.max_size = c->lmtp_max_size,
+		.quota_bytes = config_quota_bytes(c),
+		.quota_bounce = c->mail_quota_bounce,
 		.timeout = WORKER_LMTP_TIMEOUT,
 	};
 

@@ -7,6 +7,7 @@
 #include "storage/mail_user.h"
 #include "storage/mailbox.h"
 #include "storage/maildir.h"
+#include "storage/maildir_quota.h"
 #include "storage/storage_pool.h"
 
 #include <stdlib.h>
@@ -43,6 +44,7 @@ struct lmtp_delivery {
 	struct lmtp_rcpt *rcpts;
 	size_t n_rcpts;
 	uint64_t size;
+	bool quota_bounce; /* lmtp_settings.quota_bounce */
 };
 
 struct lmtp_session {
@@ -124,13 +126,20 @@ static void lmtp_reset(struct lmtp_session *s)
 	s->data_size = 0;
 }
 
-/* The reply for a failed storage call of r. */
-static const char *rcpt_storage_reply(const struct lmtp_rcpt *r)
+/* The reply for a failed storage call of r: over quota (the mailbox's
+   Maildir++ quota, or ENOSPC/EDQUOT from the file system) is 452 4.2.2
+   (RFC 3463: mailbox full), or a permanent 552 5.2.2 for the quota with
+   mail.quota_bounce = yes, as `merpati deliver` exits 77 then. */
+static const char *rcpt_storage_reply(const struct lmtp_rcpt *r,
+				      const char *error, bool quota_bounce)
 {
-	if (r->store != NULL &&
-	    maildir_last_error(r->store) == MAILDIR_ERROR_NO_SPACE)
-		return "452 4.2.2 Mailbox full";
-	return "451 4.3.0 Temporary storage failure";
+	if (r->store == NULL ||
+	    maildir_last_error(r->store) != MAILDIR_ERROR_NO_SPACE)
+		return "451 4.3.0 Temporary storage failure";
+	if (quota_bounce && error != NULL &&
+	    strcmp(error, MAILDIR_QUOTA_EXCEEDED) == 0)
+		return "552 5.2.2 Mailbox full";
+	return "452 4.2.2 Mailbox full";
 }
 
 /* Opens r's INBOX and a tmp/ file for the message (on the loop: a few
@@ -144,6 +153,8 @@ static void rcpt_begin(struct lmtp_session *s, struct lmtp_rcpt *r)
 
 	maildir_settings_init(&set);
 	set.fsync = s->ctx->set.fsync;
+	/* mail.quota; the userdb's quota_rule (overrides) replaces it */
+	set.quota_bytes = s->ctx->set.quota_bytes;
 	switch (mail_user_open(&u, &set, &r->store, &error)) {
 	case MAIL_USER_OK:
 		break;
@@ -157,7 +168,8 @@ static void rcpt_begin(struct lmtp_session *s, struct lmtp_rcpt *r)
 	if (mailbox_open(r->store, "INBOX", MAILBOX_OPEN_NO_SYNC, &r->box,
 			 &error) < 0 ||
 	    mailbox_append_begin(r->box, &r->append, &error) < 0) {
-		r->reply = rcpt_storage_reply(r);
+		r->reply =
+			rcpt_storage_reply(r, error, s->ctx->set.quota_bounce);
 		goto fail;
 	}
 	return;
@@ -181,7 +193,8 @@ static void delivery_work(void *context)
 			continue;
 		if (mailbox_append_finish(&r->append, 0, 0, 0, &r->uid,
 					  &error) < 0) {
-			r->reply = rcpt_storage_reply(r);
+			r->reply =
+				rcpt_storage_reply(r, error, d->quota_bounce);
 			r->append = NULL;
 		}
 	}
@@ -240,6 +253,7 @@ static void lmtp_deliver(struct lmtp_session *s)
 	d->rcpts = s->rcpts;
 	d->n_rcpts = s->n_rcpts;
 	d->size = s->data_size;
+	d->quota_bounce = s->ctx->set.quota_bounce;
 	s->rcpts = NULL;
 	s->n_rcpts = 0;
 	if (s->too_big) {
@@ -281,7 +295,8 @@ static void data_write(struct lmtp_session *s, const char *p, size_t len)
 		if (r->append == NULL)
 			continue;
 		if (mailbox_append_write(r->append, p, len, &error) < 0) {
-			r->reply = rcpt_storage_reply(r);
+			r->reply = rcpt_storage_reply(r, error,
+						      s->ctx->set.quota_bounce);
 			mailbox_append_abort(&r->append);
 		}
 	}

@@ -11,7 +11,9 @@
  * (never held whole in memory); after the final dot the files are
  * fsynced, renamed into new/ and given their UIDs on a storage thread,
  * and one reply per recipient follows, in RCPT order: 250, 452 4.2.2 when
- * the mailbox is full (ENOSPC/EDQUOT), 451 for other temporary failures.
+ * the mailbox is over its quota (Maildir++ quota from mail.quota or the
+ * userdb's quota_rule, or ENOSPC/EDQUOT; 552 5.2.2 for the quota with
+ * quota_bounce), 451 for other temporary failures.
  * A client that leaves before the final dot leaves nothing behind: the
  * tmp/ files are removed.
  */
@@ -35,6 +37,8 @@ struct lmtp_settings {
 	bool fsync;		  /* mail.fsync */
 	uint64_t max_size;	  /* lmtp.max_size: bytes of one message */
 	unsigned timeout;	  /* seconds idle */
+	uint64_t quota_bytes;	  /* mail.quota: the default limit, 0 none */
+	bool quota_bounce; /* mail.quota_bounce: over quota is 552 5.2.2 */
 };
 
 struct lmtp_context;

@@ -4,21 +4,27 @@ transcripts: LHLO's extensions, one reply per recipient after the final
 dot, 550 5.1.1 for an unknown user at RCPT time, dot-unstuffing and exact
 bytes read back over IMAP and POP3, a 50 MB message, pipelining, a client
 that leaves mid-DATA leaving nothing in tmp/, new/ or cur/, the UNIX
-socket's mode, and the loopback TCP listener."""
+socket's mode, the loopback TCP listener, and 452 4.2.2 for a recipient
+over its quota (the userdb's quota_rule; 552 5.2.2 with mail.quota_bounce)
+or whose file system is full."""
 
 import imaplib
 import os
 import poplib
+import pwd
 import smtplib
 import socket
 import stat
+import subprocess
 import time
 import unittest
 
 from harness import Daemon, LineClient, free_port, main
 
 USERS = ["alice@example.org:{PLAIN}secret::::::",
-         "bob@example.org:{PLAIN}hunter2::::::"]
+         "bob@example.org:{PLAIN}hunter2::::::",
+         # Maildir++ quota from the userdb: 4 KiB, 2 messages
+         "carol@example.org:{PLAIN}x::::::userdb_quota_rule=*:storage=4:messages=2"]
 AUTH = {"plaintext": "always", "allow_plain_scheme": "yes", "penalty_max": "0"}
 
 # CRLF lines, lines that start with dots (stuffed by smtplib), 8-bit bytes
@@ -28,9 +34,9 @@ MSG = (b"From: sender@example.net\r\nTo: alice@example.org\r\n"
        b"caf\xc3\xa9 8bit\r\nlast line\r\n")
 
 
-def lmtp_daemon(test, lmtp=None):
-    sock = None
-    d = Daemon(sections={"auth": dict(AUTH)}, users=USERS, start=False)
+def lmtp_daemon(test, lmtp=None, mail=None):
+    d = Daemon(sections={"auth": dict(AUTH), "mail": dict(mail or {})}, users=USERS,
+               start=False)
     sock = os.path.join(d.dir, "lmtp.sock")
     d.lmtp_port = free_port()
     d.lmtp_sock = sock
@@ -67,6 +73,19 @@ def imap_bodies(d, user, password):
         bodies.append(data[0][1])
     m.logout()
     return bodies
+
+
+def children_kb(d, field):
+    """{pid: the field (VmRSS, VmHWM) in kB} of merpatid's child processes."""
+    out = {}
+    with open("/proc/%d/task/%d/children" % (d.proc.pid, d.proc.pid)) as f:
+        pids = [int(p) for p in f.read().split()]
+    for pid in pids:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    out[pid] = int(line.split()[1])
+    return out
 
 
 def send(lm, rcpts, msg, sender="sender@example.net"):
@@ -201,16 +220,72 @@ class LmtpTest(unittest.TestCase):
         msg = b"Subject: big\r\n\r\n" + b"".join(lines)
         lm = smtplib.LMTP(d.lmtp_sock, timeout=120)
         lm.ehlo("x")
+        rss = children_kb(d, "VmRSS")
         t0 = time.monotonic()
         _, replies = send(lm, ["alice@example.org"], msg)
         took = time.monotonic() - t0
         self.assertEqual(replies[0][0], 250)
+        # streamed, never held whole: no process grew by half the message
+        for pid, hwm in children_kb(d, "VmHWM").items():
+            self.assertLess(hwm - rss.get(pid, 0), 25 * 1024, "pid %d" % pid)
         lm.quit()
         print("50 MB message delivered in %.2f s (%.0f MB/s)" % (took, len(msg) / took / 1e6))
         bodies = imap_bodies(d, "alice@example.org", "secret")
         self.assertEqual(len(bodies), 1)
         self.assertEqual(len(bodies[0]), len(msg))
         self.assertTrue(bodies[0] == msg)
+
+    def test_full_mailbox_gets_452(self):
+        """ENOSPC for one recipient (its mail root on a 256 KiB tmpfs, as
+        an exhausted file-system quota looks): 452 4.2.2 for it, 250 for
+        the other, and its tmp/ file is gone."""
+        if os.geteuid() != 0:
+            self.fail("mounting the small tmpfs needs root; run the suite as root")
+        d = lmtp_daemon(self)
+        root = os.path.join(d.mail, "bob@example.org")
+        os.mkdir(root)
+        pw = pwd.getpwnam(d.user)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700,uid=%d,gid=%d"
+                        % (pw.pw_uid, pw.pw_gid), "tmpfs", root], check=True)
+        self.addCleanup(subprocess.run, ["umount", root], check=True)
+        msg = b"Subject: big\r\n\r\n" + (b"z" * 98 + b"\r\n") * 10000
+        lm = smtplib.LMTP(d.lmtp_sock)
+        lm.ehlo("x")
+        _, replies = send(lm, ["alice@example.org", "bob@example.org"], msg)
+        lm.quit()
+        self.assertEqual(replies[0][0], 250)
+        self.assertEqual(replies[1][0], 452)
+        self.assertTrue(replies[1][1].startswith(b"4.2.2 "), replies[1])
+        self.assertEqual(maildir_files(d, "bob@example.org"), {"tmp": [], "new": [], "cur": []})
+        self.assertEqual(imap_bodies(d, "alice@example.org", "secret"), [msg])
+
+    def test_over_quota_gets_452_per_recipient(self):
+        d = lmtp_daemon(self)
+        lm = smtplib.LMTP(d.lmtp_sock)
+        lm.ehlo("x")
+        small = b"Subject: s\r\n\r\nsmall\r\n"
+        big = b"Subject: b\r\n\r\n" + b"q" * 6000 + b"\r\n"
+        # over the 4 KiB: refused at the end of DATA for carol only
+        _, replies = send(lm, ["carol@example.org", "alice@example.org"], big)
+        self.assertEqual([c for c, _ in replies], [452, 250])
+        self.assertTrue(replies[0][1].startswith(b"4.2.2 "), replies[0])
+        self.assertIn(b"<carol@example.org>", replies[0][1])
+        # two small ones fit, the third is over the message count
+        for want in (250, 250, 452):
+            _, replies = send(lm, ["carol@example.org"], small)
+            self.assertEqual(replies[0][0], want)
+        lm.quit()
+        files = maildir_files(d, "carol@example.org")
+        self.assertEqual((files["tmp"], len(files["new"]), files["cur"]), ([], 2, []))
+
+    def test_over_quota_bounces_with_quota_bounce(self):
+        d = lmtp_daemon(self, mail={"quota_bounce": "yes"})
+        lm = smtplib.LMTP(d.lmtp_sock)
+        lm.ehlo("x")
+        _, replies = send(lm, ["carol@example.org"], b"Subject: b\r\n\r\n" + b"q" * 6000 + b"\r\n")
+        self.assertEqual(replies[0][0], 552)
+        self.assertTrue(replies[0][1].startswith(b"5.2.2 "), replies[0])
+        lm.quit()
 
     def test_too_big_refused_after_data(self):
         d = lmtp_daemon(self, {"max_size": "100000"})
