@@ -138,6 +138,39 @@ static void test_errors(void **state)
 	expect_error("key = before section\n", 1, "unknown section []");
 }
 
+/* [lmtp]: socket paths in listen, the socket mode read as octal. */
+static void test_lmtp(void **state)
+{
+	char *error = NULL;
+	struct config *c;
+
+	(void)state;
+	c = load("[lmtp]\nlisten = /run/merpati/lmtp 127.0.0.1:24\n"
+		 "socket_mode = 0600\nsocket_user = postfix\n",
+		 &error);
+	assert_non_null(c);
+	assert_string_equal(c->listen[CONFIG_LISTEN_LMTP],
+			    "/run/merpati/lmtp 127.0.0.1:24");
+	assert_int_equal(c->lmtp_socket_mode, 0600);
+	assert_string_equal(c->lmtp_socket_user, "postfix");
+	assert_string_equal(config_listener_name(CONFIG_LISTEN_LMTP), "lmtp");
+	config_free(&c);
+	c = load("[server]\n", &error);
+	assert_non_null(c);
+	assert_string_equal(c->listen[CONFIG_LISTEN_LMTP], "");
+	assert_int_equal(c->lmtp_socket_mode, 0660);
+	config_free(&c);
+	expect_error(
+		"[lmtp]\nsocket_mode = 0778\n", 2,
+		"lmtp.socket_mode: '0778' is not an octal mode from 0 to 0777");
+	expect_error(
+		"[lmtp]\nsocket_mode = 1777\n", 2,
+		"lmtp.socket_mode: '1777' is not an octal mode from 0 to 0777");
+	expect_error(
+		"[lmtp]\nsocket_mode = rw\n", 2,
+		"lmtp.socket_mode: 'rw' is not an octal mode from 0 to 0777");
+}
+
 /* libinih splits lines over 198 bytes and parses the pieces as lines. */
 static void test_long_lines(void **state)
 {
@@ -491,6 +524,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values_and_comments),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_lmtp),
 		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_whole_file_checks),
 		cmocka_unit_test(test_missing_file),
