@@ -139,6 +139,21 @@ int listener_parse_addr(const char *text, struct sockaddr_storage *ss,
 	return -1;
 }
 
+static bool listener_addr_is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		return (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		return IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+	}
+	return false;
+}
+
 /*
  * A UNIX socket path: a stale socket left by an earlier run is removed
  * (anything else at the path is refused), and after bind the socket gets
@@ -211,6 +226,12 @@ static int listener_bind(const char *addr, enum config_listener kind,
 		return -1;
 	if (ss.ss_family == AF_UNIX && kind != CONFIG_LISTEN_LMTP) {
 		*error_r = "UNIX socket paths are for LMTP only";
+		return -1;
+	}
+	/* LMTP has no authentication: whoever connects delivers to anyone */
+	if (kind == CONFIG_LISTEN_LMTP && ss.ss_family != AF_UNIX &&
+	    !listener_addr_is_loopback(&ss)) {
+		*error_r = "LMTP over TCP only on a loopback address";
 		return -1;
 	}
 	if (ss.ss_family == AF_UNIX && listener_unix_prepare(addr, error_r) < 0)

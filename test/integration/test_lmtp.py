@@ -175,6 +175,15 @@ class LmtpTest(unittest.TestCase):
         self.assertEqual(imap_bodies(d, "bob@example.org", "hunter2"),
                          [b"Subject: p\r\n\r\n.x\r\n"])
 
+    def test_tcp_only_on_loopback(self):
+        d = Daemon(sections={"auth": dict(AUTH)}, users=USERS, start=False)
+        self.addCleanup(d.cleanup)
+        d.config["lmtp"] = {"listen": "0.0.0.0:%d" % free_port()}
+        d.write_config()
+        with self.assertRaises(AssertionError) as e:
+            d.start()
+        self.assertIn("LMTP over TCP only on a loopback address", str(e.exception))
+
     def test_socket_mode(self):
         d = lmtp_daemon(self, {"socket_mode": "0600"})
         st = os.stat(d.lmtp_sock)
