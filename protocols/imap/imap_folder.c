@@ -270,7 +270,8 @@ static const struct {
 	{"UNSEEN", IMAP_STATUS_UNSEEN, true},
 	{"DELETED", IMAP_STATUS_DELETED, true}, /* RFC 9051 6.3.11 */
 	{"SIZE", IMAP_STATUS_SIZE, true},	/* RFC 8438 */
-	{"HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ, false}, /* RFC 7162 */
+	{"HIGHESTMODSEQ", IMAP_STATUS_HIGHESTMODSEQ, false},	/* RFC 7162 */
+	{"DELETED-STORAGE", IMAP_STATUS_DELETED_STORAGE, true}, /* RFC 9208 */
 };
 
 #define N_STATUS_ITEMS (sizeof(status_items) / sizeof(status_items[0]))
@@ -308,6 +309,8 @@ int imap_status_parse(const struct imap_arg *list,
 			req->sizes = true;
 		if (status_items[k].item == IMAP_STATUS_HIGHESTMODSEQ)
 			req->modseq = true;
+		if (status_items[k].item == IMAP_STATUS_DELETED_STORAGE)
+			req->deleted_storage = true;
 	}
 	req->n = n;
 	return 0;
@@ -340,13 +343,21 @@ int imap_status_compute(struct maildir *store, const char *name,
 			values[IMAP_STATUS_UNSEEN]++;
 		if ((msg.flags & MAILDIR_FLAG_DELETED) != 0)
 			values[IMAP_STATUS_DELETED]++;
+		/* RFC 9208 4.4: what EXPUNGE would free, counted as the
+		   quota counts it (the file's size) */
+		if (req->deleted_storage &&
+		    (msg.flags & MAILDIR_FLAG_DELETED) != 0 &&
+		    mailbox_msg_sizes(box, i, &size, &vsize, &error) == 0)
+			values[IMAP_STATUS_DELETED_STORAGE] += size;
 		/* RFC 8438: the sum of RFC822.SIZE; a message expunged
 		   meanwhile counts nothing */
 		if (req->sizes &&
 		    mailbox_msg_sizes(box, i, &size, &vsize, &error) == 0)
 			values[IMAP_STATUS_SIZE] += vsize;
 	}
-	if (req->sizes)
+	/* in units of 1024 octets, like the STORAGE resource */
+	values[IMAP_STATUS_DELETED_STORAGE] /= 1024;
+	if (req->sizes || req->deleted_storage)
 		(void)mailbox_cache_save(box);
 	mailbox_free(&box);
 	return 0;

@@ -47,7 +47,8 @@ enum imap_status_item {
 	IMAP_STATUS_UNSEEN,
 	IMAP_STATUS_DELETED,
 	IMAP_STATUS_SIZE,
-	IMAP_STATUS_HIGHESTMODSEQ, /* RFC 7162 3.1.6 */
+	IMAP_STATUS_HIGHESTMODSEQ,   /* RFC 7162 3.1.6 */
+	IMAP_STATUS_DELETED_STORAGE, /* RFC 9208 4.4, in KiB */
 	IMAP_STATUS_COUNT
 };
 
@@ -58,9 +59,10 @@ enum imap_status_item {
 struct imap_status_request {
 	unsigned order[IMAP_STATUS_MAX_ITEMS]; /* indices into the table */
 	size_t n;
-	bool per_message; /* some item needs a pass over the messages */
-	bool sizes;	  /* SIZE: message sizes too */
-	bool modseq;	  /* HIGHESTMODSEQ: a CONDSTORE enabling command */
+	bool per_message;     /* some item needs a pass over the messages */
+	bool sizes;	      /* SIZE: message sizes too */
+	bool modseq;	      /* HIGHESTMODSEQ: a CONDSTORE enabling command */
+	bool deleted_storage; /* DELETED-STORAGE: \Deleted messages' sizes */
 };
 
 /* Parses "(MESSAGES UNSEEN ...)". Returns 0, or -1 with a reason for BAD. */

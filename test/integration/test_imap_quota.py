@@ -126,6 +126,31 @@ class Quota(unittest.TestCase):
         self.assertEqual(c.read_until_tagged("q2"), ["q2 NO [NONEXISTENT] No such quota root"])
         c.close()
 
+    def test_status_deleted_storage(self):
+        """RFC 9208 4.4: STATUS DELETED-STORAGE, what EXPUNGE would free
+        (the files' sizes, as the quota counts them) in KiB rounded down;
+        bob has no limits: the item does not depend on them."""
+        c = raw_login(self.d, "bob")
+        c.cmd("s1 CREATE Del")
+        c.read_until_tagged("s1")
+        for n in (3000, 2048, 700):
+            c.send("s2 APPEND Del (\\Deleted) {%d+}\r\n" % n + body(n).decode() + "\r\n")
+            self.assertRegex(c.readline(), r"^s2 OK ")
+        c.send("s3 APPEND Del {5000+}\r\n" + body(5000).decode() + "\r\n")
+        self.assertRegex(c.readline(), r"^s3 OK ")
+        c.cmd("s4 STATUS Del (MESSAGES DELETED DELETED-STORAGE)")
+        self.assertEqual(c.read_until_tagged("s4"),
+                         ["* STATUS Del (MESSAGES 4 DELETED 3 DELETED-STORAGE 5)",
+                          "s4 OK STATUS completed"])
+        c.cmd("s5 SELECT Del")
+        c.read_until_tagged("s5")
+        c.cmd("s6 EXPUNGE")
+        c.read_until_tagged("s6")
+        c.cmd("s7 STATUS Del (DELETED-STORAGE SIZE)")
+        self.assertEqual(c.read_until_tagged("s7"),
+                         ["* STATUS Del (DELETED-STORAGE 0 SIZE 5000)", "s7 OK STATUS completed"])
+        c.close()
+
     def uidnext(self, m, folder):
         typ, data = m.status(folder, "(UIDNEXT)")
         self.assertEqual(typ, "OK")
