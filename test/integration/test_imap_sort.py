@@ -238,7 +238,7 @@ class ImapSortLarge(unittest.TestCase):
               "one: n=%d median %.1f ms max %.1f ms" % (
                   n, cold, warm, len(delays), 1000 * delays[len(delays) // 2] if delays else 0,
                   1000 * delays[-1] if delays else 0))
-        if len(delays) >= 3:
+        if len(delays) >= 3 and cold > 0.4:
             self.assertLess(delays[-1], cold / 4, "a NOOP waited for much of the SORT")
 
 
