@@ -14,6 +14,7 @@ period or logged a crash (sanitizer report, worker death).
 Environment (set by ctest): MERPATID, MERPATI (binaries), MERPATI_SRC.
 """
 
+import ctypes
 import glob
 import os
 import pwd
@@ -43,6 +44,26 @@ CRASH_PATTERNS = re.compile(
     r"AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:|"
     r"event=worker_died|event=worker_failed|Segmentation fault|Aborted"
 )
+
+
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def die_with_parent():
+    """A preexec_fn for Popen: the child gets SIGTERM when the test process
+    dies (PR_SET_PDEATHSIG), so a killed test leaves no daemon behind. The
+    master stays root, which keeps the setting (a credential change clears
+    it); its workers set their own and follow it."""
+    parent = os.getpid()
+
+    def preexec():
+        if _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            os._exit(127)
+        # the test died between fork and prctl: do not outlive it
+        if os.getppid() != parent:
+            os._exit(127)
+    return preexec
 
 
 def ephemeral_low():
@@ -355,7 +376,8 @@ class Daemon:
         self.log = open(self.log_path, "ab")
         log_start = self.log.tell()
         self.proc = subprocess.Popen([MERPATID, "-f", "-c", self.conf_path],
-                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
+                                     preexec_fn=die_with_parent())
         deadline = time.monotonic() + timeout
         for host, port in self.listening_addrs():
             while True:

@@ -4,12 +4,17 @@ range (where any client socket may take one), and a daemon that loses a
 port to another process between the pick and its bind is started again on
 new ports instead of failing the test (it did about 1 run in 7). Each
 daemon reads a 0600 copy of the test key (git checks keys out 0644), so
-its start does not warn; a 0644 key still does."""
+its start does not warn; a 0644 key still does. A test process killed
+outright (SIGKILL: no finally, no __exit__) takes its daemon with it."""
 
 import os
 import shutil
+import signal
 import socket
 import stat
+import subprocess
+import sys
+import time
 import unittest
 
 from harness import KEY, KEY2, Daemon, ephemeral_low, free_port, main
@@ -87,6 +92,55 @@ class Keys(unittest.TestCase):
             c.expect(r"^\+OK ")
             c.cmd("QUIT")
             c.expect(r"^\+OK")
+
+
+def alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+class KilledTest(unittest.TestCase):
+    CHILD = """
+import sys, time
+from harness import Daemon
+d = Daemon(workers=2)
+print(d.proc.pid, d.dir, flush=True)
+time.sleep(120)
+"""
+
+    def test_daemon_dies_with_a_killed_test(self):
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.path.dirname(os.path.abspath(__file__))
+        child = subprocess.Popen([sys.executable, "-c", self.CHILD], env=env,
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            pid, tmp = child.stdout.readline().split()
+            pid = int(pid)
+        except ValueError:
+            child.kill()
+            child.wait()
+            self.fail("the child test did not start a daemon")
+        try:
+            # the workers and the auth helper
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+                workers = [int(w) for w in f.read().split()]
+            self.assertGreaterEqual(len(workers), 3)
+            self.assertTrue(alive(pid))
+        finally:
+            child.send_signal(signal.SIGKILL)
+            child.wait()
+        deadline = time.monotonic() + 15
+        while any(alive(p) for p in [pid] + workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = [p for p in [pid] + workers if alive(p)]
+        for p in left:
+            os.kill(p, signal.SIGKILL)
+        shutil.rmtree(tmp, ignore_errors=True)
+        self.assertEqual(left, [], "merpatid outlived the test that started it")
 
 
 if __name__ == "__main__":
