@@ -205,6 +205,11 @@ int mailbox_update_flags(struct mailbox *box, const uint32_t *uids, size_t n,
  * (MAILDIR_ERROR_TEMP) after expunging the others. */
 int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 		    const char **error_r);
+/* The same for IMAP's EXPUNGE, CLOSE and UID EXPUNGE: only the messages
+ * whose file carries \Deleted at the moment of the unlink go; one whose
+ * \Deleted another process cleared since the snapshot stays. */
+int mailbox_expunge_deleted(struct mailbox *box, const uint32_t *uids, size_t n,
+			    const char **error_r);
 
 /*
  * Copies messages into dst (hard links when possible) with their flags and

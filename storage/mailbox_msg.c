@@ -362,6 +362,12 @@ int mailbox_keyword_index(struct mailbox *box, const char *name, bool create,
 	int idx;
 
 	idx = maildir_keywords_lookup(box->keywords, name);
+	if (idx < 0 && !create) {
+		/* another process may have added it since we read the file:
+		 * STORE -FLAGS must still remove it */
+		mailbox_keywords_refresh(box);
+		idx = maildir_keywords_lookup(box->keywords, name);
+	}
 	if (idx >= 0 || !create) {
 		if (idx < 0)
 			*error_r = "unknown keyword";

@@ -73,8 +73,10 @@ static int rec_set_flags(struct mailbox *box, struct mailbox_rec *rec,
 		buf_printf(&to, "%s/cur/", box->path);
 		name_at = to.len;
 		maildir_filename_format(&to, fn.base, flags, keywords);
-		if (strcmp(from.data, to.data) == 0 ||
-		    rename(from.data, to.data) == 0) {
+		/* even when the names are equal: rename() then tells
+		 * whether the snapshot's name is still the file's
+		 * (ENOENT after someone else's rename) */
+		if (rename(from.data, to.data) == 0) {
 			mailbox_rec_set_name(rec, to.data + name_at);
 			rec->in_new = false;
 			rec->flags = flags;
@@ -98,6 +100,20 @@ static int rec_set_flags(struct mailbox *box, struct mailbox_rec *rec,
 	return ret;
 }
 
+/* True when rec has a keyword letter this snapshot has no name for
+ * (another process added it to dovecot-keywords since we read it). */
+static bool rec_has_unnamed_keyword(const struct mailbox *box,
+				    const struct mailbox_rec *rec)
+{
+	const char *const *names = mailbox_keyword_names(box);
+
+	for (unsigned i = 0; i < MAILDIR_KEYWORDS_MAX; i++) {
+		if ((rec->keywords & (1u << i)) != 0 && names[i] == NULL)
+			return true;
+	}
+	return false;
+}
+
 int mailbox_update_flags(struct mailbox *box, const uint32_t *uids, size_t n,
 			 enum mailbox_flags_op op, unsigned flags,
 			 uint32_t keywords, const char **error_r)
@@ -106,6 +122,7 @@ int mailbox_update_flags(struct mailbox *box, const uint32_t *uids, size_t n,
 	struct mailbox_rec **changed;
 	const char *ignored;
 	size_t nchanged = 0;
+	bool unnamed = false;
 	int ret = 0;
 
 	flags &= MAILDIR_FLAGS_ALL;
@@ -129,6 +146,8 @@ int mailbox_update_flags(struct mailbox *box, const uint32_t *uids, size_t n,
 					   "cannot change flags", error_r);
 			break;
 		}
+		if (!unnamed && rec_has_unnamed_keyword(box, rec))
+			unnamed = true;
 		/* RFC 7162 3.1: MODSEQ rises when something changed */
 		if ((rec->flags != before_flags ||
 		     rec->keywords != before_kw) &&
@@ -137,6 +156,9 @@ int mailbox_update_flags(struct mailbox *box, const uint32_t *uids, size_t n,
 		if (i % 256 == 255)
 			uidlist_lock_touch(lock);
 	}
+	/* the caller reports the new flags by name */
+	if (unnamed)
+		mailbox_keywords_refresh(box);
 	/* the renames are done: their MODSEQs are given even after an error */
 	if (mailbox_index_flags_changed(box, changed, nchanged,
 					ret < 0 ? &ignored : error_r) < 0)
@@ -169,8 +191,17 @@ static int64_t rec_quota_size(struct mailbox *box,
 	return ret == 0 ? (int64_t)st.st_size : 0;
 }
 
-int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
-		    const char **error_r)
+/* True when the file name of rec carries \Deleted (T) right now. */
+static bool rec_is_deleted(const struct mailbox_rec *rec)
+{
+	struct maildir_filename fn;
+
+	return maildir_filename_parse(rec->filename, &fn) == 0 &&
+	       (fn.flags & MAILDIR_FLAG_DELETED) != 0;
+}
+
+static int expunge(struct mailbox *box, const uint32_t *uids, size_t n,
+		   bool only_deleted, const char **error_r)
 {
 	struct uidlist_lock *lock;
 	struct buf path;
@@ -198,6 +229,10 @@ int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
 			continue;
 		rec = mailbox_rec_at(box, (unsigned)idx);
 		for (int attempt = 0; attempt < 3; attempt++) {
+			/* checked on the name we unlink: a rename by another
+			 * process makes the unlink fail and we look again */
+			if (only_deleted && !rec_is_deleted(rec))
+				break;
 			buf_reset(&path);
 			mailbox_rec_path(box, rec, &path);
 			size = rec_quota_size(box, rec, path.data);
@@ -269,6 +304,18 @@ out:
 	free(gone);
 	uidlist_lock_release(&lock);
 	return ret;
+}
+
+int mailbox_expunge(struct mailbox *box, const uint32_t *uids, size_t n,
+		    const char **error_r)
+{
+	return expunge(box, uids, n, false, error_r);
+}
+
+int mailbox_expunge_deleted(struct mailbox *box, const uint32_t *uids, size_t n,
+			    const char **error_r)
+{
+	return expunge(box, uids, n, true, error_r);
 }
 
 /* --- append --- */

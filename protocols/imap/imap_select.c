@@ -286,7 +286,8 @@ static void expunge_work(void *ctx)
 {
 	struct expunge_job *j = ctx;
 
-	j->ret = j->n > 0 ? mailbox_expunge(j->box, j->uids, j->n, &j->error)
+	j->ret = j->n > 0 ? mailbox_expunge_deleted(j->box, j->uids, j->n,
+						    &j->error)
 			  : 0;
 }
 

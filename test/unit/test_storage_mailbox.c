@@ -710,6 +710,125 @@ static void test_watch(void **state)
 	ev_loop_destroy(loop);
 }
 
+/* IMAP's EXPUNGE goes by the flags the file has when it is unlinked: a
+ * message whose \Deleted another session cleared after this snapshot saw
+ * it stays (test_imap_model found the loss); a renamed one that still has
+ * \Deleted goes. */
+static void test_expunge_deleted_rechecks(void **state)
+{
+	struct fixture *f = *state;
+	struct mailbox *a = open_box(f, "INBOX"), *b;
+	const struct mailbox_changes *ch;
+	const char *error = NULL;
+	uint32_t uids[3];
+	struct mailbox_msg msg;
+
+	uids[0] = append_text(a, "one\n", MAILDIR_FLAG_DELETED, 0);
+	uids[1] = append_text(a, "two\n", MAILDIR_FLAG_DELETED, 0);
+	uids[2] = append_text(a, "three\n", 0, 0);
+	assert_int_equal(mailbox_sync(a, &ch, &error), 0);
+	b = open_box(f, "INBOX");
+	assert_int_equal(mailbox_count(b), 3);
+	/* a clears \Deleted on 1 and adds \Seen to 2; b has not synced */
+	assert_int_equal(mailbox_update_flags(a, &uids[0], 1,
+					      MAILBOX_FLAGS_REMOVE,
+					      MAILDIR_FLAG_DELETED, 0, &error),
+			 0);
+	assert_int_equal(mailbox_update_flags(a, &uids[1], 1, MAILBOX_FLAGS_ADD,
+					      MAILDIR_FLAG_SEEN, 0, &error),
+			 0);
+	mailbox_get(b, 0, &msg);
+	assert_true((msg.flags & MAILDIR_FLAG_DELETED) != 0);
+	assert_int_equal(mailbox_expunge_deleted(b, uids, 3, &error), 0);
+	assert_int_equal(mailbox_sync(b, &ch, &error), 0);
+	assert_int_equal(ch->expunged_count, 1);
+	assert_int_equal(ch->expunged_uids[0], uids[1]);
+	assert_int_equal(mailbox_count(b), 2);
+	mailbox_get(b, 0, &msg);
+	assert_int_equal(msg.uid, uids[0]);
+	assert_int_equal(msg.flags, 0);
+	mailbox_free(&a);
+	mailbox_free(&b);
+}
+
+/* STORE FLAGS () from a snapshot that saw no flags, on a message another
+ * session flagged meanwhile: the flags go (the stale name matched the
+ * target name, and the rename was skipped; test_imap_model found it). */
+static void test_replace_follows_rename(void **state)
+{
+	struct fixture *f = *state;
+	struct mailbox *a = open_box(f, "INBOX"), *b;
+	const struct mailbox_changes *ch;
+	const char *error = NULL;
+	struct mailbox_msg msg;
+	uint32_t uid;
+
+	uid = append_text(a, "one\n", 0, 0);
+	assert_int_equal(mailbox_sync(a, &ch, &error), 0);
+	b = open_box(f, "INBOX");
+	assert_int_equal(mailbox_update_flags(a, &uid, 1, MAILBOX_FLAGS_ADD,
+					      MAILDIR_FLAG_DRAFT, 1, &error),
+			 0);
+	assert_int_equal(mailbox_update_flags(b, &uid, 1, MAILBOX_FLAGS_REPLACE,
+					      0, 0, &error),
+			 0);
+	mailbox_get(b, 0, &msg);
+	assert_int_equal(msg.flags, 0);
+	assert_int_equal(msg.keywords, 0);
+	assert_int_equal(mailbox_sync(a, &ch, &error), 0);
+	assert_int_equal(ch->flags_changed_count, 1);
+	mailbox_get(a, 0, &msg);
+	assert_int_equal(msg.flags, 0);
+	assert_int_equal(msg.keywords, 0);
+	assert_non_null(strstr(msg.filename, ":2,"));
+	assert_string_equal(strstr(msg.filename, ":2,"), ":2,");
+	mailbox_free(&a);
+	mailbox_free(&b);
+}
+
+/* A flag change that finds a keyword letter another session added after
+ * this snapshot read dovecot-keywords knows its name afterwards, so the
+ * FETCH FLAGS answer shows it (test_imap_model found it missing, and a
+ * STORE -FLAGS of such a keyword that did nothing). */
+static void test_store_learns_new_keyword(void **state)
+{
+	struct fixture *f = *state;
+	struct mailbox *a = open_box(f, "INBOX"), *b;
+	const struct mailbox_changes *ch;
+	const char *error = NULL;
+	struct mailbox_msg msg;
+	uint32_t uid;
+	int kw;
+
+	uid = append_text(a, "one\n", 0, 0);
+	assert_int_equal(mailbox_sync(a, &ch, &error), 0);
+	b = open_box(f, "INBOX");
+	kw = mailbox_keyword_index(a, "$Later", true, &error);
+	assert_true(kw >= 0);
+	assert_int_equal(mailbox_update_flags(a, &uid, 1, MAILBOX_FLAGS_ADD, 0,
+					      1u << kw, &error),
+			 0);
+	assert_null(mailbox_keyword_names(b)[kw]);
+	assert_int_equal(mailbox_update_flags(b, &uid, 1, MAILBOX_FLAGS_ADD,
+					      MAILDIR_FLAG_SEEN, 0, &error),
+			 0);
+	mailbox_get(b, 0, &msg);
+	assert_int_equal(msg.keywords, 1u << kw);
+	assert_non_null(mailbox_keyword_names(b)[kw]);
+	assert_string_equal(mailbox_keyword_names(b)[kw], "$Later");
+	/* and a lookup without create finds one added after the snapshot
+	 * (STORE -FLAGS of it must not be a no-op) */
+	mailbox_free(&b);
+	b = open_box(f, "INBOX");
+	assert_int_equal(mailbox_keyword_index(a, "$Soon", true, &error),
+			 kw + 1);
+	assert_int_equal(mailbox_keyword_index(b, "$Soon", false, &error),
+			 kw + 1);
+	assert_int_equal(mailbox_keyword_index(b, "$Never", false, &error), -1);
+	mailbox_free(&a);
+	mailbox_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -734,6 +853,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_copy_move, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expunge_deleted_rechecks,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replace_follows_rename,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_store_learns_new_keyword,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
