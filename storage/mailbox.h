@@ -176,6 +176,22 @@ int mailbox_sync(struct mailbox *box, const struct mailbox_changes **changes_r,
  */
 bool mailbox_sync_needed(struct mailbox *box);
 
+/*
+ * \Recent (RFC 3501 2.3.2): a message is recent in exactly one session,
+ * the first read-write one that sees it. The folder keeps the first UID
+ * no session has claimed yet (merpati.recent, with its UIDVALIDITY;
+ * missing or stale: 1, every message is recent).
+ * mailbox_recent_claim() takes, under the folder lock, every UID from
+ * there up to the snapshot's highest: [*first_r, *end_r) are this
+ * session's recent UIDs now (empty when equal), and the next claim of any
+ * session starts at *end_r. mailbox_recent_first() only reads the first
+ * unclaimed UID (read-only sessions and STATUS: RECENT counts the
+ * messages from there on).
+ */
+int mailbox_recent_claim(struct mailbox *box, uint32_t *first_r,
+			 uint32_t *end_r, const char **error_r);
+uint32_t mailbox_recent_first(const struct mailbox *box);
+
 /* Keyword names by index (26 entries, NULL where unused). */
 const char *const *mailbox_keyword_names(const struct mailbox *box);
 /* Index of keyword `name`; with create, adds it (under the lock) when

@@ -9,6 +9,7 @@
 #include "protocols/imap/imap_parser.h"
 #include "protocols/imap/imap_private.h"
 #include "protocols/imap/imap_quota.h"
+#include "protocols/imap/imap_recent.h"
 #include "protocols/imap/imap_search.h"
 #include "protocols/imap/imap_searchres.h"
 #include "protocols/imap/imap_session_cmds.h"
@@ -248,6 +249,7 @@ void imap_session_unselect(struct imap_session *s)
 		return;
 	mailbox_cache_save(s->sel->box);
 	mailbox_free(&s->sel->box);
+	imap_recent_free(&s->sel->recent);
 	free(s->sel->name);
 	imap_searchres_free(s->sel);
 	free(s->sel);

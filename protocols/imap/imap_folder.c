@@ -4,6 +4,7 @@
 #include "lib/xalloc.h"
 #include "protocols/imap/imap_condstore.h"
 #include "protocols/imap/imap_job.h"
+#include "protocols/imap/imap_recent.h"
 #include "protocols/imap/imap_special_use.h"
 #include "protocols/imap/imap_write.h"
 #include "storage/mailbox.h"
@@ -329,7 +330,8 @@ int imap_status_compute(struct maildir *store, const char *name,
 		return -1;
 	count = mailbox_count(box);
 	values[IMAP_STATUS_MESSAGES] = count;
-	/* Merpati keeps no \Recent (doc/imap.md): RECENT is 0 */
+	/* what no session has claimed as \Recent (imap_recent.h) */
+	values[IMAP_STATUS_RECENT] = imap_recent_unclaimed(box);
 	values[IMAP_STATUS_UIDNEXT] = mailbox_uidnext(box);
 	values[IMAP_STATUS_UIDVALIDITY] = mailbox_uidvalidity(box);
 	values[IMAP_STATUS_HIGHESTMODSEQ] = mailbox_highest_modseq(box);

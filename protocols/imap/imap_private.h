@@ -36,6 +36,7 @@ struct mailbox;
 struct mailbox_changes;
 struct imap_seqset;
 struct imap_sync_job;
+struct imap_recent;
 
 enum imap_state {
 	IMAP_STATE_NOT_AUTHENTICATED,
@@ -89,6 +90,7 @@ struct imap_selected {
 	const struct mailbox_changes *presync_changes;
 	/* SEARCHRES (imap_searchres.h): the saved UIDs, NULL = empty */
 	struct imap_seqset *searchres;
+	struct imap_recent *recent; /* \Recent (imap_recent.h) */
 };
 
 struct imap_context {

@@ -205,11 +205,22 @@ static struct imap_search_node *set_key(struct parse *p,
 
 static struct imap_search_node *simple_key(struct parse *p, struct strv k)
 {
-	if (strv_eq_cstr_ci(k, "ALL") || strv_eq_cstr_ci(k, "OLD"))
+	if (strv_eq_cstr_ci(k, "ALL"))
 		return node_new(p, IMAP_SK_ALL);
-	/* \Recent is not kept (RFC 9051 drops it): no message is recent */
-	if (strv_eq_cstr_ci(k, "RECENT") || strv_eq_cstr_ci(k, "NEW"))
-		return node_new(p, IMAP_SK_NONE);
+	/* RFC 3501 6.4.4: OLD is NOT RECENT, NEW is RECENT UNSEEN */
+	if (strv_eq_cstr_ci(k, "RECENT"))
+		return node_new(p, IMAP_SK_RECENT);
+	if (strv_eq_cstr_ci(k, "OLD"))
+		return wrap_not(p, node_new(p, IMAP_SK_RECENT));
+	if (strv_eq_cstr_ci(k, "NEW")) {
+		struct imap_search_node *and = node_new(p, IMAP_SK_AND);
+		struct imap_search_node *seen = node_new(p, IMAP_SK_FLAG);
+
+		seen->u.flag = MAILDIR_FLAG_SEEN;
+		and->child = node_new(p, IMAP_SK_RECENT);
+		and->child->next = wrap_not(p, seen);
+		return and;
+	}
 	for (size_t i = 0; i < sizeof(flag_keys) / sizeof(flag_keys[0]); i++) {
 		struct imap_search_node *n;
 

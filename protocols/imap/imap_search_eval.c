@@ -4,6 +4,7 @@
 #include "protocols/imap/imap_search_private.h"
 
 #include "lib/xalloc.h"
+#include "protocols/imap/imap_recent.h"
 #include "protocols/imap/imap_seqset.h"
 #include "storage/mailbox.h"
 #include "storage/mime.h"
@@ -118,6 +119,8 @@ static int eval(struct imap_search *s, const struct imap_search_node *n,
 		return (msg->flags & n->u.flag) != 0;
 	case IMAP_SK_MODSEQ:
 		return msg->modseq >= n->u.modseq;
+	case IMAP_SK_RECENT:
+		return imap_recent_has(s->cmd->s->sel->recent, msg->uid);
 	case IMAP_SK_KEYWORD:
 		return n->u.keyword >= 0 &&
 		       (msg->keywords & (1u << n->u.keyword)) != 0;

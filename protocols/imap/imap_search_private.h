@@ -16,10 +16,11 @@ struct mime_part;
 
 enum imap_search_kind {
 	IMAP_SK_ALL,
-	IMAP_SK_NONE, /* RECENT, NEW: Merpati gives no \Recent */
-	IMAP_SK_AND,  /* child list */
-	IMAP_SK_OR,   /* two children */
-	IMAP_SK_NOT,  /* one child */
+	IMAP_SK_NONE,
+	IMAP_SK_RECENT, /* \Recent in this session (imap_recent.h) */
+	IMAP_SK_AND,	/* child list */
+	IMAP_SK_OR,	/* two children */
+	IMAP_SK_NOT,	/* one child */
 	IMAP_SK_SEQSET,
 	IMAP_SK_UIDSET,
 	IMAP_SK_FLAG,	 /* u.flag set (UN... keys are NOT FLAG) */

@@ -5,6 +5,8 @@
 #include "protocols/imap/imap_condstore.h"
 #include "protocols/imap/imap_folder.h"
 #include "protocols/imap/imap_job.h"
+#include "protocols/imap/imap_recent.h"
+#include "protocols/imap/imap_searchres.h"
 #include "protocols/imap/imap_write.h"
 #include "storage/mailbox.h"
 #include "storage/maildir_attr.h"
@@ -76,6 +78,7 @@ struct select_job {
 	unsigned unseen;
 	bool qresync; /* (QRESYNC ...) was given: q holds it */
 	struct imap_condstore_qresync q;
+	struct imap_recent *recent;
 };
 
 static void select_work(void *ctx)
@@ -89,6 +92,9 @@ static void select_work(void *ctx)
 		maildir_attr_note_select(j->store, j->name,
 					 mailbox_uidvalidity(j->box),
 					 mailbox_uidnext(j->box));
+		/* SELECT claims the messages no session has seen */
+		j->recent = imap_recent_new(j->readonly);
+		(void)imap_recent_update(j->recent, j->box);
 	}
 }
 
@@ -98,11 +104,14 @@ static void select_free(void *ctx)
 
 	if (j->old != NULL) {
 		mailbox_free(&j->old->box);
+		imap_recent_free(&j->old->recent);
+		imap_searchres_free(j->old);
 		free(j->old->name);
 		free(j->old);
 	}
 	mailbox_free(&j->box);
 	imap_condstore_qresync_free(&j->q);
+	imap_recent_free(&j->recent);
 	free(j->name);
 	free(j);
 }
@@ -124,10 +133,12 @@ static enum imap_cmd_result select_done(struct imap_cmd *cmd, void *ctx)
 	s->sel->name = j->name;
 	j->name = NULL;
 	s->sel->readonly = j->readonly;
+	s->sel->recent = j->recent;
+	j->recent = NULL;
 	s->state = IMAP_STATE_SELECTED;
 	write_flag_lists(s, box, j->readonly);
-	conn_printf(s->conn, "* %u EXISTS\r\n* 0 RECENT\r\n",
-		    mailbox_count(box));
+	conn_printf(s->conn, "* %u EXISTS\r\n* %u RECENT\r\n",
+		    mailbox_count(box), imap_recent_count(s->sel->recent, box));
 	if (unseen > 0)
 		conn_printf(s->conn, "* OK [UNSEEN %u] First unseen.\r\n",
 			    unseen);

@@ -2,6 +2,7 @@
 #include "protocols/imap/imap_sync.h"
 
 #include "protocols/imap/imap_condstore.h"
+#include "protocols/imap/imap_recent.h"
 #include "protocols/imap/imap_write.h"
 #include "storage/mailbox.h"
 
@@ -16,7 +17,8 @@ void imap_sync_write_flags(struct imap_session *s, unsigned idx,
 	mailbox_get(box, idx, &msg);
 	buf_append_str(out, "FLAGS ");
 	imap_write_flags(out, msg.flags, msg.keywords,
-			 mailbox_keyword_names(box), false);
+			 mailbox_keyword_names(box),
+			 imap_recent_has(s->sel->recent, msg.uid));
 }
 
 static void sync_write_expunges(struct imap_session *s,
@@ -63,6 +65,8 @@ int imap_sync(struct imap_session *s, bool expunges_ok)
 			      log_q(sel->name), error);
 		return -1;
 	}
+	if (ch == NULL || !ch->uidvalidity_changed)
+		(void)imap_recent_update(sel->recent, sel->box);
 	if (ch == NULL)
 		return 0;
 	if (ch->uidvalidity_changed) {
@@ -75,8 +79,9 @@ int imap_sync(struct imap_session *s, bool expunges_ok)
 	}
 	sync_write_expunges(s, ch);
 	if (ch->new_count > 0)
-		conn_printf(s->conn, "* %u EXISTS\r\n",
-			    mailbox_count(sel->box));
+		conn_printf(s->conn, "* %u EXISTS\r\n* %u RECENT\r\n",
+			    mailbox_count(sel->box),
+			    imap_recent_count(sel->recent, sel->box));
 	buf_init(&b, 65536);
 	for (size_t i = 0; i < ch->flags_changed_count; i++) {
 		long idx =

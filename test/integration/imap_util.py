@@ -31,3 +31,16 @@ def raw_login(d, user="alice"):
     c.cmd("l0 LOGIN %s %s" % (user, PASSWORDS[user]))
     c.expect(r"^l0 OK ")
     return c
+
+
+def claim_recent(d, folder, user="alice"):
+    """SELECTs folder once and logs out: an earlier session has seen its
+    messages, so no later session sees \\Recent on them (RFC 3501 2.3.2).
+    For tests whose exact FLAGS lines are not about \\Recent."""
+    c = raw_login(d, user)
+    c.cmd("r0 SELECT %s" % folder)
+    lines = c.read_until_tagged("r0")
+    assert lines[-1].startswith("r0 OK"), lines
+    c.cmd("r1 LOGOUT")
+    c.read_until_tagged("r1")
+    c.close()

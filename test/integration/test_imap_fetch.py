@@ -12,7 +12,7 @@ import time
 import unittest
 
 from harness import main
-from imap_util import imap_daemon, maildrop, raw_login
+from imap_util import claim_recent, imap_daemon, maildrop, raw_login
 
 SIMPLE = (b"From: Alice <alice@example.org>\n"
           b"To: bob@example.org\n"
@@ -60,7 +60,8 @@ def crlf(b):
 
 
 def make_folder(d, name, messages, user="alice"):
-    """Folder .name with the messages (bytes, flags), mtime MTIME."""
+    """Folder .name with the messages (bytes, flags), mtime MTIME, seen by
+    an earlier session (no \\Recent)."""
     root = maildrop(d, user)
     path = os.path.join(root, "." + name)
     for sub in ("cur", "new", "tmp"):
@@ -72,6 +73,7 @@ def make_folder(d, name, messages, user="alice"):
             f.write(data)
         os.utime(p, (MTIME, MTIME))
     os.system("chown -R %s %s" % (d.user, path))
+    claim_recent(d, name, user)
     return path
 
 

@@ -22,7 +22,9 @@ response is checked against it as it arrives:
 - EXPUNGE removes exactly the \\Deleted messages (never one whose
   \\Deleted another session cleared), UID EXPUNGE only those in its set;
 - after NOOP, CHECK and IDLE (and every UID command) the view equals the
-  model: same messages in UID order, same flags, UIDs that never change.
+  model: same messages in UID order, same flags, UIDs that never change;
+- \\Recent (RFC 3501 2.3.2) shows in one session only and stays there,
+  and `* n RECENT` counts the messages that are \\Recent in the session.
 
 The seed is printed on failure; MERPATI_MODEL_SEED=n reruns one seed,
 MERPATI_MODEL_ROUNDS=n sets the rounds per seed. REGRESSION_SEEDS are seeds
@@ -86,6 +88,8 @@ class Session:
         self.c = client
         self.view = []      # per sequence number: ident, or None (EXISTS, not fetched yet)
         self.known = {}     # ident -> flags last announced to this session
+        self.recent = {}    # ident -> \Recent here, as last announced
+        self.recent_count = None  # the last "* n RECENT", while it holds
         self.tagn = 0
 
     def tag(self):
@@ -142,7 +146,9 @@ class Session:
         if not m:
             return
         n, what, rest = int(m.group(1)), m.group(2), m.group(3)
-        if what == "EXISTS":
+        if what == "RECENT":
+            self.recent_count = n
+        elif what == "EXISTS":
             if n < len(self.view):
                 raise ModelError("%s: EXISTS %d shrinks the view of %d" % (self.name, n, len(self.view)))
             self.view.extend([None] * (n - len(self.view)))
@@ -156,8 +162,10 @@ class Session:
                 raise ModelError("%s: EXPUNGE %d names m%d, which is still there"
                                  % (self.name, n, ident))
             del self.view[n - 1]
+            self.recent_count = None
             if ident is not None:
                 self.known.pop(ident, None)
+                self.recent.pop(ident, None)
                 self.model.reported_gone.add(ident)
         elif what == "FETCH":
             self.fetch_data(n, rest, kind)
@@ -183,6 +191,7 @@ class Session:
         if uid:
             self.model.check_uid(ident, int(uid.group(1)))
         if flags:
+            self.check_recent(ident, "\\Recent" in flags.group(1).split())
             f = parse_flags(flags.group(1))
             real = self.model.flags.get(ident)
             # a FETCH may answer from the snapshot; a sync corrects it
@@ -192,6 +201,27 @@ class Session:
                 raise ModelError("%s: FETCH %d (m%d) FLAGS %s, but it has %s"
                                  % (self.name, n, ident, fmt_flags(f), fmt_flags(real)))
             self.known[ident] = f
+
+    def check_recent(self, ident, recent):
+        """RFC 3501 2.3.2: \\Recent in one session only, and it stays."""
+        if self.recent.get(ident) and not recent:
+            raise ModelError("%s: m%d lost \\Recent" % (self.name, ident))
+        self.recent[ident] = recent
+        if recent:
+            owner = self.model.recent_owner.setdefault(ident, self.name)
+            if owner != self.name:
+                raise ModelError("%s: m%d is \\Recent here and in %s" % (self.name, ident, owner))
+
+    def check_recent_count(self):
+        """The last RECENT response (with EXISTS, no EXPUNGE since) counts
+        the messages that are \\Recent here."""
+        if self.recent_count is None or None in self.view:
+            return
+        want = sum(1 for i in self.view if self.recent.get(i))
+        if self.recent_count != want:
+            raise ModelError("%s: RECENT %d, but %d messages are \\Recent here"
+                             % (self.name, self.recent_count, want))
+        self.recent_count = None
 
     # -- helpers ------------------------------------------------------------
 
@@ -207,6 +237,7 @@ class Session:
         if None in self.view:
             raise ModelError("%s: FETCH %d:* left messages %s unknown"
                              % (self.name, first, [i + 1 for i, e in enumerate(self.view) if e is None]))
+        self.check_recent_count()
 
     def check_synced(self, what):
         """After a command that syncs: the view is the model."""
@@ -216,6 +247,7 @@ class Session:
         if self.view != want:
             raise ModelError("%s: after %s the view is %s, the mailbox %s"
                              % (self.name, what, self.view, want))
+        self.check_recent_count()
         for ident in self.view:
             if self.known.get(ident) != model.flags[ident]:
                 raise ModelError("%s: after %s m%d shows %s, has %s"
@@ -233,6 +265,7 @@ class Model:
         self.by_size = {}        # RFC822.SIZE -> ident
         self.next_ident = 1
         self.flags_unsure = set()   # changed by a racing external rename
+        self.recent_owner = {}   # ident -> the session it is \\Recent in
         self.reported_gone = set()
         self.gone = set()        # idents expunged
         self.pending_gone = set()  # may be removed by the running command
@@ -709,6 +742,9 @@ class ModelRun:
             tagged, _ = s.run("NOOP", "NOOP")
             s.check_synced("the final NOOP")
         self.check_files()
+        if not self.m.recent_owner:
+            raise ModelError("no session ever saw \\Recent")
+        self.m.counts["recent"] = len(self.m.recent_owner)
         return self.m.counts
 
 

@@ -121,7 +121,9 @@ class ImapSearch(unittest.TestCase):
             "DELETED": [3], "UNDELETED": [1, 2, 4, 5],
             "KEYWORD $Work": [5], "UNKEYWORD $Work": [1, 2, 3, 4],
             "KEYWORD $Nobody": [], "UNKEYWORD $Nobody": [1, 2, 3, 4, 5],
-            "RECENT": [], "NEW": [], "OLD": [1, 2, 3, 4, 5],
+            # this SELECT is the folder's first: every message is
+            # \Recent here (RFC 3501 2.3.2)
+            "RECENT": [1, 2, 3, 4, 5], "NEW": [2, 3, 4], "OLD": [],
             "2:4": [2, 3, 4], "4:2": [2, 3, 4], "*": [5], "3:*": [3, 4, 5],
             "1,3,5": [1, 3, 5], "7": [], "4:9": [4, 5],
             "UID 2:3": [2, 3], "UID *": [5], "UID 4:*": [4, 5], "UID 9:*": [5],

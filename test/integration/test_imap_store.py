@@ -10,13 +10,14 @@ import time
 import unittest
 
 from harness import main
-from imap_util import imap_daemon, maildrop, put_message, raw_login
+from imap_util import claim_recent, imap_daemon, maildrop, put_message, raw_login
 
 MSG = b"From: a@example.org\nSubject: hello\n\nbody\n"
 
 
 def folder(d, name, flags_list, user="alice"):
-    """Creates folder .name with one message per entry of flags_list."""
+    """Creates folder .name with one message per entry of flags_list,
+    seen by an earlier session (no \\Recent)."""
     root = maildrop(d, user)
     path = os.path.join(root, "." + name)
     for sub in ("cur", "new", "tmp"):
@@ -25,6 +26,7 @@ def folder(d, name, flags_list, user="alice"):
     for flags in flags_list:
         p = put_message(d, MSG, user=user, flags=flags)
         os.rename(p, os.path.join(path, "cur", os.path.basename(p)))
+    claim_recent(d, name, user)
     return path
 
 
@@ -146,6 +148,8 @@ class ImapStore(unittest.TestCase):
         p = put_message(self.d, MSG)  # a delivery into the folder
         os.rename(p, os.path.join(path, "new", os.path.basename(p)))
         self.assertEqual(a.readline(), "* 3 EXISTS")
+        # a saw it first: it is \Recent there (RFC 3501 7.3.2)
+        self.assertEqual(a.readline(), "* 1 RECENT")
         b.cmd("b2 STORE 1 +FLAGS.SILENT (\\Deleted)")
         b.expect("^b2 OK")
         b.cmd("b3 EXPUNGE")
