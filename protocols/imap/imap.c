@@ -333,8 +333,10 @@ static enum imap_cmd_result imap_dispatch(struct imap_cmd *cmd)
 		imap_reply(cmd, "BAD", "%s is not allowed %s", def->name,
 			   s->state == IMAP_STATE_NOT_AUTHENTICATED
 				   ? "before login"
-			   : s->state == IMAP_STATE_AUTHENTICATED
+			   : (def->states & IMAP_IN_SELECTED) != 0
 				   ? "without a selected mailbox"
+			   : (def->states & IMAP_IN_NOAUTH) != 0
+				   ? "after login"
 				   : "in this state");
 		return IMAP_CMD_DONE;
 	}
