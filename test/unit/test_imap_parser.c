@@ -497,12 +497,16 @@ static void test_literal_minus(void **state)
 	memset(in + len, 'x', 4096);
 	len += 4096;
 	len += (size_t)snprintf(in + len, sizeof(in) - len, "\r\n");
-	for (size_t mode = 0; mode < 2; mode++) {
-		char *got = transcript(&set, POLICY_BUFFER, in, len, mode);
+	{
+		/* whole, byte by byte and split at every offset */
+		char want[4200];
+		size_t w = (size_t)snprintf(want, sizeof(want),
+					    "a LOGIN u {4096:");
 
-		assert_int_equal(strncmp(got, "a LOGIN u {4096:xxx", 19), 0);
-		assert_int_equal(strlen(got), 10 + 6 + 4096 + 2);
-		free(got);
+		memset(want + w, 'x', 4096);
+		w += 4096;
+		snprintf(want + w, sizeof(want) - w, "}\n");
+		check_with(&set, POLICY_BUFFER, in, len, want);
 	}
 	len = (size_t)snprintf(in, sizeof(in), "a LOGIN u {4097+}\r\n");
 	memset(in + len, 'x', 4097);
