@@ -195,9 +195,11 @@ class Esearch(unittest.TestCase):
         make_folder(self.d, "ResDest", [])
         c = self.select("Res")
         run(c, "r1", "UID SEARCH RETURN (SAVE) UID 2,4:5")
+        # this session is the folder's first: \\Recent (RFC 3501 2.3.2)
         self.assertEqual(run(c, "r2", "STORE $ +FLAGS (\\Seen)"), [
-            "* 2 FETCH (FLAGS (\\Seen))", "* 4 FETCH (FLAGS (\\Seen))",
-            "* 5 FETCH (FLAGS (\\Seen))", "r2 OK STORE completed"])
+            "* 2 FETCH (FLAGS (\\Seen \\Recent))",
+            "* 4 FETCH (FLAGS (\\Seen \\Recent))",
+            "* 5 FETCH (FLAGS (\\Seen \\Recent))", "r2 OK STORE completed"])
         self.assertEqual(run(c, "r3", "UID STORE $ FLAGS.SILENT (\\Flagged)"),
                          ["r3 OK STORE completed"])
         lines = run(c, "r4", "COPY $ ResDest")

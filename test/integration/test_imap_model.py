@@ -322,16 +322,16 @@ class ModelRun:
         m = self.m
         c = raw_login(self.d)
         self.feeder = Session(m, "F", c, tracked=False)
-        tagged, _ = self.feeder.run("CREATE Archive", "CREATE")
+        tagged, _ = self.feeder.run("CREATE ModelSrc", "CREATE")
         assert " OK " in tagged, tagged
         for _ in range(8):
             ident = m.new_ident()
-            tagged, _ = self.feeder.run("APPEND Archive (\\Seen $Work) {%d+}" % len(message(ident)),
+            tagged, _ = self.feeder.run("APPEND ModelSrc (\\Seen $Work) {%d+}" % len(message(ident)),
                                         "APPEND", literal=message(ident))
             u = re.search(r"\[APPENDUID \d+ (\d+)\]", tagged)
             assert u, tagged
             m.archive[ident] = int(u.group(1))
-        self.feeder.run("SELECT Archive", "SELECT")
+        self.feeder.run("SELECT ModelSrc", "SELECT")
         for i in range(4):
             self.deliver()
         # 2 to 4 sessions; the seeds above were found with 3
@@ -498,7 +498,7 @@ class ModelRun:
         spec, seqs = self.seq_set(s)
         if spec is None:
             return
-        tagged, _ = s.run("COPY %s Archive" % spec, "COPY")
+        tagged, _ = s.run("COPY %s ModelSrc" % spec, "COPY")
         present = [q for q in seqs if s.view[q - 1] in self.m.flags]
         if present and not re.match(r"^\S+ OK \[COPYUID \d+ ", tagged):
             raise ModelError("COPY: %s" % tagged)
