@@ -66,9 +66,12 @@ static void add_range(struct imap_recent *r, uint32_t first, uint32_t end)
 
 int imap_recent_update(struct imap_recent *r, struct mailbox *box)
 {
-	uint32_t end = snapshot_end(box), first, claimed_end;
+	uint32_t end, first, claimed_end;
 	const char *error;
 
+	if (r == NULL)
+		return 0;
+	end = snapshot_end(box);
 	if (end <= r->seen_end)
 		return 0;
 	if (r->readonly) {

@@ -28,7 +28,8 @@ void imap_recent_free(struct imap_recent **r);
  * yet (all of them the first time): claims them (read-write) or peeks
  * (read-only) and remembers the recent ones. Cheap when the snapshot has
  * nothing new. Returns -1 when the claim failed (the folder lock is busy:
- * the next call tries again), else 0. Runs on any thread that owns box.
+ * the next call tries again), else 0 (also for a NULL r: no tracking).
+ * Runs on any thread that owns box.
  */
 int imap_recent_update(struct imap_recent *r, struct mailbox *box);
 
