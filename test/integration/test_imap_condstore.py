@@ -13,13 +13,14 @@ import re
 import unittest
 
 from harness import main
-from imap_util import imap_daemon, maildrop, put_message, raw_login
+from imap_util import claim_recent, imap_daemon, maildrop, put_message, raw_login
 
 MSG = b"From: a@example.org\nSubject: hello\n\nbody\n"
 
 
 def folder(d, name, flags_list, user="alice"):
-    """Creates folder .name with one message per entry of flags_list."""
+    """Creates folder .name with one message per entry of flags_list,
+    seen by an earlier session (no \\Recent)."""
     root = maildrop(d, user)
     path = os.path.join(root, "." + name)
     for sub in ("cur", "new", "tmp"):
@@ -28,6 +29,7 @@ def folder(d, name, flags_list, user="alice"):
     for flags in flags_list:
         p = put_message(d, MSG, user=user, flags=flags)
         os.rename(p, os.path.join(path, "cur", os.path.basename(p)))
+    claim_recent(d, name, user)
     return path
 
 
@@ -123,7 +125,8 @@ class Condstore(unittest.TestCase):
         lines = run(c, "a", "APPEND Fresh {6+}\r\nhello\n")
         self.assertRegex(lines[-1], r"^a OK ")
         lines = run(c, "f", "FETCH 1:* (FLAGS) (CHANGEDSINCE 1)")
-        self.assertRegex(lines[-2], r"^\* 1 FETCH \(FLAGS \(\) MODSEQ \((\d+)\)\)$")
+        # this session saw the message first: \\Recent (RFC 3501 2.3.2)
+        self.assertRegex(lines[-2], r"^\* 1 FETCH \(FLAGS \(\\Recent\) MODSEQ \((\d+)\)\)$")
         self.assertGreater(fetches(lines)[1]["MODSEQ"], 1)
         c.close()
 
@@ -347,7 +350,9 @@ class Condstore(unittest.TestCase):
         lines = run(tb, "6", "UID fetch 1:* (FLAGS) (CHANGEDSINCE %d)" % old)
         got = {v["UID"]: v for v in fetches(lines).values()}
         self.assertEqual(sorted(got), [1, 4, 7])
-        self.assertEqual([got[u]["FLAGS"] for u in (1, 4, 7)], ["\\Seen", "\\Answered \\Seen", ""])
+        # UID 7 is new to every session: \\Recent in this one (RFC 3501 2.3.2)
+        self.assertEqual([got[u]["FLAGS"] for u in (1, 4, 7)],
+                         ["\\Seen", "\\Answered \\Seen", "\\Recent"])
         for v in got.values():
             self.assertTrue(old < v["MODSEQ"] <= new, (v, old, new))
         self.assertEqual(lines[-1], "6 OK FETCH completed")
