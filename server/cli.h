@@ -18,5 +18,7 @@ int cli_ls(int argc, char **argv); /* merpati ls [-c FILE] USER [FOLDER] */
 int cli_index(int argc,
 	      char **argv); /* merpati index [-c FILE] USER [FOLDER] */
 int cli_check(int argc, char **argv); /* merpati check [-c FILE] */
+/* merpati autoconfig [-c FILE] [--srv] DOMAIN */
+int cli_autoconfig(int argc, char **argv);
 
 #endif

@@ -43,6 +43,8 @@ struct config_key {
 static const char *const log_targets[] = {"stderr", "syslog", NULL};
 static const char *const plaintext_names[] = {"tls", "tls-or-loopback",
 					      "always", NULL};
+static const char *const autoconfig_username_names[] = {"address", "localpart",
+							NULL};
 static const char *const after_download_names[] = {"delete", "seen", "keep",
 						   NULL};
 
@@ -113,6 +115,10 @@ static const struct config_key config_keys[] = {
 	KEY_STR("lmtp", "socket_user", lmtp_socket_user),
 	KEY_STR("lmtp", "socket_group", lmtp_socket_group),
 	KEY_UINT("lmtp", "max_size", lmtp_max_size, 1024, 1024u * 1024 * 1024),
+	KEY_STR("autoconfig", "hostname", autoconfig_hostname),
+	KEY_STR("autoconfig", "display_name", autoconfig_display_name),
+	KEY_ENUM("autoconfig", "username", autoconfig_username,
+		 autoconfig_username_names),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -171,6 +177,9 @@ struct config *config_new_defaults(void)
 	c->lmtp_socket_user = xstrdup("");
 	c->lmtp_socket_group = xstrdup("");
 	c->lmtp_max_size = 100u * 1024 * 1024;
+	c->autoconfig_hostname = xstrdup("");
+	c->autoconfig_display_name = xstrdup("");
+	c->autoconfig_username = CONFIG_AUTOCONFIG_ADDRESS;
 	return c;
 }
 

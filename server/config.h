@@ -31,6 +31,12 @@ enum config_after_download {
 	CONFIG_AFTER_DOWNLOAD_KEEP,
 };
 
+/* Which login name a client autoconfiguration tells clients to use. */
+enum config_autoconfig_username {
+	CONFIG_AUTOCONFIG_ADDRESS,   /* the whole address, user@domain */
+	CONFIG_AUTOCONFIG_LOCALPART, /* the part before '@' */
+};
+
 /* A listener kind; the array config.listen[] is indexed by it. */
 enum config_listener {
 	CONFIG_LISTEN_IMAP,
@@ -99,6 +105,11 @@ struct config {
 	char *lmtp_socket_user;	   /* owner of UNIX sockets, "": root */
 	char *lmtp_socket_group;   /* group of UNIX sockets, "": root's */
 	unsigned lmtp_max_size;	   /* bytes of one message (SIZE) */
+
+	/* [autoconfig]: what `merpati autoconfig` tells mail clients */
+	char *autoconfig_hostname;     /* "": the domain asked for */
+	char *autoconfig_display_name; /* "": the domain asked for */
+	enum config_autoconfig_username autoconfig_username;
 };
 
 /* The built-in defaults; free with config_free(). */

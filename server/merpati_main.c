@@ -23,6 +23,8 @@ static const struct cli_command commands[] = {
 	{"index", cli_index, "index [-c FILE] USER [FOLDER]  rebuild caches"},
 	{"check", cli_check,
 	 "check [-c FILE]           validate a configuration file"},
+	{"autoconfig", cli_autoconfig,
+	 "autoconfig [-c FILE] [--srv] DOMAIN  client autoconfig XML or SRV"},
 };
 
 static void usage(FILE *out)
