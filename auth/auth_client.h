@@ -89,6 +89,8 @@ enum auth_client_error {
 	AUTH_CLIENT_ERROR_LIMIT,     /* never from the helper: too many
 					connections for the user from the
 					address */
+	AUTH_CLIENT_ERROR_DENIED,    /* never from the helper: the user may
+					not use this protocol (login.h) */
 };
 
 struct auth_client_reply {

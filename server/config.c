@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define CONFIG_SCAN_LINE_MAX 4096
 /* libinih reads a line longer than its buffer in pieces and parses each as
@@ -94,6 +95,7 @@ static const struct config_key config_keys[] = {
 	KEY_UINT("auth", "max_failures", auth_max_failures, 0, 100),
 	KEY_UINT("auth", "checkpassword_timeout", auth_checkpassword_timeout, 1,
 		 300),
+	KEY_STR("auth", "allow_protocols", auth_allow_protocols),
 	KEY_STR("mail", "root", mail_root),
 	KEY_BOOL("mail", "fsync", mail_fsync),
 	KEY_STR("mail", "quota", mail_quota),
@@ -159,6 +161,7 @@ struct config *config_new_defaults(void)
 	c->auth_max_connections_per_user_ip = 10;
 	c->auth_max_failures = 3;
 	c->auth_checkpassword_timeout = 10;
+	c->auth_allow_protocols = xstrdup("imap,pop3");
 	c->mail_root = xstrdup("/var/vmail/%d/%n");
 	c->mail_fsync = true;
 	c->mail_quota = xstrdup("");
@@ -361,6 +364,30 @@ static int set_value(struct config_parse *p, const struct config_key *k,
 	return set_error(p, xstrdup("internal: bad key type"));
 }
 
+/* auth.allow_protocols: a comma list of imap and pop3 (empty: none) */
+static int check_protocols(struct config_parse *p, const char *v)
+{
+	char msg[512];
+
+	while (*v != '\0') {
+		size_t len;
+
+		v += strspn(v, ", \t");
+		len = strcspn(v, ", \t");
+		if (len == 0 ||
+		    (len == 4 && (strncasecmp(v, "imap", 4) == 0 ||
+				  strncasecmp(v, "pop3", 4) == 0))) {
+			v += len;
+			continue;
+		}
+		snprintf(msg, sizeof(msg),
+			 "auth.allow_protocols: '%.*s' is not imap or pop3",
+			 (int)(len > 64 ? 64 : len), v);
+		return set_error(p, xstrdup(msg));
+	}
+	return 1;
+}
+
 static bool section_known(const char *section)
 {
 	for (size_t i = 0; i < N_KEYS; i++) {
@@ -391,6 +418,8 @@ static int config_ini_handler(void *user, const char *section, const char *name,
 		v = xstrdup(value);
 		strip_comment(v);
 		ret = set_value(p, k, v);
+		if (ret == 1 && k->offset == OFF(auth_allow_protocols))
+			ret = check_protocols(p, v);
 		free(v);
 		return ret;
 	}

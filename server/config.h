@@ -82,6 +82,9 @@ struct config {
 	unsigned auth_max_connections_per_user_ip;
 	unsigned auth_max_failures; /* failed attempts per connection */
 	unsigned auth_checkpassword_timeout; /* seconds */
+	/* protocols users may log in with unless their userdb entry says
+	   (allow_protocols=): comma list of imap, pop3 */
+	char *auth_allow_protocols;
 
 	/* [mail] */
 	char *mail_root; /* template: %u user, %n local part, %d domain */

@@ -6,6 +6,7 @@
 #include "lib/xalloc.h"
 #include "protocols/imap/imap.h"
 #include "protocols/lmtp/lmtp.h"
+#include "protocols/login/login.h"
 #include "protocols/pop3/pop3.h"
 #include "server/auth_glue.h"
 #include "server/conn_server.h"
@@ -241,6 +242,8 @@ static void worker_setup_protocols(const struct worker_params *p)
 		.plaintext = auth_glue_plaintext(c->auth_plaintext),
 		.auth = worker.auth,
 		.max_failures = c->auth_max_failures,
+		.login_denied_by_default = !login_protocol_listed(
+			c->auth_allow_protocols, LOGIN_PROTOCOL_IMAP),
 		.fsync = c->mail_fsync,
 		.compress = c->imap_compress,
 		.special_folders = {c->imap_folder[0], c->imap_folder[1],
@@ -255,6 +258,8 @@ static void worker_setup_protocols(const struct worker_params *p)
 		.login_delay = c->pop3_login_delay,
 		.fsync = c->mail_fsync,
 		.max_failures = c->auth_max_failures,
+		.login_denied_by_default = !login_protocol_listed(
+			c->auth_allow_protocols, LOGIN_PROTOCOL_POP3),
 		.auth = worker.auth,
 		.quota_bytes = config_quota_bytes(c),
 	};

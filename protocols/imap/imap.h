@@ -30,7 +30,9 @@ struct imap_settings {
 	enum auth_plaintext plaintext; /* where LOGIN/PLAIN are allowed */
 	struct auth_client *auth;      /* the worker's auth client (borrowed) */
 	unsigned max_failures;	       /* failed logins before hanging up */
-	bool fsync;		       /* mail.fsync, for the storage layer */
+	/* auth.allow_protocols leaves IMAP out (login_settings) */
+	bool login_denied_by_default;
+	bool fsync; /* mail.fsync, for the storage layer */
 	/* largest APPEND literal (APPENDLIMIT); 0: the parser's default */
 	uint64_t append_max;
 	bool compress; /* offer COMPRESS=DEFLATE after login */

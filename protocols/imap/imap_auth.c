@@ -144,6 +144,7 @@ static struct login *auth_login(struct imap_session *s)
 		.protocol = LOGIN_PROTOCOL_IMAP,
 		.auth = s->ctx->set.auth,
 		.max_failures = s->ctx->set.max_failures,
+		.denied_by_default = s->ctx->set.login_denied_by_default,
 	};
 
 	if (s->auth == NULL)

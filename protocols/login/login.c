@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 struct login {
 	struct conn *conn;
@@ -118,10 +119,57 @@ static void login_failed(struct login *l, const struct auth_client_reply *r)
 		l->cb.hangup(l->context);
 }
 
-/* The credentials are right; the per-user-per-address cap has the last
-   word (not a failed login: not counted towards max_failures). */
+bool login_protocol_listed(const char *list, enum login_protocol protocol)
+{
+	const char *name = protocol == LOGIN_PROTOCOL_IMAP ? "imap" : "pop3";
+	size_t name_len = strlen(name);
+
+	while (*list != '\0') {
+		size_t len;
+
+		list += strspn(list, ", \t");
+		len = strcspn(list, ", \t");
+		if (len == name_len && strncasecmp(list, name, len) == 0)
+			return true;
+		list += len;
+	}
+	return false;
+}
+
+/* The userdb's allow_protocols= (userdb_ prefix already taken off by the
+   backend), else the server default. */
+static bool login_protocol_allowed(const struct login *l,
+				   const char *const *overrides)
+{
+	static const char key[] = "allow_protocols=";
+
+	for (; overrides != NULL && *overrides != NULL; overrides++) {
+		if (strncmp(*overrides, key, sizeof(key) - 1) == 0)
+			return login_protocol_listed(
+				*overrides + sizeof(key) - 1, l->set.protocol);
+	}
+	return !l->set.denied_by_default;
+}
+
+/* The credentials are right; the user's protocol access, then the
+   per-user-per-address cap have the last word (neither is a failed login:
+   not counted towards max_failures). */
 static void login_succeeded(struct login *l, const struct auth_client_reply *r)
 {
+	if (!login_protocol_allowed(l, r->overrides)) {
+		conn_log_info(l->conn,
+			      "event=login_denied user=%s protocol=%s mech=%s "
+			      "reason=\"protocol not allowed\"",
+			      log_q(r->user), log_q(login_service(l)),
+			      log_q(l->mech));
+		l->cb.failure(l->context, AUTH_CLIENT_ERROR_DENIED,
+			      l->set.protocol == LOGIN_PROTOCOL_IMAP
+				      ? "IMAP access is not allowed for this "
+					"account"
+				      : "POP3 access is not allowed for this "
+					"account");
+		return;
+	}
 	if (conn_claim_user(l->conn, r->user) < 0) {
 		conn_log_info(l->conn,
 			      "event=login_refused mech=%s user=%s "
@@ -220,6 +268,12 @@ struct login_code login_code(enum login_protocol protocol,
 		   is busy, the credentials were right */
 		return (struct login_code){imap ? "NO" : "-ERR",
 					   imap ? "LIMIT" : "IN-USE"};
+	case AUTH_CLIENT_ERROR_DENIED:
+		/* RFC 5530 3: authenticated, but not allowed in; RFC 3206
+		   5: [AUTH] covers any refusal of the credentials */
+		return (struct login_code){imap ? "NO" : "-ERR",
+					   imap ? "AUTHORIZATIONFAILED"
+						: "AUTH"};
 	case AUTH_CLIENT_ERROR_NONE:
 	case AUTH_CLIENT_ERROR_REFUSED:
 		break;

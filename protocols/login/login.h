@@ -17,6 +17,9 @@
  *   //                         already counted for the user (conn_claim_user:
  *   //                         over the cap, failure(LIMIT) comes instead)
  *   //   failure(ctx, error, reason): reply with login_code(proto, error)
+ *   //                         (DENIED: right credentials, but the user's
+ *   //                         allow_protocols= or the default leaves the
+ *   //                         protocol out; not counted as a failure)
  *   //   hangup(ctx): the failure was the max_failures'th: say goodbye and
  *   //                close (called right after failure())
  *   login_free(&l);                        // cancels a request in flight
@@ -41,6 +44,9 @@ struct login_settings {
 	/* failed logins (FAIL: refused or malformed) before hangup();
 	   0: never hang up (the helper's penalty still slows guessing) */
 	unsigned max_failures;
+	/* auth.allow_protocols leaves this protocol out: only users whose
+	   userdb entry lists it (allow_protocols=) may log in */
+	bool denied_by_default;
 };
 
 struct login_callbacks {
@@ -94,6 +100,13 @@ bool login_mech_next(const char **pos, struct strv *mech_r);
 
 /* True when mech (any case) is one auth offers to some connection. */
 bool login_mech_offered(struct auth_client *auth, const char *mech);
+
+/*
+ * Whether a comma-separated protocol list (a userdb's allow_protocols=
+ * value, auth.allow_protocols) names the protocol ("imap", "pop3", any
+ * case). Unknown names are ignored; an empty list names none.
+ */
+bool login_protocol_listed(const char *list, enum login_protocol protocol);
 
 /* The reply for an error class: status ("NO", "BAD", "-ERR") and response
    code without brackets ("AUTHENTICATIONFAILED", "SYS/TEMP"), or NULL for

@@ -44,7 +44,9 @@ struct pop3_settings {
 	struct auth_client *auth; /* the worker's auth client (borrowed) */
 	bool fsync;		  /* mail.fsync, for the storage layer */
 	unsigned max_failures; /* failed logins before hanging up; 0: never */
-	uint64_t quota_bytes;  /* mail.quota: the default limit, 0 none */
+	/* auth.allow_protocols leaves POP3 out (login_settings) */
+	bool login_denied_by_default;
+	uint64_t quota_bytes; /* mail.quota: the default limit, 0 none */
 };
 
 struct pop3_context;

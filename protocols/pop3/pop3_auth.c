@@ -69,6 +69,7 @@ struct login *pop3_auth_login_new(struct pop3_session *s)
 		.protocol = LOGIN_PROTOCOL_POP3,
 		.auth = s->ctx->set.auth,
 		.max_failures = s->ctx->set.max_failures,
+		.denied_by_default = s->ctx->set.login_denied_by_default,
 	};
 
 	return login_new(s->conn, &set, &cb, s);
