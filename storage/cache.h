@@ -29,6 +29,8 @@ enum mail_cache_field {
 	MAIL_CACHE_FIELD_SIZES = 1, /* u64 size, u64 vsize (host order) */
 	MAIL_CACHE_FIELD_DATE = 2,  /* i64 internal date */
 	MAIL_CACHE_FIELD_MIME = 3,  /* the MIME part tree (mime.h's form) */
+	/* callers' ids, each named where it is used: FIRST_USER + 1 the
+	   written ENVELOPE (imap_fetch.c), + 10 sort keys (imap_msgkeys.h) */
 	MAIL_CACHE_FIELD_FIRST_USER = 16,
 };
 
